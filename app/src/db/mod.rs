@@ -1,0 +1,10 @@
+//! The database layer: the schema diesel printed, the connection pool, migrations and the
+//! queries that keep the tables tidy. Nothing above `services/` touches these types.
+
+pub mod check;
+pub mod maintenance;
+pub mod migrations;
+pub mod pool;
+pub mod schema;
+
+pub use pool::{DbConn, DbPool, PoolSettings};

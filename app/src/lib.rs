@@ -1,0 +1,61 @@
+//! Gatehouse's Leptos app: pages and components (both sides), `#[server]` functions, and —
+//! behind the `ssr` feature — the rules (`services`) and the database (`db`).
+//!
+//! Layers read top-down, each calling only the one below:
+//! `pages`/`components` → `api` → `services` → `db`.
+
+pub mod components;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod services;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use components::layout::Layout;
+use pages::{home::HomePage, login::LoginPage, not_found::NotFound};
+
+/// The stylesheet's address; the server serves `style/main.css` there.
+pub const STYLESHEET_PATH: &str = "/style/main.css";
+
+/// The whole HTML document, rendered on the server for every page.
+pub fn shell(_options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The app: head tags, and the routes inside the shared layout.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet href=STYLESHEET_PATH />
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <Meta name="description" content="Sign in to Gatehouse, the artwork-protection portal." />
+        <Title formatter=|page: String| format!("{page} · Gatehouse") />
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/login") view=LoginPage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

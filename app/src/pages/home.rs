@@ -1,0 +1,21 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <Title text="Welcome" />
+        <section class="hero" aria-labelledby="home-title">
+            <h1 id="home-title">"Welcome to Gatehouse"</h1>
+            <p class="lead">
+                "Gatehouse is where artists sign in to the artwork-protection service, "
+                "see their artwork jobs, and manage their account."
+            </p>
+            <p>
+                "New here? Sign in and an administrator will let you in. "
+                "Until then your account waits on the list."
+            </p>
+            <p><a class="button" href="/login">"Sign in"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,15 @@
+//! The rules of Gatehouse. Server functions and the server's own tasks call these; these call
+//! `db/`.
+
+pub mod housekeeping;
+
+use diesel_async::pooled_connection::deadpool::PoolError;
+
+/// What can go wrong below the rules: the database is unreachable or a query failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("no database connection: {0}")]
+    Pool(#[from] PoolError),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+}

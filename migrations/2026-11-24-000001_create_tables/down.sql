@@ -1,0 +1,6 @@
+DROP TABLE IF EXISTS artwork_jobs;
+DROP TABLE IF EXISTS "passkey";
+DROP TABLE IF EXISTS "verification";
+DROP TABLE IF EXISTS "account";
+DROP TABLE IF EXISTS "session";
+DROP TABLE IF EXISTS "user";

@@ -1,0 +1,39 @@
+//! The command line: `gatehouse` serves; `gatehouse migrate` and `gatehouse db check` look
+//! after the database.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Gatehouse: sign-in, accounts and artwork ownership for the artwork-protection service"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Serve Gatehouse (what `gatehouse` alone does).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Look after the database.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum DbCommand {
+    /// Connect, run the verification queries and print a report (exit code 1 on a failure).
+    Check,
+}

@@ -1,0 +1,265 @@
+//! Configuration: from the environment, an optional `.env`, or the same names as flags.
+//! A bad value is refused at start with the variable's name and what it expects.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use gatehouse_app::db::PoolSettings;
+use url::Url;
+
+use crate::secrets::{SecretKey, TokenKeys};
+
+/// Every setting Gatehouse reads. Flags and variables share names: `--db-pool-max` is
+/// `DB_POOL_MAX`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Settings {
+    /// PostgreSQL to use. Unset: Gatehouse runs a private PostgreSQL under DATA_DIR.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "BIND",
+        value_name = "BIND",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub bind: SocketAddr,
+
+    /// The address people open, used for links and origin checks. Default: http://BIND.
+    #[arg(long, env = "PUBLIC_URL", value_name = "PUBLIC_URL", global = true)]
+    pub public_url: Option<PublicUrl>,
+
+    /// Where the private PostgreSQL and generated secrets are kept.
+    #[arg(
+        long,
+        env = "DATA_DIR",
+        value_name = "DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// 64 hex characters (32 random bytes) that sign and encrypt Gatehouse's own cookies.
+    #[arg(
+        long,
+        env = "SECRET_KEY",
+        value_name = "SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_key: Option<SecretKey>,
+
+    /// Keys for provider tokens at rest: `id:64-hex-chars`, comma-separated, newest first.
+    #[arg(
+        long,
+        env = "TOKEN_ENCRYPTION_KEYS",
+        value_name = "TOKEN_ENCRYPTION_KEYS",
+        global = true,
+        hide_env_values = true
+    )]
+    pub token_encryption_keys: Option<TokenKeys>,
+
+    /// Connections opened at start and kept.
+    #[arg(
+        long,
+        env = "DB_POOL_MIN",
+        value_name = "DB_POOL_MIN",
+        default_value_t = 2,
+        global = true
+    )]
+    pub db_pool_min: usize,
+
+    /// Connections at most.
+    #[arg(
+        long,
+        env = "DB_POOL_MAX",
+        value_name = "DB_POOL_MAX",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_pool_max: usize,
+
+    /// How long connecting, or waiting for a free connection, may take (milliseconds).
+    #[arg(
+        long,
+        env = "DB_CONNECTION_TIMEOUT_MS",
+        value_name = "DB_CONNECTION_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub db_connection_timeout_ms: u64,
+
+    /// Retries when the database is unreachable at start.
+    #[arg(
+        long,
+        env = "DB_MAX_RETRIES",
+        value_name = "DB_MAX_RETRIES",
+        default_value_t = 3,
+        global = true
+    )]
+    pub db_max_retries: u32,
+
+    /// The first retry's delay (milliseconds); each next one waits twice as long.
+    #[arg(
+        long,
+        env = "DB_RETRY_DELAY_MS",
+        value_name = "DB_RETRY_DELAY_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub db_retry_delay_ms: u64,
+
+    /// How often expired sessions and verification tokens are deleted (seconds).
+    #[arg(
+        long,
+        env = "CLEANUP_INTERVAL_SECS",
+        value_name = "CLEANUP_INTERVAL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub cleanup_interval_secs: u64,
+}
+
+/// A configuration value that parsed but makes no sense.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    pub fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Checks what single values cannot: how values relate to each other.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.db_pool_max == 0 {
+            return Err(ConfigError::new(
+                "DB_POOL_MAX",
+                "expected at least 1 connection",
+            ));
+        }
+        if self.db_pool_min > self.db_pool_max {
+            return Err(ConfigError::new(
+                "DB_POOL_MIN",
+                format!(
+                    "expected at most DB_POOL_MAX ({}), got {}",
+                    self.db_pool_max, self.db_pool_min
+                ),
+            ));
+        }
+        if self.db_connection_timeout_ms == 0 {
+            return Err(ConfigError::new(
+                "DB_CONNECTION_TIMEOUT_MS",
+                "expected a positive number of milliseconds",
+            ));
+        }
+        if self.cleanup_interval_secs == 0 {
+            return Err(ConfigError::new(
+                "CLEANUP_INTERVAL_SECS",
+                "expected a positive number of seconds",
+            ));
+        }
+        if self.db_max_retries > 20 {
+            return Err(ConfigError::new(
+                "DB_MAX_RETRIES",
+                "expected at most 20 (the delay doubles each time)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The public address: PUBLIC_URL, or http:// and the bound address.
+    pub fn public_url(&self) -> PublicUrl {
+        self.public_url.clone().unwrap_or_else(|| {
+            let url = Url::parse(&format!("http://{}", self.bind))
+                .expect("a socket address makes a valid URL");
+            PublicUrl(url)
+        })
+    }
+
+    pub fn pool_settings(&self) -> PoolSettings {
+        PoolSettings {
+            min: self.db_pool_min,
+            max: self.db_pool_max,
+            connection_timeout: Duration::from_millis(self.db_connection_timeout_ms),
+        }
+    }
+
+    /// The delays between start-up connection attempts: 1 s, 2 s, 4 s by default.
+    pub fn retry_delays(&self) -> Vec<Duration> {
+        (0..self.db_max_retries)
+            .map(|attempt| {
+                Duration::from_millis(self.db_retry_delay_ms.saturating_mul(1 << attempt))
+            })
+            .collect()
+    }
+
+    pub fn cleanup_interval(&self) -> Duration {
+        Duration::from_secs(self.cleanup_interval_secs)
+    }
+}
+
+/// The address people open: an http or https URL with a host and nothing after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl(Url);
+
+impl PublicUrl {
+    pub fn is_https(&self) -> bool {
+        self.0.scheme() == "https"
+    }
+
+    /// The origin browsers send in the Origin header, e.g. `https://gatehouse.example`.
+    pub fn origin(&self) -> String {
+        self.0.origin().ascii_serialization()
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl FromStr for PublicUrl {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        const EXPECTED: &str =
+            "expected an http:// or https:// address such as https://gatehouse.example";
+        let url = Url::parse(value.trim()).map_err(|e| format!("{EXPECTED} ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(EXPECTED.to_string());
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "{EXPECTED}, with no path, query or fragment (Gatehouse is served from the root)"
+            ));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!("{EXPECTED}, without a user name or password"));
+        }
+        Ok(Self(url))
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}

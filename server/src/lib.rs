@@ -1,0 +1,182 @@
+//! The `gatehouse` binary's library: configuration, start-up (database, migrations, the
+//! private PostgreSQL), the axum router, the background task and the command line.
+
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod housekeeping;
+pub mod local_postgres;
+pub mod routes;
+pub mod secrets;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use gatehouse_app::db::{check, migrations};
+use leptos::config::LeptosOptions;
+
+use cli::{Cli, Command, DbCommand};
+use config::Settings;
+use local_postgres::{Durability, Installation, LocalPostgres};
+use state::AppState;
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs what the command line asks for.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    cli.settings.validate()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.settings).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate => {
+            let database = Database::open(&cli.settings).await?;
+            database.reach(&cli.settings).await?;
+            let applied = database::migrate(&database.url).await?;
+            println!(
+                "{} migration(s) applied; the database is current",
+                applied.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Db {
+            command: DbCommand::Check,
+        } => db_check(&cli.settings).await,
+    }
+}
+
+/// The database Gatehouse uses: DATABASE_URL, or its private PostgreSQL, which stops when
+/// this is dropped.
+pub struct Database {
+    pub url: String,
+    _local: Option<LocalPostgres>,
+}
+
+impl Database {
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        if let Some(url) = &settings.database_url {
+            return Ok(Self {
+                url: url.clone(),
+                _local: None,
+            });
+        }
+        let installation = Installation::find()?;
+        let local = LocalPostgres::start(&installation, &settings.data_dir, Durability::Durable)
+            .await
+            .context("starting the private PostgreSQL (set DATABASE_URL to use another)")?;
+        tracing::info!(
+            data = %settings.data_dir.display(),
+            "no DATABASE_URL: using Gatehouse's private PostgreSQL (unix socket only)"
+        );
+        Ok(Self {
+            url: local.url("gatehouse"),
+            _local: Some(local),
+        })
+    }
+
+    /// The pool, once the database answers (with the configured retries).
+    pub async fn reach(&self, settings: &Settings) -> anyhow::Result<gatehouse_app::db::DbPool> {
+        Ok(database::connect(
+            &self.url,
+            &settings.pool_settings(),
+            &settings.retry_delays(),
+        )
+        .await?)
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let secrets = secrets::resolve(&settings)?;
+    let database = Database::open(&settings).await?;
+    let pool = database.reach(&settings).await?;
+    database::migrate(&database.url).await?;
+
+    let public_url = settings.public_url();
+    let state = AppState {
+        leptos_options: LeptosOptions::builder()
+            .output_name("gatehouse")
+            .site_addr(settings.bind)
+            .build(),
+        pool: pool.clone(),
+        public_url: public_url.clone(),
+        secrets: Arc::new(secrets),
+    };
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on BIND={}", settings.bind))?;
+    let cleanup = housekeeping::spawn(pool.clone(), settings.cleanup_interval());
+
+    tracing::info!(bind = %settings.bind, "listening");
+    println!("Gatehouse is running: open {public_url} (Ctrl-C stops it)");
+
+    let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
+        listener,
+        routes::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = draining_tx.send(());
+    });
+    tokio::select! {
+        served = server => served.context("serving HTTP")?,
+        () = async {
+            let _ = draining_rx.await;
+            tokio::time::sleep(DRAIN_TIMEOUT).await;
+        } => tracing::warn!("requests still running after {DRAIN_TIMEOUT:?}; stopping anyway"),
+    }
+    cleanup.abort();
+    pool.close();
+    drop(database);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn db_check(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let database = Database::open(settings).await?;
+    drop(database.reach(settings).await?);
+    let mut conn = AsyncPgConnection::establish(&database.url)
+        .await
+        .context("connecting to the database")?;
+    let pending = migrations::pending(&mut conn)
+        .await
+        .context("reading the applied migrations")?;
+    let report = check::run(&mut conn, &pending).await;
+    println!("Gatehouse database check");
+    for line in &report {
+        let mark = if line.passed { "ok  " } else { "FAIL" };
+        println!("  {mark}  {} ({})", line.name, line.detail);
+    }
+    let failed = report.iter().filter(|line| !line.passed).count();
+    println!(
+        "{} of {} checks passed{}",
+        report.len() - failed,
+        report.len(),
+        if failed == 0 {
+            ""
+        } else {
+            "; run `gatehouse migrate` if migrations are pending"
+        }
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate.recv() => {}
+    }
+}

@@ -1,0 +1,414 @@
+//! A private PostgreSQL for when no DATABASE_URL is set: `initdb` on first use, then
+//! `postgres` on a unix socket only (no TCP), stopped when Gatehouse stops — even when it
+//! crashes, because a small shell watchdog stops PostgreSQL as soon as Gatehouse's end of
+//! its stdin closes. The test harness runs its clusters the same way.
+//!
+//! PostgreSQL refuses to run as root: as root, `initdb` and `postgres` run as the
+//! unprivileged `postgres` system user, which owns the cluster's folders.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::sql_types::Bool;
+use diesel::QueryableByName;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use nix::unistd::{Gid, Uid, User};
+
+/// The database superuser `initdb` creates, whoever runs it.
+pub const SUPERUSER: &str = "gatehouse";
+/// How long PostgreSQL may take to accept connections after it starts.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalPostgresError {
+    #[error(
+        "PostgreSQL is not installed: install it (Debian/Ubuntu: `apt-get install postgresql`) \
+         or set DATABASE_URL to a PostgreSQL server"
+    )]
+    NotInstalled,
+    #[error(
+        "running as root, but there is no `postgres` system user to run PostgreSQL as \
+         (PostgreSQL refuses to run as root; the postgresql package creates that user)"
+    )]
+    NoUnprivilegedUser,
+    #[error("PostgreSQL for {data} is already running (pid {pid}); is another Gatehouse using this data folder?")]
+    AlreadyRunning { data: PathBuf, pid: i32 },
+    #[error("{action} failed: {detail}")]
+    Command { action: String, detail: String },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("PostgreSQL did not become ready: {detail}")]
+    NotReady { detail: String },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LocalPostgresError + '_ {
+    move |source| LocalPostgresError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Where PostgreSQL's programs are, and whom they run as.
+#[derive(Clone, Debug)]
+pub struct Installation {
+    bin_dir: PathBuf,
+    run_as: Option<(Uid, Gid)>,
+}
+
+impl Installation {
+    /// Finds `initdb` and `postgres`: on PATH, then `pg_config --bindir`, then the newest
+    /// `/usr/lib/postgresql/*/bin`.
+    pub fn find() -> Result<Self, LocalPostgresError> {
+        let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
+        let from_path = std::env::var_os("PATH")
+            .into_iter()
+            .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+            .find(|dir| has_both(dir));
+        let from_pg_config = || {
+            let out = Command::new("pg_config").arg("--bindir").output().ok()?;
+            let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+            has_both(&dir).then_some(dir)
+        };
+        let from_debian = || {
+            let mut dirs: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+                .ok()?
+                .filter_map(|entry| {
+                    let entry = entry.ok()?;
+                    let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
+                    Some((version, entry.path().join("bin")))
+                })
+                .filter(|(_, dir)| has_both(dir))
+                .collect();
+            dirs.sort();
+            dirs.pop().map(|(_, dir)| dir)
+        };
+        let bin_dir = from_path
+            .or_else(from_pg_config)
+            .or_else(from_debian)
+            .ok_or(LocalPostgresError::NotInstalled)?;
+
+        let run_as = if Uid::effective().is_root() {
+            let user = User::from_name("postgres")
+                .ok()
+                .flatten()
+                .ok_or(LocalPostgresError::NoUnprivilegedUser)?;
+            Some((user.uid, user.gid))
+        } else {
+            None
+        };
+        Ok(Self { bin_dir, run_as })
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(self.bin_dir.join(program));
+        self.drop_privileges(&mut command);
+        command
+    }
+
+    fn drop_privileges(&self, command: &mut Command) {
+        if let Some((uid, gid)) = self.run_as {
+            command.uid(uid.as_raw()).gid(gid.as_raw());
+        }
+    }
+
+    /// Makes `dir` (and its parents) and gives it to the user PostgreSQL runs as.
+    fn make_owned_dir(&self, dir: &Path, mode: u32) -> Result<(), LocalPostgresError> {
+        fs::create_dir_all(dir).map_err(io_error(dir))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode)).map_err(io_error(dir))?;
+        if let Some((uid, gid)) = self.run_as {
+            std::os::unix::fs::chown(dir, Some(uid.as_raw()), Some(gid.as_raw()))
+                .map_err(io_error(dir))?;
+        }
+        Ok(())
+    }
+}
+
+/// How the cluster is tuned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Every commit reaches the disk.
+    Durable,
+    /// For throwaway test clusters: no fsync, much faster, lost on a crash.
+    Throwaway,
+}
+
+/// A running private PostgreSQL. Dropping it stops PostgreSQL.
+pub struct LocalPostgres {
+    watchdog: Child,
+    /// Closing this tells the watchdog to stop PostgreSQL.
+    stop_signal: Option<ChildStdin>,
+    socket_dir: PathBuf,
+}
+
+impl LocalPostgres {
+    /// Starts PostgreSQL on the cluster in `root/postgres` (made on first use), with its
+    /// socket in `root/run` and its log in `root/postgres.log`.
+    pub async fn start(
+        installation: &Installation,
+        root: &Path,
+        durability: Durability,
+    ) -> Result<Self, LocalPostgresError> {
+        let root = std::path::absolute(root).map_err(io_error(root))?;
+        let cluster = root.join("postgres");
+        let socket_dir = root.join("run");
+        let log = root.join("postgres.log");
+        // The data folder itself only needs to be passable; the cluster stays private.
+        fs::create_dir_all(&root).map_err(io_error(&root))?;
+        installation.make_owned_dir(&socket_dir, 0o700)?;
+
+        if !cluster.join("PG_VERSION").exists() {
+            init_cluster(installation, &cluster, durability)?;
+        }
+        clear_stale_lock(&cluster, &socket_dir)?;
+
+        let log_file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .map_err(io_error(&log))?;
+        if let Some((uid, gid)) = installation.run_as {
+            std::os::unix::fs::chown(&log, Some(uid.as_raw()), Some(gid.as_raw()))
+                .map_err(io_error(&log))?;
+        }
+
+        let mut settings = vec![
+            "listen_addresses=".to_string(),
+            "unix_socket_permissions=0700".to_string(),
+        ];
+        if durability == Durability::Throwaway {
+            settings.extend(
+                [
+                    "fsync=off",
+                    "synchronous_commit=off",
+                    "full_page_writes=off",
+                ]
+                .map(String::from),
+            );
+        }
+
+        // The watchdog: PostgreSQL in the background; a reader of our stdin that asks
+        // PostgreSQL for a fast shutdown when that stdin closes (Gatehouse ended, however
+        // it ended); and a wait, so the watchdog ends when PostgreSQL does.
+        let script = r#"
+            postgres="$1"; shift
+            exec 3<&0 </dev/null
+            "$postgres" "$@" &
+            pg=$!
+            (read -r _ <&3; kill -INT "$pg" 2>/dev/null) &
+            wait "$pg"
+        "#;
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(script)
+            .arg("gatehouse-postgres")
+            .arg(installation.bin_dir.join("postgres"))
+            .arg("-D")
+            .arg(&cluster)
+            .arg("-k")
+            .arg(&socket_dir);
+        for setting in &settings {
+            command.arg("-c").arg(setting);
+        }
+        command
+            .stdin(Stdio::piped())
+            .stdout(log_file.try_clone().map_err(io_error(&log))?)
+            .stderr(log_file)
+            // Its own process group: Ctrl-C in the terminal reaches Gatehouse, which drains
+            // its requests before it stops PostgreSQL.
+            .process_group(0);
+        installation.drop_privileges(&mut command);
+        let mut watchdog = command.spawn().map_err(|e| LocalPostgresError::Command {
+            action: "starting postgres".into(),
+            detail: e.to_string(),
+        })?;
+        let stop_signal = watchdog.stdin.take();
+        let mut running = Self {
+            watchdog,
+            stop_signal,
+            socket_dir,
+        };
+        running.wait_until_ready(&log).await?;
+        running.create_database("gatehouse").await?;
+        Ok(running)
+    }
+
+    /// The connection URL of `database` on this cluster (over the unix socket).
+    pub fn url(&self, database: &str) -> String {
+        socket_url(&self.socket_dir, database)
+    }
+
+    /// Makes `database` unless it exists.
+    pub async fn create_database(&self, database: &str) -> Result<(), LocalPostgresError> {
+        #[derive(QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = Bool)]
+            found: bool,
+        }
+        let fail = |e: String| LocalPostgresError::Command {
+            action: format!("creating database {database}"),
+            detail: e,
+        };
+        let mut conn = AsyncPgConnection::establish(&self.url("postgres"))
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let found: Found = diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS found",
+        )
+        .bind::<diesel::sql_types::Text, _>(database)
+        .get_result(&mut conn)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+        if !found.found {
+            conn.batch_execute(&format!(
+                "CREATE DATABASE \"{}\"",
+                database.replace('"', "\"\"")
+            ))
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    async fn wait_until_ready(&mut self, log: &Path) -> Result<(), LocalPostgresError> {
+        let started = Instant::now();
+        let url = self.url("postgres");
+        loop {
+            let last_error = match AsyncPgConnection::establish(&url).await {
+                Ok(_) => return Ok(()),
+                Err(e) => e.to_string(),
+            };
+            let exited = self.watchdog.try_wait().ok().flatten();
+            if exited.is_some() || started.elapsed() > READY_TIMEOUT {
+                let tail = log_tail(log);
+                return Err(LocalPostgresError::NotReady {
+                    detail: match exited {
+                        Some(status) => {
+                            format!("postgres exited ({status}); its log ends:\n{tail}")
+                        }
+                        None => format!("{last_error}; its log ends:\n{tail}"),
+                    },
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Stops PostgreSQL (fast shutdown) and waits until it has.
+    pub fn stop(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
+        if let Some(stdin) = self.stop_signal.take() {
+            drop(stdin);
+            let _ = self.watchdog.wait();
+        }
+    }
+}
+
+impl Drop for LocalPostgres {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+/// A libpq-style URL for a unix socket: the socket folder, percent-encoded, as the host.
+pub fn socket_url(socket_dir: &Path, database: &str) -> String {
+    let host: String = socket_dir
+        .to_string_lossy()
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("postgresql://{SUPERUSER}@{host}/{database}")
+}
+
+fn init_cluster(
+    installation: &Installation,
+    cluster: &Path,
+    durability: Durability,
+) -> Result<(), LocalPostgresError> {
+    installation.make_owned_dir(cluster, 0o700)?;
+    let mut command = installation.command("initdb");
+    command.arg("-D").arg(cluster).args([
+        "-U",
+        SUPERUSER,
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--locale=C",
+    ]);
+    if durability == Durability::Throwaway {
+        command.arg("--no-sync");
+    }
+    let output = command.output().map_err(|e| LocalPostgresError::Command {
+        action: "initdb".into(),
+        detail: e.to_string(),
+    })?;
+    if !output.status.success() {
+        // Leave no half-made cluster behind: the next start tries again from scratch.
+        let _ = fs::remove_dir_all(cluster);
+        return Err(LocalPostgresError::Command {
+            action: "initdb".into(),
+            detail: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// After a crash PostgreSQL's lock files stay behind. A lock whose process is gone (or is no
+/// longer PostgreSQL) is removed; a live PostgreSQL on the same folder is an error.
+fn clear_stale_lock(cluster: &Path, socket_dir: &Path) -> Result<(), LocalPostgresError> {
+    let pid_file = cluster.join("postmaster.pid");
+    let Ok(contents) = fs::read_to_string(&pid_file) else {
+        return Ok(());
+    };
+    let pid = contents
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse::<i32>().ok());
+    if let Some(pid) = pid {
+        if is_postgres(pid) {
+            return Err(LocalPostgresError::AlreadyRunning {
+                data: cluster.to_path_buf(),
+                pid,
+            });
+        }
+    }
+    tracing::warn!(path = %pid_file.display(), "removing a stale PostgreSQL lock left by a crash");
+    fs::remove_file(&pid_file).map_err(io_error(&pid_file))?;
+    if let Ok(entries) = fs::read_dir(socket_dir) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(".s.PGSQL.") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_postgres(pid: i32) -> bool {
+    fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|cmdline| {
+            let program = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+            String::from_utf8_lossy(program).ends_with("postgres")
+        })
+        .unwrap_or(false)
+}
+
+fn log_tail(log: &Path) -> String {
+    let text = fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
+}

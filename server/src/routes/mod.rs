@@ -1,0 +1,76 @@
+//! The axum router: Leptos pages and server functions, health, assets, and the layers every
+//! request passes (request id, tracing).
+
+mod assets;
+mod health;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, Method};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use gatehouse_app::{shell, App};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let pool = state.pool.clone();
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
+        .route("/style/{*file}", get(assets::style))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(pool.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(fallback)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                        let request_id = request
+                            .headers()
+                            .get(REQUEST_ID)
+                            .and_then(|id| id.to_str().ok())
+                            .unwrap_or("-");
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                            request_id,
+                        )
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        )
+        .with_state(state)
+}
+
+/// Anything no route matched: a file from `public/`, or the app's own 404 page.
+async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        if let Some(file) = assets::public_file(request.uri().path(), request.headers()) {
+            return file;
+        }
+    }
+    let pool = state.pool.clone();
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(pool.clone()),
+        move || shell(options.clone()),
+    );
+    render(request).await
+}

@@ -1,0 +1,255 @@
+//! The keys Gatehouse needs: SECRET_KEY for its own cookies and TOKEN_ENCRYPTION_KEYS for
+//! provider tokens at rest. Locally, missing keys are made once and kept in the data folder;
+//! on an https deployment they must be configured.
+
+use std::fmt;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use rand::RngCore;
+
+use crate::config::{ConfigError, Settings};
+
+const KEY_BYTES: usize = 32;
+/// Where generated keys are kept, inside the data folder.
+pub const SECRETS_FILE: &str = "secrets.env";
+
+/// 32 random bytes, given as 64 hex characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey([u8; KEY_BYTES]);
+
+impl SecretKey {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; KEY_BYTES];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    pub fn bytes(&self) -> &[u8; KEY_BYTES] {
+        &self.0
+    }
+
+    fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl FromStr for SecretKey {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        const EXPECTED: &str =
+            "expected 64 hex characters (32 random bytes; `openssl rand -hex 32` makes one)";
+        let bytes = hex::decode(value.trim()).map_err(|_| EXPECTED.to_string())?;
+        let bytes: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| EXPECTED.to_string())?;
+        Ok(Self(bytes))
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+/// One key for provider tokens; its id is stored beside every value it encrypts.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenKey {
+    pub id: String,
+    pub key: SecretKey,
+}
+
+/// Every key that may still decrypt a stored token; the first encrypts new ones.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenKeys(Vec<TokenKey>);
+
+impl TokenKeys {
+    pub fn generate() -> Self {
+        Self(vec![TokenKey {
+            id: "k1".to_string(),
+            key: SecretKey::generate(),
+        }])
+    }
+
+    pub fn current(&self) -> &TokenKey {
+        &self.0[0]
+    }
+
+    pub fn get(&self, id: &str) -> Option<&TokenKey> {
+        self.0.iter().find(|k| k.id == id)
+    }
+
+    fn to_config_value(&self) -> String {
+        self.0
+            .iter()
+            .map(|k| format!("{}:{}", k.id, k.key.to_hex()))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+impl FromStr for TokenKeys {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        const EXPECTED: &str = "expected `id:key` pairs separated by commas, newest first, \
+             where id is letters, digits, - or _ and key is 64 hex characters";
+        let mut keys: Vec<TokenKey> = Vec::new();
+        for pair in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (id, key) = pair.split_once(':').ok_or(EXPECTED)?;
+            let id_ok = !id.is_empty()
+                && id.len() <= 32
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !id_ok {
+                return Err(format!("{EXPECTED}; `{id}` is not a valid key id"));
+            }
+            if keys.iter().any(|k| k.id == id) {
+                return Err(format!("key id `{id}` appears twice"));
+            }
+            let key = key.parse().map_err(|e| format!("key `{id}`: {e}"))?;
+            keys.push(TokenKey {
+                id: id.to_string(),
+                key,
+            });
+        }
+        if keys.is_empty() {
+            return Err(EXPECTED.to_string());
+        }
+        Ok(Self(keys))
+    }
+}
+
+impl fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<&str> = self.0.iter().map(|k| k.id.as_str()).collect();
+        write!(f, "TokenKeys(ids: {ids:?}, keys: <redacted>)")
+    }
+}
+
+/// The keys in force.
+#[derive(Clone, Debug)]
+pub struct Secrets {
+    pub secret_key: SecretKey,
+    pub token_keys: TokenKeys,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error(transparent)]
+    Missing(#[from] ConfigError),
+    #[error("{path}: {problem}")]
+    File { path: PathBuf, problem: String },
+}
+
+/// The configured keys; locally (not https), missing ones come from, or are made and kept
+/// in, `DATA_DIR/secrets.env`.
+pub fn resolve(settings: &Settings) -> Result<Secrets, SecretsError> {
+    if let (Some(secret_key), Some(token_keys)) =
+        (&settings.secret_key, &settings.token_encryption_keys)
+    {
+        return Ok(Secrets {
+            secret_key: secret_key.clone(),
+            token_keys: token_keys.clone(),
+        });
+    }
+    if settings.public_url().is_https() {
+        let variable = if settings.secret_key.is_none() {
+            "SECRET_KEY"
+        } else {
+            "TOKEN_ENCRYPTION_KEYS"
+        };
+        return Err(ConfigError::new(
+            variable,
+            "required when PUBLIC_URL is https: generated keys are only for running locally",
+        )
+        .into());
+    }
+    let path = settings.data_dir.join(SECRETS_FILE);
+    let mut kept = read_kept(&path)?;
+    let secret_key = match &settings.secret_key {
+        Some(key) => key.clone(),
+        None => kept.secret_key.take().unwrap_or_else(SecretKey::generate),
+    };
+    let token_keys = match &settings.token_encryption_keys {
+        Some(keys) => keys.clone(),
+        None => kept.token_keys.take().unwrap_or_else(TokenKeys::generate),
+    };
+    if !kept.complete {
+        write_kept(&path, &secret_key, &token_keys)?;
+        tracing::warn!(
+            path = %path.display(),
+            "generated SECRET_KEY and TOKEN_ENCRYPTION_KEYS for local use and kept them in the \
+             data folder; set both in the environment for a real deployment"
+        );
+    }
+    Ok(Secrets {
+        secret_key,
+        token_keys,
+    })
+}
+
+struct Kept {
+    secret_key: Option<SecretKey>,
+    token_keys: Option<TokenKeys>,
+    complete: bool,
+}
+
+fn read_kept(path: &Path) -> Result<Kept, SecretsError> {
+    let mut kept = Kept {
+        secret_key: None,
+        token_keys: None,
+        complete: false,
+    };
+    if !path.exists() {
+        return Ok(kept);
+    }
+    let file_error = |problem: String| SecretsError::File {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let entries = dotenvy::from_path_iter(path).map_err(|e| file_error(e.to_string()))?;
+    for entry in entries {
+        let (name, value) = entry.map_err(|e| file_error(e.to_string()))?;
+        match name.as_str() {
+            "SECRET_KEY" => kept.secret_key = Some(value.parse().map_err(file_error)?),
+            "TOKEN_ENCRYPTION_KEYS" => kept.token_keys = Some(value.parse().map_err(file_error)?),
+            _ => {}
+        }
+    }
+    kept.complete = kept.secret_key.is_some() && kept.token_keys.is_some();
+    Ok(kept)
+}
+
+fn write_kept(
+    path: &Path,
+    secret_key: &SecretKey,
+    token_keys: &TokenKeys,
+) -> Result<(), SecretsError> {
+    let file_error = |e: std::io::Error| SecretsError::File {
+        path: path.to_path_buf(),
+        problem: e.to_string(),
+    };
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(file_error)?;
+    }
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(file_error)?;
+    write!(
+        file,
+        "# Made by Gatehouse for local use. Keep it secret; set these in the environment for a deployment.\n\
+         SECRET_KEY={}\nTOKEN_ENCRYPTION_KEYS={}\n",
+        secret_key.to_hex(),
+        token_keys.to_config_value()
+    )
+    .map_err(file_error)
+}
