@@ -12,13 +12,11 @@ pub mod state;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse_app::db::{check, migrations};
-use leptos::config::LeptosOptions;
 
 use cli::{Cli, Command, DbCommand};
 use config::Settings;
@@ -96,15 +94,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     database::migrate(&database.url).await?;
 
     let public_url = settings.public_url();
-    let state = AppState {
-        leptos_options: LeptosOptions::builder()
-            .output_name("gatehouse")
-            .site_addr(settings.bind)
-            .build(),
-        pool: pool.clone(),
-        public_url: public_url.clone(),
-        secrets: Arc::new(secrets),
-    };
+    let state = AppState::new(pool.clone(), public_url.clone(), secrets);
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on BIND={}", settings.bind))?;

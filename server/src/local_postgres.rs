@@ -133,7 +133,8 @@ impl Installation {
 pub enum Durability {
     /// Every commit reaches the disk.
     Durable,
-    /// For throwaway test clusters: no fsync, much faster, lost on a crash.
+    /// For test clusters: no fsync (much faster), and the whole folder is deleted when
+    /// PostgreSQL stops.
     Throwaway,
 }
 
@@ -157,8 +158,13 @@ impl LocalPostgres {
         let cluster = root.join("postgres");
         let socket_dir = root.join("run");
         let log = root.join("postgres.log");
-        // The data folder itself only needs to be passable; the cluster stays private.
-        fs::create_dir_all(&root).map_err(io_error(&root))?;
+        if durability == Durability::Throwaway {
+            // The watchdog deletes the folder, as the user PostgreSQL runs as.
+            installation.make_owned_dir(&root, 0o700)?;
+        } else {
+            // The data folder only needs to be passable; the cluster inside stays private.
+            fs::create_dir_all(&root).map_err(io_error(&root))?;
+        }
         installation.make_owned_dir(&socket_dir, 0o700)?;
 
         if !cluster.join("PG_VERSION").exists() {
@@ -193,21 +199,28 @@ impl LocalPostgres {
 
         // The watchdog: PostgreSQL in the background; a reader of our stdin that asks
         // PostgreSQL for a fast shutdown when that stdin closes (Gatehouse ended, however
-        // it ended); and a wait, so the watchdog ends when PostgreSQL does.
+        // it ended); and a wait, so the watchdog ends when PostgreSQL does, after deleting
+        // a throwaway cluster.
         let script = r#"
-            postgres="$1"; shift
+            postgres="$1"; remove="$2"; shift 2
             exec 3<&0 </dev/null
             "$postgres" "$@" &
             pg=$!
             (read -r _ <&3; kill -INT "$pg" 2>/dev/null) &
             wait "$pg"
+            if [ -n "$remove" ]; then rm -rf "$remove"; fi
         "#;
+        let remove_on_stop = match durability {
+            Durability::Throwaway => root.as_os_str(),
+            Durability::Durable => std::ffi::OsStr::new(""),
+        };
         let mut command = Command::new("sh");
         command
             .arg("-c")
             .arg(script)
             .arg("gatehouse-postgres")
             .arg(installation.bin_dir.join("postgres"))
+            .arg(remove_on_stop)
             .arg("-D")
             .arg(&cluster)
             .arg("-k")

@@ -18,6 +18,8 @@ async fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        // Logs go to stderr; stdout is for what a command reports.
+        .with_writer(std::io::stderr)
         .init();
     match gatehouse::run(cli).await {
         Ok(code) => code,

@@ -17,6 +17,17 @@ pub struct AppState {
     pub secrets: Arc<Secrets>,
 }
 
+impl AppState {
+    pub fn new(pool: DbPool, public_url: PublicUrl, secrets: Secrets) -> Self {
+        Self {
+            leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
+            pool,
+            public_url,
+            secrets: Arc::new(secrets),
+        }
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()

@@ -1,0 +1,294 @@
+//! The `gatehouse` binary as a person runs it: serve, Ctrl-C, serve again; `migrate`;
+//! `db check`; and clear errors for bad configuration.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use crate::local_postgres::passable_tempdir;
+use crate::support::TestDb;
+
+/// The binary with a clean environment: no DATABASE_URL or other setting from outside, and
+/// a working folder with no .env.
+fn gatehouse(cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+    command.current_dir(cwd).env_clear();
+    for keep in ["PATH", "HOME", "LANG"] {
+        if let Some(value) = std::env::var_os(keep) {
+            command.env(keep, value);
+        }
+    }
+    command.env("RUST_LOG", "info").env("NO_COLOR", "1");
+    command
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run(command: &mut Command) -> Output {
+    command
+        .stdin(Stdio::null())
+        .output()
+        .expect("gatehouse runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A served Gatehouse, and how to reach it.
+struct Served {
+    child: Child,
+    base: String,
+}
+
+impl Served {
+    fn start(cwd: &Path, port: u16) -> Self {
+        let child = gatehouse(cwd)
+            .env("BIND", format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut served = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        served.wait_until_ready();
+        served
+    }
+
+    fn get(&self, path: &str) -> Option<(u16, String)> {
+        http_get(&format!("{}{path}", self.base))
+    }
+
+    fn wait_until_ready(&mut self) {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(90) {
+            if let Some((200, _)) = self.get("/readyz") {
+                return;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut stderr = String::new();
+                self.child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut stderr)
+                    .unwrap();
+                panic!("gatehouse exited ({status}) before it was ready:\n{stderr}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("gatehouse was not ready within 90 s");
+    }
+
+    /// Ctrl-C, and the exit status and output once it has stopped.
+    fn interrupt(mut self) -> (std::process::ExitStatus, String, String) {
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT).unwrap();
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no stop 30 s after Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let mut stdout = String::new();
+        let mut stderr = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        (status, stdout, stderr)
+    }
+}
+
+/// A plain HTTP/1.1 GET, enough for a smoke test: (status, body).
+fn http_get(url: &str) -> Option<(u16, String)> {
+    use std::io::Write;
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}")))?;
+    let mut stream = std::net::TcpStream::connect(host).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())?;
+    Some((status, body))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_stop_and_serve_again_keeps_the_data() {
+    let dir = passable_tempdir();
+    let port = free_port();
+
+    let served = Served::start(dir.path(), port);
+    let (status, home) = served.get("/").unwrap();
+    assert_eq!(status, 200);
+    assert!(home.contains("Welcome to Gatehouse"));
+    let secrets = std::fs::read_to_string(dir.path().join("data/secrets.env")).unwrap();
+    assert!(secrets.contains("SECRET_KEY="));
+
+    // Something a user would leave behind, written to the private database.
+    let url = gatehouse::local_postgres::socket_url(&dir.path().join("data/run"), "gatehouse");
+    let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+    conn.batch_execute(
+        "INSERT INTO \"user\" (id, name, email) VALUES ('kept', 'Kept', 'kept@example.com')",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
+    let (status, stdout, stderr) = served.interrupt();
+    assert!(status.success(), "{status}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("open http://127.0.0.1:{port}/")),
+        "{stdout}"
+    );
+    assert!(stderr.contains("stopped"), "{stderr}");
+    assert!(
+        !dir.path().join("data/postgres/postmaster.pid").exists(),
+        "PostgreSQL stopped with Gatehouse"
+    );
+
+    let served = Served::start(dir.path(), port);
+    let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+    conn.batch_execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM \"user\" WHERE id = 'kept') THEN RAISE EXCEPTION 'lost'; END IF; END $$")
+        .await
+        .expect("the row survived the restart");
+    drop(conn);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("data/secrets.env")).unwrap(),
+        secrets,
+        "generated keys are made once"
+    );
+    let (status, _, stderr) = served.interrupt();
+    assert!(status.success(), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_then_db_check_passes() {
+    let db = TestDb::empty().await;
+    let dir = passable_tempdir();
+
+    let check = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .args(["db", "check"]));
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "an unmigrated database fails the check"
+    );
+    assert!(text(&check.stdout).contains("FAIL  migrations are current"));
+
+    let migrate = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .arg("migrate"));
+    assert!(migrate.status.success(), "{}", text(&migrate.stderr));
+    assert!(text(&migrate.stdout).contains("4 migration(s) applied"));
+
+    let check = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .args(["db", "check"]));
+    let report = text(&check.stdout);
+    assert!(check.status.success(), "{report}");
+    assert!(!report.contains("FAIL"), "{report}");
+    assert!(report.contains("ok    a test user can be inserted and a test artwork linked to them"));
+    let last = report.lines().last().unwrap();
+    let (passed, total) = last.split_once(" of ").unwrap();
+    assert_eq!(passed, total.split(' ').next().unwrap(), "{last}");
+}
+
+#[test]
+fn a_bad_setting_is_named_with_what_it_expects() {
+    let dir = passable_tempdir();
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (&[("DB_POOL_MAX", "lots")], "DB_POOL_MAX"),
+        (
+            &[("DB_POOL_MIN", "5"), ("DB_POOL_MAX", "2")],
+            "DB_POOL_MIN: expected at most DB_POOL_MAX (2), got 5",
+        ),
+        (
+            &[("PUBLIC_URL", "gatehouse.example")],
+            "expected an http:// or https:// address",
+        ),
+        (&[("BIND", "localhost")], "BIND"),
+        (
+            &[("PUBLIC_URL", "https://gatehouse.example")],
+            "SECRET_KEY: required when PUBLIC_URL is https",
+        ),
+    ];
+    for (env, expected) in cases {
+        let mut command = gatehouse(dir.path());
+        command.env("DATABASE_URL", "postgresql://nobody@%2Fnowhere/none");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = run(&mut command);
+        assert!(!output.status.success(), "{env:?} was accepted");
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains(expected),
+            "{env:?}: expected {expected:?} in:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_database_is_retried_with_backoff_then_reported() {
+    let dir = passable_tempdir();
+    let nowhere = gatehouse::local_postgres::socket_url(&dir.path().join("nowhere"), "gatehouse");
+    let started = Instant::now();
+    let output = run(gatehouse(dir.path())
+        .env("DATABASE_URL", nowhere)
+        .env("DB_MAX_RETRIES", "2")
+        .env("DB_RETRY_DELAY_MS", "100")
+        .arg("migrate"));
+    let elapsed = started.elapsed();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot reach the database after 3 attempts"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("retrying").count(), 2, "{stderr}");
+    assert!(
+        stderr.contains("retry_in_ms=100") && stderr.contains("retry_in_ms=200"),
+        "{stderr}"
+    );
+    // 100 ms then 200 ms of waiting, at least.
+    assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
+}

@@ -1,0 +1,9 @@
+//! Gatehouse's integration tests: one binary, so one private PostgreSQL serves the whole run.
+
+mod support;
+
+mod binary;
+mod housekeeping;
+mod local_postgres;
+mod migrations;
+mod pages;

@@ -1,0 +1,170 @@
+//! The portal over HTTP through the real router: pages, assets, health and readiness.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use gatehouse_app::db::{migrations, pool, PoolSettings};
+
+use crate::support::{TestApp, TestDb};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_home_page_renders_with_layout_and_navigation() {
+    let app = TestApp::new().await;
+    let page = app.get("/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(page.body.starts_with("<!DOCTYPE html>"), "{}", page.body);
+    assert!(page.body.contains(r#"<html lang="en">"#));
+    assert!(page.body.contains("<title>Welcome · Gatehouse</title>"));
+    assert!(page.body.contains(r#"<nav aria-label="Main">"#));
+    assert!(page.body.contains(r#"<a href="/login">Sign in</a>"#));
+    assert!(page.body.contains(r#"<main id="main""#));
+    assert!(page
+        .body
+        .contains(r#"<link rel="stylesheet" href="/style/main.css">"#));
+    assert!(page.body.contains("Welcome to Gatehouse"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sign_in_page_says_sign_in_is_not_open_yet() {
+    let app = TestApp::new().await;
+    let page = app.get("/login").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<title>Sign in · Gatehouse</title>"));
+    assert!(page.body.contains("Signing in is not open yet"));
+    // The current page is marked for assistive technology.
+    assert!(page
+        .body
+        .contains(r#"<a href="/login" aria-current="page">Sign in</a>"#));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_address_gets_the_not_found_page_with_404() {
+    let app = TestApp::new().await;
+    for path in ["/no-such-page", "/style", "/admin/secret/../x"] {
+        let page = app.get(path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            page.body.contains("Page not found"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(page.body.contains(r#"<nav aria-label="Main">"#), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stylesheet_and_public_files_are_served() {
+    let app = TestApp::new().await;
+    let css = app.get("/style/main.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.header("content-type"), Some("text/css"));
+    assert!(css.body.contains(".site-header"));
+    let etag = css.header("etag").expect("an ETag").to_string();
+
+    let again = app
+        .request(
+            Request::get("/style/main.css")
+                .header("if-none-match", &etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+
+    let icon = app.get("/favicon.svg").await;
+    assert_eq!(icon.status, StatusCode::OK);
+    assert_eq!(icon.header("content-type"), Some("image/svg+xml"));
+    assert_eq!(app.get("/robots.txt").await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/style/missing.css").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/style/../Cargo.toml").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::new().await;
+    let fresh = app.get("/healthz").await;
+    let id = fresh.header("x-request-id").expect("a request id");
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+
+    let given = app
+        .request(
+            Request::get("/")
+                .header("x-request-id", "from-the-load-balancer")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(given.header("x-request-id"), Some("from-the-load-balancer"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthz_says_alive() {
+    let app = TestApp::new().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json()["status"], "alive");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readyz_is_ready_on_a_migrated_database() {
+    let app = TestApp::new().await;
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+    assert_eq!(ready.json()["status"], "ready");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readyz_is_not_ready_while_migrations_are_pending() {
+    let app = TestApp::on(TestDb::empty().await);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    let body = ready.json();
+    assert_eq!(body["status"], "not ready");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("migrations pending: 20261124000001"),
+        "{body}"
+    );
+
+    migrations::run_pending(app.db.connect().await)
+        .await
+        .unwrap();
+    assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readyz_is_not_ready_when_the_database_is_unreachable() {
+    let nowhere = tempfile::tempdir().unwrap();
+    let url = gatehouse::local_postgres::socket_url(nowhere.path(), "gatehouse");
+    let settings = PoolSettings {
+        min: 0,
+        max: 1,
+        connection_timeout: std::time::Duration::from_millis(500),
+    };
+    let pool = pool::build(&url, &settings);
+    let app = TestApp::on(TestDb { url, pool });
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        ready.json()["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("database unreachable"),
+        "{}",
+        ready.body
+    );
+    // Being alive does not depend on the database.
+    assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
+}
