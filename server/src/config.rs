@@ -263,3 +263,90 @@ impl std::fmt::Display for PublicUrl {
         f.write_str(self.0.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::Cli;
+
+    fn settings(args: &[&str]) -> Result<Settings, clap::Error> {
+        let mut argv = vec!["gatehouse"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).map(|cli| cli.settings)
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        // Flags stand in for the environment here: tests share one process environment.
+        let s = settings(&["--database-url", "postgresql://x@localhost/y"]).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!((s.db_pool_min, s.db_pool_max), (2, 10));
+        assert_eq!(s.db_connection_timeout_ms, 5000);
+        assert_eq!(
+            s.retry_delays(),
+            [1, 2, 4].map(Duration::from_secs).to_vec(),
+            "three retries, doubling from one second"
+        );
+        assert_eq!(s.public_url().as_str(), "http://127.0.0.1:3000/");
+        assert!(!s.public_url().is_https());
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn a_bad_number_names_the_variable() {
+        let error = settings(&["--db-pool-max", "ten"]).unwrap_err().to_string();
+        assert!(error.contains("DB_POOL_MAX"), "{error}");
+        let error = settings(&["--db-connection-timeout-ms=-5"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("DB_CONNECTION_TIMEOUT_MS"), "{error}");
+    }
+
+    #[test]
+    fn related_values_are_checked_together() {
+        let s = settings(&["--db-pool-min", "11"]).unwrap();
+        assert_eq!(
+            s.validate(),
+            Err(ConfigError::new(
+                "DB_POOL_MIN",
+                "expected at most DB_POOL_MAX (10), got 11"
+            ))
+        );
+        let s = settings(&["--db-pool-max", "0", "--db-pool-min", "0"]).unwrap();
+        assert_eq!(s.validate().unwrap_err().variable, "DB_POOL_MAX");
+        let s = settings(&["--db-connection-timeout-ms", "0"]).unwrap();
+        assert_eq!(
+            s.validate().unwrap_err().variable,
+            "DB_CONNECTION_TIMEOUT_MS"
+        );
+    }
+
+    #[test]
+    fn public_url_must_be_an_http_origin() {
+        for good in [
+            "https://gatehouse.example",
+            "http://localhost:3000/",
+            "https://[::1]:8443",
+        ] {
+            assert!(good.parse::<PublicUrl>().is_ok(), "{good}");
+        }
+        for bad in [
+            "gatehouse.example",
+            "ftp://gatehouse.example",
+            "https://gatehouse.example/portal",
+            "https://gatehouse.example/?x=1",
+            "https://user:pw@gatehouse.example",
+        ] {
+            let error = bad.parse::<PublicUrl>().unwrap_err();
+            assert!(
+                error.starts_with("expected an http:// or https:// address"),
+                "{bad}: {error}"
+            );
+        }
+        let url: PublicUrl = "https://Gatehouse.Example:443/".parse().unwrap();
+        assert_eq!(url.origin(), "https://gatehouse.example");
+        assert!(url.is_https());
+    }
+}

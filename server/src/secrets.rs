@@ -253,3 +253,97 @@ fn write_kept(
     )
     .map_err(file_error)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::Cli;
+
+    fn settings(data_dir: &Path, extra: &[&str]) -> Settings {
+        let mut argv = vec!["gatehouse", "--data-dir", data_dir.to_str().unwrap()];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).unwrap().settings
+    }
+
+    const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    #[test]
+    fn keys_parse_only_in_their_documented_form() {
+        assert!(KEY.parse::<SecretKey>().is_ok());
+        assert!("abc".parse::<SecretKey>().is_err());
+        assert!(KEY[..62].parse::<SecretKey>().is_err());
+
+        let keys: TokenKeys = format!("k2:{KEY}, k1:{KEY}").parse().unwrap();
+        assert_eq!(keys.current().id, "k2");
+        assert!(keys.get("k1").is_some());
+        assert!(keys.get("k3").is_none());
+        for bad in [
+            "",
+            "k1",
+            &format!("k1:{KEY},k1:{KEY}"),
+            &format!("bad id:{KEY}"),
+            "k1:00",
+        ] {
+            assert!(bad.parse::<TokenKeys>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_never_show_in_debug_output() {
+        let keys: TokenKeys = format!("k1:{KEY}").parse().unwrap();
+        let secret: SecretKey = KEY.parse().unwrap();
+        let shown = format!("{keys:?} {secret:?}");
+        assert!(!shown.contains("00112233"), "{shown}");
+        assert!(shown.contains("k1"));
+    }
+
+    #[test]
+    fn local_keys_are_made_once_and_kept_privately() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = resolve(&settings(dir.path(), &[])).unwrap();
+        let file = dir.path().join(SECRETS_FILE);
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let second = resolve(&settings(dir.path(), &[])).unwrap();
+        assert_eq!(first.secret_key, second.secret_key);
+        assert_eq!(first.token_keys, second.token_keys);
+
+        // A configured key wins over a kept one.
+        let configured = resolve(&settings(dir.path(), &["--secret-key", KEY])).unwrap();
+        assert_eq!(configured.secret_key, KEY.parse().unwrap());
+        assert_eq!(configured.token_keys, first.token_keys);
+    }
+
+    #[test]
+    fn https_requires_configured_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let https = ["--public-url", "https://gatehouse.example"];
+        let error = resolve(&settings(dir.path(), &https))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("SECRET_KEY: required when PUBLIC_URL is https"),
+            "{error}"
+        );
+        assert!(!dir.path().join(SECRETS_FILE).exists(), "nothing generated");
+
+        let token_keys = format!("k1:{KEY}");
+        let mut args = https.to_vec();
+        args.extend(["--secret-key", KEY]);
+        let error = resolve(&settings(dir.path(), &args))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("TOKEN_ENCRYPTION_KEYS: required"),
+            "{error}"
+        );
+        args.extend(["--token-encryption-keys", &token_keys]);
+        assert!(resolve(&settings(dir.path(), &args)).is_ok());
+    }
+}

@@ -168,7 +168,8 @@ async fn assert_adopted(conn: &mut AsyncPgConnection) {
     );
 
     // The Artorizer's jobs keep their ids (now text), times and status, with no owner yet.
-    let jobs: Vec<(String, String, String, Option<String>, DateTime<Utc>)> = artwork_jobs::table
+    type Job = (String, String, String, Option<String>, DateTime<Utc>);
+    let jobs: Vec<Job> = artwork_jobs::table
         .order(artwork_jobs::job_id)
         .select((
             artwork_jobs::id,
