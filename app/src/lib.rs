@@ -4,7 +4,9 @@
 //! Layers read top-down, each calling only the one below:
 //! `pages`/`components` → `api` → `services` → `db`.
 
+pub mod api;
 pub mod components;
+pub mod model;
 pub mod pages;
 
 #[cfg(feature = "ssr")]
@@ -16,9 +18,18 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
+use leptos_router::SsrMode;
 
 use components::layout::Layout;
-use pages::{home::HomePage, login::LoginPage, not_found::NotFound};
+use pages::check_email::CheckEmailPage;
+use pages::forgot_password::ForgotPasswordPage;
+use pages::home::HomePage;
+use pages::login::LoginPage;
+use pages::not_found::NotFound;
+use pages::profile::ProfilePage;
+use pages::reset_password::ResetPasswordPage;
+use pages::signup::SignupPage;
+use pages::verify_email::VerifyEmailPage;
 
 /// The stylesheet's address; the server serves `style/main.css` there.
 pub const STYLESHEET_PATH: &str = "/style/main.css";
@@ -51,9 +62,17 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| format!("{page} · Gatehouse") />
         <Router>
             <Layout>
+                // Every page waits for its data before it is sent (SsrMode::Async), so it
+                // is complete without JavaScript.
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=path!("/check-email") view=CheckEmailPage ssr=SsrMode::Async />
+                    <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use gatehouse_app::db::PoolSettings;
+use gatehouse_app::services::AuthSettings;
 use url::Url;
 
 use crate::secrets::{SecretKey, TokenKeys};
@@ -119,6 +120,41 @@ pub struct Settings {
     )]
     pub db_retry_delay_ms: u64,
 
+    /// How long a session lasts (days); activity in its second half extends it.
+    #[arg(
+        long,
+        env = "SESSION_TTL_DAYS",
+        value_name = "SESSION_TTL_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub session_ttl_days: u32,
+
+    /// Where mail goes: smtp://user:pass@host:587?tls=required, smtps://…, or smtp://host:25.
+    /// Unset: mail is written to the log.
+    #[arg(
+        long,
+        env = "SMTP_URL",
+        value_name = "SMTP_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+
+    /// The sender of Gatehouse's mail. Default: Gatehouse <no-reply@PUBLIC_URL's host>.
+    #[arg(long, env = "MAIL_FROM", value_name = "MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+
+    /// Password hashes computed at once (each takes 19 MiB and a core for a moment).
+    /// Default: the number of cores.
+    #[arg(
+        long,
+        env = "PASSWORD_HASH_CONCURRENCY",
+        value_name = "PASSWORD_HASH_CONCURRENCY",
+        global = true
+    )]
+    pub password_hash_concurrency: Option<usize>,
+
     /// How often expired sessions and verification tokens are deleted (seconds).
     #[arg(
         long,
@@ -177,6 +213,18 @@ impl Settings {
                 "expected a positive number of seconds",
             ));
         }
+        if !(1..=400).contains(&self.session_ttl_days) {
+            return Err(ConfigError::new(
+                "SESSION_TTL_DAYS",
+                "expected between 1 and 400 days",
+            ));
+        }
+        if self.password_hash_concurrency == Some(0) {
+            return Err(ConfigError::new(
+                "PASSWORD_HASH_CONCURRENCY",
+                "expected at least 1",
+            ));
+        }
         if self.db_max_retries > 20 {
             return Err(ConfigError::new(
                 "DB_MAX_RETRIES",
@@ -210,6 +258,31 @@ impl Settings {
                 Duration::from_millis(self.db_retry_delay_ms.saturating_mul(1 << attempt))
             })
             .collect()
+    }
+
+    pub fn auth_settings(&self) -> AuthSettings {
+        AuthSettings {
+            public_url: self.public_url().0,
+            session_ttl: chrono::Duration::days(self.session_ttl_days.into()),
+        }
+    }
+
+    /// The sender: MAIL_FROM, or no-reply at the public host.
+    pub fn mail_from(&self) -> String {
+        self.mail_from.clone().unwrap_or_else(|| {
+            let host = self
+                .public_url()
+                .0
+                .host_str()
+                .unwrap_or("localhost")
+                .to_string();
+            format!("Gatehouse <no-reply@{host}>")
+        })
+    }
+
+    pub fn password_hash_concurrency(&self) -> usize {
+        self.password_hash_concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
 
     pub fn cleanup_interval(&self) -> Duration {

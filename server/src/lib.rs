@@ -12,11 +12,16 @@ pub mod state;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use gatehouse_app::db::{check, migrations};
+use gatehouse_app::db::{check, migrations, DbPool};
+use gatehouse_app::services::mail::Mailer;
+use gatehouse_app::services::passwords::Passwords;
+use gatehouse_app::services::rate_limit::Limits;
+use gatehouse_app::services::Services;
 
 use cli::{Cli, Command, DbCommand};
 use config::Settings;
@@ -94,11 +99,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     database::migrate(&database.url).await?;
 
     let public_url = settings.public_url();
-    let state = AppState::new(pool.clone(), public_url.clone(), secrets);
+    let services = build_services(&settings, pool.clone())?;
+    let state = AppState::new(public_url.clone(), secrets, services.clone());
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on BIND={}", settings.bind))?;
-    let cleanup = housekeeping::spawn(pool.clone(), settings.cleanup_interval());
+    let cleanup = housekeeping::spawn(services, settings.cleanup_interval());
 
     tracing::info!(bind = %settings.bind, "listening");
     println!("Gatehouse is running: open {public_url} (Ctrl-C stops it)");
@@ -125,6 +131,26 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     drop(database);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The rules' dependencies, from the settings.
+pub fn build_services(settings: &Settings, pool: DbPool) -> anyhow::Result<Services> {
+    let mailer = Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from())?;
+    match mailer {
+        Mailer::Log => tracing::warn!(
+            "no SMTP_URL: mail (confirmation and reset links) is written to this log, not sent"
+        ),
+        Mailer::Smtp { .. } => {
+            tracing::info!(from = %settings.mail_from(), "mail goes out through SMTP_URL")
+        }
+    }
+    Ok(Services {
+        pool,
+        passwords: Passwords::new(settings.password_hash_concurrency()),
+        mailer,
+        limits: Arc::new(Limits::default()),
+        settings: Arc::new(settings.auth_settings()),
+    })
 }
 
 async fn db_check(settings: &Settings) -> anyhow::Result<ExitCode> {

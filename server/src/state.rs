@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use gatehouse_app::db::DbPool;
+use gatehouse_app::services::Services;
 use leptos::config::LeptosOptions;
 
 use crate::config::PublicUrl;
@@ -15,15 +16,18 @@ pub struct AppState {
     pub pool: DbPool,
     pub public_url: PublicUrl,
     pub secrets: Arc<Secrets>,
+    /// What server functions use, through Leptos context.
+    pub services: Services,
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, public_url: PublicUrl, secrets: Secrets) -> Self {
+    pub fn new(public_url: PublicUrl, secrets: Secrets, services: Services) -> Self {
         Self {
             leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
-            pool,
+            pool: services.pool.clone(),
             public_url,
             secrets: Arc::new(secrets),
+            services,
         }
     }
 }

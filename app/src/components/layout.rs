@@ -1,10 +1,17 @@
-//! The frame around every page: a skip link, the header with navigation, and the footer.
+//! The frame around every page: a skip link, the header with navigation (which knows whether
+//! someone is signed in), and the footer.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::api::auth::SignOut;
+use crate::api::profile::current_user;
+
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let me = Resource::new(|| (), |_| current_user());
+    let sign_out = ServerAction::<SignOut>::new();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
@@ -16,7 +23,24 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <nav aria-label="Main">
                     <ul class="nav-list">
                         <li><A href="/">"Home"</A></li>
-                        <li><A href="/login">"Sign in"</A></li>
+                        <Suspense>
+                            {move || Suspend::new(async move {
+                                match me.await {
+                                    Ok(Some(me)) => view! {
+                                        <li><A href="/profile">{me.name}</A></li>
+                                        <li>
+                                            <ActionForm action=sign_out attr:class="inline-form">
+                                                <button class="link-button" type="submit">"Sign out"</button>
+                                            </ActionForm>
+                                        </li>
+                                    }.into_any(),
+                                    _ => view! {
+                                        <li><A href="/login">"Sign in"</A></li>
+                                        <li><A href="/signup">"Create account"</A></li>
+                                    }.into_any(),
+                                }
+                            })}
+                        </Suspense>
                     </ul>
                 </nav>
             </div>

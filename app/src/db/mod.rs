@@ -1,10 +1,15 @@
 //! The database layer: the schema diesel printed, the connection pool, migrations and the
 //! queries that keep the tables tidy. Nothing above `services/` touches these types.
 
+pub mod accounts;
 pub mod check;
 pub mod maintenance;
 pub mod migrations;
+pub mod models;
 pub mod pool;
 pub mod schema;
+pub mod sessions;
+pub mod users;
+pub mod verifications;
 
 pub use pool::{DbConn, DbPool, PoolSettings};

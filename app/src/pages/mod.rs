@@ -1,5 +1,11 @@
 //! One module per page.
 
+pub mod check_email;
+pub mod forgot_password;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod profile;
+pub mod reset_password;
+pub mod signup;
+pub mod verify_email;

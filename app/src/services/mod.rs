@@ -1,7 +1,18 @@
 //! The rules of Gatehouse. Server functions and the server's own tasks call these; these call
 //! `db/`.
 
+pub mod accounts;
+pub mod audit;
+pub mod context;
 pub mod housekeeping;
+pub mod mail;
+pub mod passwords;
+pub mod policy;
+pub mod rate_limit;
+pub mod sessions;
+pub mod tokens;
+
+pub use context::{AuthSettings, Services};
 
 use diesel_async::pooled_connection::deadpool::PoolError;
 

@@ -2,11 +2,13 @@
 //! request passes (request id, tracing).
 
 mod assets;
+mod guard;
 mod health;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, Method};
+use axum::middleware;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -14,6 +16,7 @@ use gatehouse_app::{shell, App};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::ServiceBuilder;
+use tower_cookies::CookieManagerLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -23,7 +26,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let pool = state.pool.clone();
+    let services = state.services.clone();
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(health::alive))
@@ -32,7 +35,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(pool.clone()),
+            move || provide_context(services.clone()),
             move || shell(leptos_options.clone()),
         )
         .fallback(fallback)
@@ -54,7 +57,18 @@ pub fn router(state: AppState) -> Router {
                         )
                     }),
                 )
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    guard::security_headers,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    guard::same_origin,
+                ))
+                .layer(middleware::from_fn(guard::limit_body))
+                .layer(CookieManagerLayer::new())
+                .layer(middleware::from_fn(guard::form_posts_only)),
         )
         .with_state(state)
 }
@@ -66,10 +80,10 @@ async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Resp
             return file;
         }
     }
-    let pool = state.pool.clone();
+    let services = state.services.clone();
     let options = state.leptos_options.clone();
-    let render = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(pool.clone()),
+    let render = leptos_axum::render_app_async_with_context(
+        move || provide_context(services.clone()),
         move || shell(options.clone()),
     );
     render(request).await

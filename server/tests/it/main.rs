@@ -2,8 +2,10 @@
 
 mod support;
 
+mod accounts;
 mod binary;
 mod housekeeping;
 mod local_postgres;
 mod migrations;
 mod pages;
+mod sessions;

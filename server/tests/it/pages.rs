@@ -28,12 +28,29 @@ async fn the_home_page_renders_with_layout_and_navigation() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_sign_in_page_says_sign_in_is_not_open_yet() {
+async fn the_sign_in_page_has_a_labelled_form_that_posts_without_javascript() {
     let app = TestApp::new().await;
     let page = app.get("/login").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<title>Sign in · Gatehouse</title>"));
-    assert!(page.body.contains("Signing in is not open yet"));
+    assert!(
+        page.body
+            .contains(r#"<form action="/api/sign-in" method="post""#),
+        "{}",
+        page.body
+    );
+    for field in ["email", "password"] {
+        assert!(
+            page.body
+                .contains(&format!(r#"<label for="field-{field}">"#)),
+            "{field}"
+        );
+        assert!(
+            page.body
+                .contains(&format!(r#"id="field-{field}" name="{field}""#)),
+            "{field}"
+        );
+    }
     // The current page is marked for assistive technology.
     assert!(page
         .body
@@ -125,7 +142,7 @@ async fn readyz_is_ready_on_a_migrated_database() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn readyz_is_not_ready_while_migrations_are_pending() {
-    let app = TestApp::on(TestDb::empty().await);
+    let app = TestApp::on(TestDb::empty().await).await;
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
     let body = ready.json();
@@ -154,7 +171,7 @@ async fn readyz_is_not_ready_when_the_database_is_unreachable() {
         connection_timeout: std::time::Duration::from_millis(500),
     };
     let pool = pool::build(&url, &settings);
-    let app = TestApp::on(TestDb { url, pool });
+    let app = TestApp::on(TestDb { url, pool }).await;
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(

@@ -1,40 +1,92 @@
-//! Drives the real axum router in memory: requests in, status, headers and body out.
+//! Drives the real axum router in memory: requests in, status, headers and body out. A
+//! `Browser` keeps its cookies and posts forms as a browser does (Origin, Referer, a form
+//! body), with or without JavaScript.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
+use chrono::Duration;
 use gatehouse::config::PublicUrl;
 use gatehouse::routes;
 use gatehouse::secrets::{SecretKey, Secrets, TokenKeys};
 use gatehouse::state::AppState;
+use gatehouse_app::services::mail::Mailer;
+use gatehouse_app::services::passwords::Passwords;
+use gatehouse_app::services::rate_limit::Limits;
+use gatehouse_app::services::{AuthSettings, Services};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+use super::mail::MailSink;
 use super::TestDb;
 
 pub const PUBLIC_URL: &str = "http://gatehouse.test";
 
-/// The app as a browser sees it, on a database of the test's own.
+/// The app as browsers see it, on a database of the test's own, mailing to a local sink.
 pub struct TestApp {
     pub db: TestDb,
+    pub mail: MailSink,
+    pub services: Services,
     router: Router,
 }
 
 impl TestApp {
     /// The app on a fresh, migrated database.
     pub async fn new() -> Self {
-        Self::on(TestDb::migrated().await)
+        Self::on(TestDb::migrated().await).await
     }
 
     /// The app on the given database.
-    pub fn on(db: TestDb) -> Self {
+    pub async fn on(db: TestDb) -> Self {
+        Self::with_public_url(db, PUBLIC_URL).await
+    }
+
+    pub async fn with_public_url(db: TestDb, public_url: &str) -> Self {
+        let mail = MailSink::start().await;
+        let public_url: PublicUrl = public_url.parse().expect("a valid public URL");
+        let settings = AuthSettings {
+            public_url: url::Url::parse(public_url.as_str()).unwrap(),
+            session_ttl: Duration::days(30),
+        };
+        let services = Services {
+            pool: db.pool.clone(),
+            passwords: Passwords::new(2),
+            mailer: Mailer::new(Some(&mail.url), "Gatehouse <no-reply@gatehouse.test>").unwrap(),
+            limits: Arc::new(Limits::default()),
+            settings: Arc::new(settings),
+        };
         let secrets = Secrets {
             secret_key: SecretKey::generate(),
             token_keys: TokenKeys::generate(),
         };
-        let public_url: PublicUrl = PUBLIC_URL.parse().expect("a valid public URL");
-        let router = routes::router(AppState::new(db.pool.clone(), public_url, secrets));
-        Self { db, router }
+        let router = routes::router(AppState::new(public_url, secrets, services.clone()));
+        Self {
+            db,
+            mail,
+            services,
+            router,
+        }
+    }
+
+    /// A browser with JavaScript off: forms post and follow redirects.
+    pub fn browser(&self) -> Browser<'_> {
+        self.browser_at("127.0.0.1")
+    }
+
+    /// A browser connecting from `ip`.
+    pub fn browser_at(&self, ip: &str) -> Browser<'_> {
+        Browser {
+            app: self,
+            cookies: BTreeMap::new(),
+            address: format!("{ip}:50000").parse().unwrap(),
+            user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+                .into(),
+        }
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -42,7 +94,16 @@ impl TestApp {
             .await
     }
 
-    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+    pub async fn request(&self, mut request: Request<Body>) -> TestResponse {
+        if request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_none()
+        {
+            request.extensions_mut().insert(ConnectInfo::<SocketAddr>(
+                "127.0.0.1:50000".parse().unwrap(),
+            ));
+        }
         let response = self
             .router
             .clone()
@@ -80,5 +141,121 @@ impl TestResponse {
 
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// Where a redirect points.
+    pub fn location(&self) -> &str {
+        self.header("location")
+            .unwrap_or_else(|| panic!("no redirect ({}): {}", self.status, self.body))
+    }
+}
+
+/// A browser: its cookie jar, its address and its user agent.
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: BTreeMap<String, String>,
+    address: SocketAddr,
+    pub user_agent: String,
+}
+
+impl Browser<'_> {
+    fn prepare(&self, mut request: Request<Body>) -> Request<Body> {
+        let headers = request.headers_mut();
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            headers.insert(header::COOKIE, jar.join("; ").parse().unwrap());
+        }
+        headers.insert(header::USER_AGENT, self.user_agent.parse().unwrap());
+        request.extensions_mut().insert(ConnectInfo(self.address));
+        request
+    }
+
+    async fn send(&mut self, request: Request<Body>) -> TestResponse {
+        let response = self.app.request(self.prepare(request)).await;
+        for set in response.headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let (pair, attributes) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            let expired = attributes.to_ascii_lowercase().contains("max-age=0") || value.is_empty();
+            if expired {
+                self.cookies.remove(name.trim());
+            } else {
+                self.cookies
+                    .insert(name.trim().to_string(), value.trim().to_string());
+            }
+        }
+        response
+    }
+
+    /// The value of a cookie the browser holds.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
+    }
+
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.into(), value.into());
+    }
+
+    pub async fn get(&mut self, path: &str) -> TestResponse {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// Posts a form from `page` as a browser without JavaScript does, and follows the
+    /// redirect; returns the redirect and the page it led to.
+    pub async fn submit(
+        &mut self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> (TestResponse, TestResponse) {
+        let posted = self
+            .post_from(page, action, fields, "text/html,application/xhtml+xml")
+            .await;
+        assert!(
+            posted.status.is_redirection(),
+            "a form post is answered with a redirect, got {}: {}",
+            posted.status,
+            posted.body
+        );
+        let target = posted.location().trim_start_matches(PUBLIC_URL).to_string();
+        let page = self.get(&target).await;
+        (posted, page)
+    }
+
+    /// Calls a server function as a script would (no `text/html` in Accept): the answer
+    /// carries the status and the error.
+    pub async fn call(&mut self, action: &str, fields: &[(&str, &str)]) -> TestResponse {
+        self.post_from("/", action, fields, "application/json")
+            .await
+    }
+
+    async fn post_from(
+        &mut self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+        accept: &str,
+    ) -> TestResponse {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let request = Request::post(action)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, accept)
+            .header(header::ORIGIN, PUBLIC_URL)
+            .header(header::REFERER, format!("{PUBLIC_URL}{page}"))
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+
+    /// Sends a request as built, with this browser's cookies and address.
+    pub async fn raw(&mut self, request: Request<Body>) -> TestResponse {
+        self.send(request).await
     }
 }

@@ -1,8 +1,9 @@
-//! Test support: a private PostgreSQL for the whole run, a fresh database per test, and a
-//! client that drives the real axum router.
+//! Test support: a private PostgreSQL for the whole run, a fresh database per test, a client
+//! that drives the real axum router, and a local SMTP sink.
 
 pub mod cluster;
 pub mod http;
+pub mod mail;
 
 pub use cluster::TestDb;
 pub use http::TestApp;

@@ -1,0 +1,101 @@
+//! Signing up, in and out, confirming an address, and resetting a forgotten password.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::server::{
+    clear_session_cookie, fail, local_path, origin, redirect, services, start_session_cookie,
+};
+use super::AppError;
+#[cfg(feature = "ssr")]
+use crate::services::accounts;
+
+/// Where a browser without JavaScript lands once a mail is on its way.
+pub const CHECK_EMAIL: &str = "/check-email";
+
+#[server(endpoint = "sign-up")]
+pub async fn sign_up(
+    #[server(default)] name: String,
+    #[server(default)] email: String,
+    #[server(default)] password: String,
+) -> Result<(), AppError> {
+    let services = services()?;
+    accounts::sign_up(&services, &name, &email, &password, &origin())
+        .await
+        .map_err(|e| fail(e, &[("name", &name), ("email", &email)]))?;
+    redirect(&format!("{CHECK_EMAIL}?for=sign-up"));
+    Ok(())
+}
+
+#[server(endpoint = "sign-in")]
+pub async fn sign_in(
+    #[server(default)] email: String,
+    #[server(default)] password: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
+    let services = services()?;
+    let token = accounts::sign_in(&services, &email, &password, &origin())
+        .await
+        .map_err(|e| fail(e, &[("email", &email)]))?;
+    start_session_cookie(&services, token).await?;
+    redirect(local_path(&next).unwrap_or("/profile"));
+    Ok(())
+}
+
+#[server(endpoint = "sign-out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    let services = services()?;
+    if let Some(current) = super::server::current().await? {
+        accounts::end_session(&services, &current.user, &current.session.id, &origin())
+            .await
+            .map_err(|e| fail(e, &[]))?;
+    }
+    clear_session_cookie(&services).await?;
+    redirect("/");
+    Ok(())
+}
+
+#[server(endpoint = "verify-email")]
+pub async fn verify_email(#[server(default)] token: String) -> Result<(), AppError> {
+    let services = services()?;
+    accounts::verify_email(&services, &token, &origin())
+        .await
+        .map_err(|e| fail(e, &[]))?;
+    redirect("/login?notice=verified");
+    Ok(())
+}
+
+/// A new confirmation link for an address whose link expired or was lost.
+#[server(endpoint = "resend-verification")]
+pub async fn resend_verification(#[server(default)] email: String) -> Result<(), AppError> {
+    let services = services()?;
+    accounts::resend_verification_to(&services, &email, &origin())
+        .await
+        .map_err(|e| fail(e, &[("email", &email)]))?;
+    redirect(&format!("{CHECK_EMAIL}?for=verification"));
+    Ok(())
+}
+
+#[server(endpoint = "forgot-password")]
+pub async fn forgot_password(#[server(default)] email: String) -> Result<(), AppError> {
+    let services = services()?;
+    accounts::request_password_reset(&services, &email, &origin())
+        .await
+        .map_err(|e| fail(e, &[("email", &email)]))?;
+    redirect(&format!("{CHECK_EMAIL}?for=reset"));
+    Ok(())
+}
+
+#[server(endpoint = "reset-password")]
+pub async fn reset_password(
+    #[server(default)] token: String,
+    #[server(default)] password: String,
+) -> Result<(), AppError> {
+    let services = services()?;
+    accounts::reset_password(&services, &token, &password, &origin())
+        .await
+        .map_err(|e| fail(e, &[]))?;
+    clear_session_cookie(&services).await?;
+    redirect("/login?notice=reset");
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! `#[server]` functions: each authenticates, authorises, validates and calls a service.
+//! All are POST, posted as plain forms by pages without JavaScript.
+
+pub mod auth;
+mod error;
+pub mod profile;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+pub use error::AppError;

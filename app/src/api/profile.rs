@@ -1,0 +1,123 @@
+//! The signed-in person's own account: what the profile page shows and changes.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::server::{
+    clear_session_cookie, current, fail, invalid, origin, redirect, require_user, services,
+};
+use super::AppError;
+use crate::model::{Me, SessionView};
+#[cfg(feature = "ssr")]
+use crate::services::{accounts, sessions};
+
+/// The signed-in person, or `None`.
+#[server(endpoint = "current-user")]
+pub async fn current_user() -> Result<Option<Me>, AppError> {
+    Ok(current().await?.map(|current| {
+        let user = current.user;
+        Me {
+            name: user.name,
+            email: user.email,
+            email_verified: user.email_verified,
+            role: user.role,
+            tier: user.tier,
+            whitelisted: user.is_whitelisted,
+        }
+    }))
+}
+
+#[server(endpoint = "my-sessions")]
+pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
+    let current = require_user().await?;
+    sessions::list(&services()?, &current)
+        .await
+        .map_err(|e| fail(accounts::AuthError::Service(e), &[]))
+}
+
+#[server(endpoint = "update-name")]
+pub async fn update_name(#[server(default)] name: String) -> Result<(), AppError> {
+    let current = require_user().await?;
+    accounts::update_name(&services()?, &current.user, &name)
+        .await
+        .map_err(|e| fail(e, &[("name", &name)]))?;
+    redirect("/profile?notice=name");
+    Ok(())
+}
+
+#[server(endpoint = "resend-my-verification")]
+pub async fn resend_my_verification() -> Result<(), AppError> {
+    let current = require_user().await?;
+    accounts::resend_verification(&services()?, &current.user)
+        .await
+        .map_err(|e| fail(e, &[]))?;
+    redirect("/profile?notice=verification-sent");
+    Ok(())
+}
+
+#[server(endpoint = "change-password")]
+pub async fn change_password(
+    #[server(default)] current_password: String,
+    #[server(default)] new_password: String,
+) -> Result<(), AppError> {
+    let current = require_user().await?;
+    accounts::change_password(
+        &services()?,
+        &current,
+        &current_password,
+        &new_password,
+        &origin(),
+    )
+    .await
+    .map_err(|e| fail(e, &[]))?;
+    redirect("/profile?notice=password");
+    Ok(())
+}
+
+#[server(endpoint = "end-session")]
+pub async fn end_session(#[server(default)] id: String) -> Result<(), AppError> {
+    let current = require_user().await?;
+    let ended = accounts::end_session(&services()?, &current.user, &id, &origin())
+        .await
+        .map_err(|e| fail(e, &[]))?;
+    if !ended {
+        return Err(fail(
+            accounts::AuthError::Invalid(vec![crate::model::FieldError {
+                field: "id".into(),
+                message: "That session is already over.".into(),
+            }]),
+            &[],
+        ));
+    }
+    redirect("/profile?notice=session-ended");
+    Ok(())
+}
+
+#[server(endpoint = "end-other-sessions")]
+pub async fn end_other_sessions() -> Result<(), AppError> {
+    let current = require_user().await?;
+    accounts::end_other_sessions(&services()?, &current, &origin())
+        .await
+        .map_err(|e| fail(e, &[]))?;
+    redirect("/profile?notice=sessions-ended");
+    Ok(())
+}
+
+/// Deletes the account: the password again, and the word DELETE typed to confirm.
+#[server(endpoint = "delete-account")]
+pub async fn delete_account(
+    #[server(default)] password: String,
+    #[server(default)] confirm: String,
+) -> Result<(), AppError> {
+    let current = require_user().await?;
+    if confirm.trim() != "DELETE" {
+        return Err(invalid("confirm", "Type DELETE to confirm.", &[]));
+    }
+    let services = services()?;
+    accounts::delete_account(&services, &current.user, &password, &origin())
+        .await
+        .map_err(|e| fail(e, &[]))?;
+    clear_session_cookie(&services).await?;
+    redirect("/?notice=deleted");
+    Ok(())
+}

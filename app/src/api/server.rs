@@ -1,0 +1,189 @@
+//! What every server function does first: find the services, the caller, and their session;
+//! and how a refusal becomes an answer (a status for API clients, a redirect back to the form
+//! for a browser without JavaScript).
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use http::request::Parts;
+use http::{header, HeaderValue, StatusCode};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use tower_cookies::cookie::{time, SameSite};
+use tower_cookies::{Cookie, Cookies};
+
+use super::AppError;
+use crate::model::FieldError;
+use crate::services::accounts::AuthError;
+use crate::services::audit::Origin;
+use crate::services::sessions::{self, Current};
+use crate::services::Services;
+
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| internal("the services are missing from the context"))
+}
+
+fn parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or_else(|| internal("the request is missing from the context"))
+}
+
+fn internal(what: &str) -> AppError {
+    tracing::error!("{what}");
+    AppError::refused(
+        500,
+        "Something went wrong on our side. Try again in a moment.",
+    )
+}
+
+/// The caller's address and browser.
+pub fn origin() -> Origin {
+    let Ok(parts) = parts() else {
+        return Origin::default();
+    };
+    Origin {
+        ip_address: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip().to_string()),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|ua| ua.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect()),
+    }
+}
+
+/// A browser posting a plain form (no JavaScript): it is answered with a redirect.
+fn is_form_post() -> bool {
+    parts().is_ok_and(|parts| {
+        parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|a| a.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+    })
+}
+
+async fn cookies() -> Result<Cookies, AppError> {
+    leptos_axum::extract::<Cookies>()
+        .await
+        .map_err(|e| internal(&format!("cookies unavailable: {e}")))
+}
+
+/// The signed-in caller, if any. A session that slid forward gets its cookie again.
+pub async fn current() -> Result<Option<Current>, AppError> {
+    let services = services()?;
+    let cookies = cookies().await?;
+    let name = services.settings.session_cookie_name();
+    let Some(token) = cookies.get(name).map(|c| c.value().to_string()) else {
+        return Ok(None);
+    };
+    let current = sessions::authenticate(&services, &token)
+        .await
+        .map_err(|e| fail(AuthError::Service(e), &[]))?;
+    match &current {
+        Some(current) if current.refreshed => set_session_cookie(&services, &cookies, token),
+        None => cookies.remove(Cookie::build(name).path("/").into()),
+        Some(_) => {}
+    }
+    Ok(current)
+}
+
+/// The signed-in caller, or 401.
+pub async fn require_user() -> Result<Current, AppError> {
+    current()
+        .await?
+        .ok_or_else(|| fail(AuthError::Unauthenticated, &[]))
+}
+
+pub async fn start_session_cookie(services: &Services, token: String) -> Result<(), AppError> {
+    let cookies = cookies().await?;
+    set_session_cookie(services, &cookies, token);
+    Ok(())
+}
+
+fn set_session_cookie(services: &Services, cookies: &Cookies, token: String) {
+    let ttl = services.settings.session_ttl.num_seconds();
+    cookies.add(
+        Cookie::build((services.settings.session_cookie_name(), token))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .secure(services.settings.secure_cookies())
+            .max_age(time::Duration::seconds(ttl))
+            .into(),
+    );
+}
+
+pub async fn clear_session_cookie(services: &Services) -> Result<(), AppError> {
+    let cookies = cookies().await?;
+    cookies.remove(
+        Cookie::build(services.settings.session_cookie_name())
+            .path("/")
+            .secure(services.settings.secure_cookies())
+            .into(),
+    );
+    Ok(())
+}
+
+/// Turns a refusal into the answer: the status for an API client (a browser posting a form
+/// is redirected back to it, with the error, by Leptos). `kept` is the input to show again.
+pub fn fail(error: AuthError, kept: &[(&str, &str)]) -> AppError {
+    let retry_after = match &error {
+        AuthError::RateLimited(seconds) => Some(*seconds),
+        _ => None,
+    };
+    let app_error = match error {
+        AuthError::Invalid(fields) => AppError::invalid(fields),
+        AuthError::InvalidCredentials | AuthError::Unauthenticated => {
+            AppError::refused(401, error.to_string())
+        }
+        AuthError::RateLimited(_) => AppError::refused(429, error.to_string()),
+        AuthError::EmailNotVerified | AuthError::Banned(_) => {
+            AppError::refused(403, error.to_string())
+        }
+        AuthError::LinkExpired | AuthError::LinkInvalid => {
+            AppError::refused(400, error.to_string())
+        }
+        AuthError::Service(e) => internal(&format!("service failed: {e}")),
+    }
+    .keeping(kept);
+    if let Some(response) = use_context::<ResponseOptions>() {
+        if let Some(seconds) = retry_after {
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.insert_header(header::RETRY_AFTER, value);
+            }
+        }
+        if !is_form_post() {
+            response.set_status(
+                StatusCode::from_u16(app_error.status).unwrap_or(StatusCode::BAD_REQUEST),
+            );
+        }
+    }
+    app_error
+}
+
+/// A field error for input the rules never saw (say, a missing confirmation).
+pub fn invalid(field: &str, message: &str, kept: &[(&str, &str)]) -> AppError {
+    fail(
+        AuthError::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }]),
+        kept,
+    )
+}
+
+/// Sends a browser without JavaScript on to `path` after success.
+pub fn redirect(path: &str) {
+    leptos_axum::redirect(path);
+}
+
+/// Only local paths, so a sign-in link cannot send people elsewhere.
+pub fn local_path(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    ok.then_some(next)
+}

@@ -1,0 +1,53 @@
+//! Rows as diesel reads them. They stay below `api/`: pages see view types from `model`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::{account, session, user};
+
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = user, check_for_backend(diesel::pg::Pg))]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub image: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub role: String,
+    pub tier: String,
+    pub is_whitelisted: bool,
+    pub banned: bool,
+    pub ban_reason: Option<String>,
+    pub ban_expires: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = session, check_for_backend(diesel::pg::Pg))]
+pub struct Session {
+    pub id: String,
+    pub expires_at: DateTime<Utc>,
+    /// Hex SHA-256 of the cookie's token.
+    pub token: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub user_id: String,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = account, check_for_backend(diesel::pg::Pg))]
+pub struct Account {
+    pub id: String,
+    pub account_id: String,
+    pub provider_id: String,
+    pub user_id: String,
+    pub password: Option<String>,
+}
+
+/// A new id: UUIDv7, so ids sort by creation.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,175 @@
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::profile::{
+    current_user, my_sessions, ChangePassword, DeleteAccount, EndOtherSessions, EndSession,
+    ResendMyVerification, UpdateName,
+};
+use crate::components::form::{Field, FormMessage, Notice};
+use crate::model::{Me, SessionView};
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| current_user());
+    let sessions = Resource::new(|| (), |_| my_sessions());
+    let query = use_query_map();
+    let notice = Signal::derive(move || match query.read().get("notice").as_deref() {
+        Some("name") => Some("Your name is saved."),
+        Some("password") => Some("Your password is changed; your other sessions have ended."),
+        Some("verification-sent") => Some("We have sent you a new confirmation link."),
+        Some("session-ended") => Some("That session has ended."),
+        Some("sessions-ended") => Some("Every other session has ended."),
+        _ => None,
+    });
+    view! {
+        <Title text="Your profile" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(me)) => {
+                        let sessions = sessions.await.unwrap_or_default();
+                        view! { <Profile me sessions notice /> }.into_any()
+                    }
+                    Ok(None) => view! { <Redirect path="/login?next=/profile" /> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Profile(
+    me: Me,
+    sessions: Vec<SessionView>,
+    notice: Signal<Option<&'static str>>,
+) -> impl IntoView {
+    let update_name = ServerAction::<UpdateName>::new();
+    let resend = ServerAction::<ResendMyVerification>::new();
+    let change_password = ServerAction::<ChangePassword>::new();
+    let end_session = ServerAction::<EndSession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    let delete = ServerAction::<DeleteAccount>::new();
+    let name_error = Signal::derive(move || update_name.value().get().and_then(Result::err));
+    let resend_error = Signal::derive(move || resend.value().get().and_then(Result::err));
+    let password_error =
+        Signal::derive(move || change_password.value().get().and_then(Result::err));
+    let session_error = Signal::derive(move || {
+        end_session
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| end_others.value().get().and_then(Result::err))
+    });
+    let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    let others = sessions.iter().filter(|s| !s.this_device).count();
+    let access = if me.whitelisted {
+        "You have access."
+    } else {
+        "Waiting for an administrator to let you in."
+    };
+
+    view! {
+        <div class="stack">
+            <h1>"Your profile"</h1>
+            <Notice text=notice />
+
+            <section class="card" aria-labelledby="account-title">
+                <h2 id="account-title">"Account"</h2>
+                <dl class="facts">
+                    <dt>"Email"</dt>
+                    <dd>
+                        {me.email.clone()} " "
+                        {if me.email_verified {
+                            view! { <span class="badge ok">"confirmed"</span> }.into_any()
+                        } else {
+                            view! { <span class="badge warn">"not confirmed"</span> }.into_any()
+                        }}
+                    </dd>
+                    <dt>"Role"</dt><dd>{me.role.clone()}</dd>
+                    <dt>"Tier"</dt><dd>{me.tier.clone()}</dd>
+                    <dt>"Access"</dt><dd>{access}</dd>
+                </dl>
+                <Show when=move || !me.email_verified>
+                    <ActionForm action=resend>
+                        <FormMessage error=resend_error />
+                        <button class="button secondary" type="submit">"Send a new confirmation link"</button>
+                    </ActionForm>
+                </Show>
+                <ActionForm action=update_name attr:novalidate=true>
+                    <FormMessage error=name_error />
+                    <Field name="name" label="Name" autocomplete="name" error=name_error value=me.name.clone() maxlength=100 />
+                    <button class="button" type="submit">"Save name"</button>
+                </ActionForm>
+            </section>
+
+            <section class="card" aria-labelledby="password-title">
+                <h2 id="password-title">"Password"</h2>
+                <p>"Changing it ends every other session."</p>
+                <ActionForm action=change_password attr:novalidate=true>
+                    <FormMessage error=password_error />
+                    <Field name="current_password" label="Current password" kind="password" autocomplete="current-password" error=password_error maxlength=256 />
+                    <Field name="new_password" label="New password" kind="password" autocomplete="new-password" hint="At least 8 characters." error=password_error maxlength=256 />
+                    <button class="button" type="submit">"Change password"</button>
+                </ActionForm>
+            </section>
+
+            <section class="card" aria-labelledby="sessions-title">
+                <h2 id="sessions-title">"Sessions"</h2>
+                <FormMessage error=session_error />
+                <div class="table-wrap">
+                    <table>
+                        <caption class="visually-hidden">"Where you are signed in"</caption>
+                        <thead>
+                            <tr><th scope="col">"Device"</th><th scope="col">"Address"</th><th scope="col">"Signed in"</th><th scope="col">"Last active"</th><th scope="col"><span class="visually-hidden">"Action"</span></th></tr>
+                        </thead>
+                        <tbody>
+                            {sessions.into_iter().map(|s| {
+                                let label = format!("End the session on {}", s.device);
+                                view! {
+                                    <tr>
+                                        <td>{s.device.clone()} {s.this_device.then(|| view! { " " <span class="badge ok">"this device"</span> })}</td>
+                                        <td>{s.ip_address.clone().unwrap_or_else(|| "unknown".into())}</td>
+                                        <td>{when(s.created_at)}</td>
+                                        <td>{when(s.last_active)}</td>
+                                        <td>
+                                            {(!s.this_device).then(|| view! {
+                                                <ActionForm action=end_session>
+                                                    <input type="hidden" name="id" value=s.id.clone() />
+                                                    <button class="button small secondary" type="submit" aria-label=label.clone()>"End"</button>
+                                                </ActionForm>
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                {(others > 0).then(|| view! {
+                    <ActionForm action=end_others>
+                        <button class="button secondary" type="submit">"End all other sessions"</button>
+                    </ActionForm>
+                })}
+            </section>
+
+            <section class="card danger" aria-labelledby="delete-title">
+                <h2 id="delete-title">"Delete your account"</h2>
+                <p>"This deletes your account, your sessions and your artwork jobs. It cannot be undone."</p>
+                <ActionForm action=delete attr:novalidate=true>
+                    <FormMessage error=delete_error />
+                    <Field name="password" label="Your password" kind="password" autocomplete="current-password" error=delete_error maxlength=256 />
+                    <Field name="confirm" label="Type DELETE to confirm" error=delete_error maxlength=10 />
+                    <button class="button danger" type="submit">"Delete my account"</button>
+                </ActionForm>
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,594 @@
+//! Email-and-password accounts: sign-up, email verification, sign-in, password reset and
+//! change, name, deletion. No answer here tells whether an address is registered.
+
+use chrono::{Duration, Utc};
+use diesel_async::scoped_futures::ScopedFutureExt;
+use diesel_async::AsyncConnection;
+use serde_json::json;
+
+use super::audit::{self, Event, Origin};
+use super::context::Services;
+use super::mail::Mail;
+use super::passwords::Verified;
+use super::rate_limit::Attempt;
+use super::sessions::{self, is_banned};
+use super::{policy, tokens, ServiceError};
+use crate::db::models::User;
+use crate::db::{accounts, sessions as session_rows, users, verifications};
+use crate::model::FieldError;
+
+const VERIFY_EMAIL_TTL_HOURS: i64 = 24;
+const RESET_TTL_HOURS: i64 = 1;
+
+/// Why a request was refused, in words a person understands.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("Some fields need attention.")]
+    Invalid(Vec<FieldError>),
+    #[error("Email or password is incorrect.")]
+    InvalidCredentials,
+    #[error("Too many attempts. Try again in {0} seconds.")]
+    RateLimited(u64),
+    #[error("Confirm your email address first: we have sent you a new link.")]
+    EmailNotVerified,
+    #[error("This account has been suspended{0}.")]
+    Banned(String),
+    #[error("This link has expired. Ask for a new one below.")]
+    LinkExpired,
+    #[error("This link was already used or is not valid. Ask for a new one below.")]
+    LinkInvalid,
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<diesel::result::Error> for AuthError {
+    fn from(e: diesel::result::Error) -> Self {
+        AuthError::Service(e.into())
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for AuthError {
+    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        AuthError::Service(e.into())
+    }
+}
+
+fn collect<T>(
+    results: impl IntoIterator<Item = Result<T, FieldError>>,
+) -> Result<Vec<T>, AuthError> {
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(value) => values.push(value),
+            Err(error) => errors.push(error),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(AuthError::Invalid(errors))
+    }
+}
+
+fn verification_identifier(user_id: &str) -> String {
+    format!("email-verification:{user_id}")
+}
+
+fn reset_identifier(user_id: &str) -> String {
+    format!("password-reset:{user_id}")
+}
+
+/// Signs a person up. New address: a user with a password account, and a verification mail.
+/// Known address: nothing changes, and the owner is told by mail. The answer is the same.
+pub async fn sign_up(
+    services: &Services,
+    name: &str,
+    email: &str,
+    password: &str,
+    origin: &Origin,
+) -> Result<(), AuthError> {
+    let email_checked = policy::email(email);
+    let stored_email = email_checked.clone().unwrap_or_default();
+    let fields = collect([
+        policy::name(name),
+        email_checked,
+        policy::new_password("password", password, &stored_email).map(|()| String::new()),
+    ])?;
+    let (name, email) = (&fields[0], &fields[1]);
+
+    // Hash first, whichever way it goes: both answers take the same time.
+    let hash = services.passwords.hash(password).await;
+    let mut conn = services.pool.get().await?;
+    let created = conn
+        .transaction::<_, diesel::result::Error, _>(|conn| {
+            async move {
+                let Some(user) = users::insert(conn, name, email, false).await? else {
+                    return Ok(None);
+                };
+                accounts::insert_credential(conn, &user.id, &hash).await?;
+                Ok(Some(user))
+            }
+            .scope_boxed()
+        })
+        .await?;
+    match created {
+        Some(user) => {
+            send_verification(services, &mut conn, &user).await?;
+            audit::record(
+                &mut conn,
+                Event {
+                    action: "sign_up",
+                    actor: Some((&user.id, &user.email)),
+                    target: Some((&user.id, &user.email)),
+                    detail: json!({ "method": "password" }),
+                },
+                origin,
+            )
+            .await?;
+        }
+        None => {
+            services.mailer.send_in_background(Mail {
+                to: email.clone(),
+                subject: "Someone tried to sign up with your address".into(),
+                body: format!(
+                    "Someone (maybe you) tried to create a Gatehouse account with this email \
+                     address, which already has one.\n\nIf it was you, sign in at {}\n\
+                     Forgotten your password? Reset it at {}\n\nIf it was not you, you can \
+                     ignore this message: nothing has changed.\n",
+                    services.settings.link("/login"),
+                    services.settings.link("/forgot-password"),
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn send_verification(
+    services: &Services,
+    conn: &mut crate::db::DbConn,
+    user: &User,
+) -> Result<(), AuthError> {
+    let token = tokens::new_token();
+    let identifier = verification_identifier(&user.id);
+    verifications::delete_for(conn, &identifier).await?;
+    verifications::insert(
+        conn,
+        &identifier,
+        &tokens::digest(&token),
+        Utc::now() + Duration::hours(VERIFY_EMAIL_TTL_HOURS),
+    )
+    .await?;
+    services.mailer.send_in_background(Mail {
+        to: user.email.clone(),
+        subject: "Confirm your email address for Gatehouse".into(),
+        body: format!(
+            "Hello {},\n\nConfirm your email address by opening this link within 24 hours:\n\n{}\n\n\
+             If you did not sign up for Gatehouse, ignore this message.\n",
+            user.name,
+            services.settings.link(&format!("/verify-email?token={token}")),
+        ),
+    });
+    Ok(())
+}
+
+/// Sends a new verification link to a signed-in user whose address is not yet confirmed.
+pub async fn resend_verification(services: &Services, user: &User) -> Result<(), AuthError> {
+    if user.email_verified {
+        return Ok(());
+    }
+    let mut conn = services.pool.get().await?;
+    send_verification(services, &mut conn, user).await
+}
+
+/// Sends a new verification link to `email` if it belongs to an unconfirmed account.
+/// The answer is the same either way.
+pub async fn resend_verification_to(
+    services: &Services,
+    email: &str,
+    origin: &Origin,
+) -> Result<(), AuthError> {
+    let email = policy::email(email).map_err(|e| AuthError::Invalid(vec![e]))?;
+    limit(services, Attempt::PasswordReset, &email, origin)?;
+    let mut conn = services.pool.get().await?;
+    if let Some(user) = users::find_by_email(&mut conn, &email).await? {
+        if !user.email_verified {
+            send_verification(services, &mut conn, &user).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Confirms the address behind an emailed link. A link works once.
+pub async fn verify_email(
+    services: &Services,
+    token: &str,
+    origin: &Origin,
+) -> Result<(), AuthError> {
+    if !tokens::is_well_formed(token) {
+        return Err(AuthError::LinkInvalid);
+    }
+    let mut conn = services.pool.get().await?;
+    let Some((identifier, expires_at)) =
+        verifications::take(&mut conn, &tokens::digest(token)).await?
+    else {
+        return Err(AuthError::LinkInvalid);
+    };
+    let Some(user_id) = identifier.strip_prefix("email-verification:") else {
+        return Err(AuthError::LinkInvalid);
+    };
+    if expires_at <= Utc::now() {
+        return Err(AuthError::LinkExpired);
+    }
+    let Some(user) = users::find(&mut conn, user_id).await? else {
+        return Err(AuthError::LinkInvalid);
+    };
+    users::mark_email_verified(&mut conn, &user.id).await?;
+    audit::record(
+        &mut conn,
+        Event {
+            action: "email_verified",
+            actor: Some((&user.id, &user.email)),
+            target: Some((&user.id, &user.email)),
+            detail: json!({}),
+        },
+        origin,
+    )
+    .await?;
+    Ok(())
+}
+
+fn limit(
+    services: &Services,
+    attempt: Attempt,
+    email: &str,
+    origin: &Origin,
+) -> Result<(), AuthError> {
+    let address = origin.ip_address.as_deref().unwrap_or("unknown");
+    services
+        .limits
+        .check(attempt, email, address)
+        .map_err(|retry| AuthError::RateLimited(retry.0.as_secs().max(1)))
+}
+
+/// Signs in with email and password; returns the new session's cookie token.
+/// Unknown email and wrong password take the same time and give the same answer.
+pub async fn sign_in(
+    services: &Services,
+    email: &str,
+    password: &str,
+    origin: &Origin,
+) -> Result<String, AuthError> {
+    let mut errors = Vec::new();
+    let email = match policy::email(email) {
+        Ok(email) => email,
+        Err(e) => {
+            errors.push(e);
+            String::new()
+        }
+    };
+    if password.is_empty() {
+        errors.push(FieldError {
+            field: "password".into(),
+            message: "Enter your password.".into(),
+        });
+    } else if password.chars().count() > policy::PASSWORD_MAX {
+        errors.push(FieldError {
+            field: "password".into(),
+            message: format!(
+                "A password has at most {} characters.",
+                policy::PASSWORD_MAX
+            ),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AuthError::Invalid(errors));
+    }
+    limit(services, Attempt::SignIn, &email, origin)?;
+
+    let mut conn = services.pool.get().await?;
+    let user = users::find_by_email(&mut conn, &email).await?;
+    let credential = match &user {
+        Some(user) => accounts::credential(&mut conn, &user.id).await?,
+        None => None,
+    };
+    let stored = credential.as_ref().and_then(|c| c.password.as_deref());
+    let verified = services.passwords.verify(stored, password).await;
+    let (Some(user), true) = (user, verified.is_match()) else {
+        audit::record(
+            &mut conn,
+            Event {
+                action: "sign_in_failed",
+                actor: None,
+                target: None,
+                detail: json!({ "email": email }),
+            },
+            origin,
+        )
+        .await?;
+        return Err(AuthError::InvalidCredentials);
+    };
+    if is_banned(&user, Utc::now()) {
+        let reason = user
+            .ban_reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        return Err(AuthError::Banned(reason));
+    }
+    if verified == Verified::YesRehash {
+        let hash = services.passwords.hash(password).await;
+        accounts::set_password(&mut conn, &user.id, &hash).await?;
+    }
+    if !user.email_verified {
+        send_verification(services, &mut conn, &user).await?;
+        return Err(AuthError::EmailNotVerified);
+    }
+    let (token, session) = sessions::start(services, &mut conn, &user.id, origin).await?;
+    audit::record(
+        &mut conn,
+        Event {
+            action: "sign_in",
+            actor: Some((&user.id, &user.email)),
+            target: Some((&user.id, &user.email)),
+            detail: json!({ "method": "password", "session": session.id }),
+        },
+        origin,
+    )
+    .await?;
+    Ok(token)
+}
+
+/// Mails a reset link if the address has an account. The answer is the same either way.
+pub async fn request_password_reset(
+    services: &Services,
+    email: &str,
+    origin: &Origin,
+) -> Result<(), AuthError> {
+    let email = policy::email(email).map_err(|e| AuthError::Invalid(vec![e]))?;
+    limit(services, Attempt::PasswordReset, &email, origin)?;
+    let mut conn = services.pool.get().await?;
+    let Some(user) = users::find_by_email(&mut conn, &email).await? else {
+        return Ok(());
+    };
+    let token = tokens::new_token();
+    let identifier = reset_identifier(&user.id);
+    verifications::delete_for(&mut conn, &identifier).await?;
+    verifications::insert(
+        &mut conn,
+        &identifier,
+        &tokens::digest(&token),
+        Utc::now() + Duration::hours(RESET_TTL_HOURS),
+    )
+    .await?;
+    services.mailer.send_in_background(Mail {
+        to: user.email.clone(),
+        subject: "Reset your Gatehouse password".into(),
+        body: format!(
+            "Hello {},\n\nSomeone (maybe you) asked to reset your Gatehouse password. Choose a new \
+             one by opening this link within an hour:\n\n{}\n\nIf it was not you, ignore this \
+             message: your password stays as it is.\n",
+            user.name,
+            services.settings.link(&format!("/reset-password?token={token}")),
+        ),
+    });
+    audit::record(
+        &mut conn,
+        Event {
+            action: "password_reset_requested",
+            actor: None,
+            target: Some((&user.id, &user.email)),
+            detail: json!({}),
+        },
+        origin,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets a new password from a reset link, and ends every session of the user.
+pub async fn reset_password(
+    services: &Services,
+    token: &str,
+    new_password: &str,
+    origin: &Origin,
+) -> Result<(), AuthError> {
+    if !tokens::is_well_formed(token) {
+        return Err(AuthError::LinkInvalid);
+    }
+    // Length first, so a too-short password does not use up the link.
+    policy::new_password("password", new_password, "").map_err(|e| AuthError::Invalid(vec![e]))?;
+    let hash = services.passwords.hash(new_password).await;
+    let digest = tokens::digest(token);
+    let new_password = new_password.to_owned();
+    let mut conn = services.pool.get().await?;
+    let user = conn
+        .transaction::<_, AuthError, _>(|conn| {
+            async move {
+                let Some((identifier, expires_at)) = verifications::take(conn, &digest).await?
+                else {
+                    return Err(AuthError::LinkInvalid);
+                };
+                let Some(user_id) = identifier.strip_prefix("password-reset:") else {
+                    return Err(AuthError::LinkInvalid);
+                };
+                if expires_at <= Utc::now() {
+                    return Err(AuthError::LinkExpired);
+                }
+                let Some(user) = users::find(conn, user_id).await? else {
+                    return Err(AuthError::LinkInvalid);
+                };
+                // Rolls back (the link stays usable) when the password is the email.
+                policy::new_password("password", &new_password, &user.email)
+                    .map_err(|e| AuthError::Invalid(vec![e]))?;
+                accounts::set_password(conn, &user.id, &hash).await?;
+                // Whoever holds the mailbox proved it.
+                users::mark_email_verified(conn, &user.id).await?;
+                session_rows::delete_all_but(conn, &user.id, None).await?;
+                Ok(user)
+            }
+            .scope_boxed()
+        })
+        .await;
+    // An expired link is still used up.
+    let user = match user {
+        Err(AuthError::LinkExpired) => {
+            verifications::take(&mut conn, &tokens::digest(token)).await?;
+            return Err(AuthError::LinkExpired);
+        }
+        other => other?,
+    };
+    audit::record(
+        &mut conn,
+        Event {
+            action: "password_reset",
+            actor: Some((&user.id, &user.email)),
+            target: Some((&user.id, &user.email)),
+            detail: json!({ "sessions_ended": "all" }),
+        },
+        origin,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Changes the password of a signed-in user; ends every other session of theirs.
+pub async fn change_password(
+    services: &Services,
+    current: &sessions::Current,
+    current_password: &str,
+    new_password: &str,
+    origin: &Origin,
+) -> Result<(), AuthError> {
+    let user = &current.user;
+    policy::new_password("new_password", new_password, &user.email)
+        .map_err(|e| AuthError::Invalid(vec![e]))?;
+    check_password(services, user, "current_password", current_password).await?;
+    let hash = services.passwords.hash(new_password).await;
+    let mut conn = services.pool.get().await?;
+    accounts::set_password(&mut conn, &user.id, &hash).await?;
+    let ended =
+        session_rows::delete_all_but(&mut conn, &user.id, Some(&current.session.id)).await?;
+    audit::record(
+        &mut conn,
+        Event {
+            action: "password_changed",
+            actor: Some((&user.id, &user.email)),
+            target: Some((&user.id, &user.email)),
+            detail: json!({ "other_sessions_ended": ended }),
+        },
+        origin,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Re-asks for the password before something that cannot be undone.
+async fn check_password(
+    services: &Services,
+    user: &User,
+    field: &str,
+    password: &str,
+) -> Result<(), AuthError> {
+    let wrong = || {
+        AuthError::Invalid(vec![FieldError {
+            field: field.into(),
+            message: "That is not your current password.".into(),
+        }])
+    };
+    if password.is_empty() || password.chars().count() > policy::PASSWORD_MAX {
+        return Err(wrong());
+    }
+    let mut conn = services.pool.get().await?;
+    let credential = accounts::credential(&mut conn, &user.id).await?;
+    drop(conn);
+    let stored = credential.as_ref().and_then(|c| c.password.as_deref());
+    if services.passwords.verify(stored, password).await.is_match() {
+        Ok(())
+    } else {
+        Err(wrong())
+    }
+}
+
+pub async fn update_name(services: &Services, user: &User, name: &str) -> Result<(), AuthError> {
+    let name = policy::name(name).map_err(|e| AuthError::Invalid(vec![e]))?;
+    let mut conn = services.pool.get().await?;
+    users::set_name(&mut conn, &user.id, &name).await?;
+    Ok(())
+}
+
+/// Deletes the account and everything it owns (CASCADE), after the password once more.
+pub async fn delete_account(
+    services: &Services,
+    user: &User,
+    password: &str,
+    origin: &Origin,
+) -> Result<(), AuthError> {
+    check_password(services, user, "password", password).await?;
+    let mut conn = services.pool.get().await?;
+    users::delete(&mut conn, &user.id).await?;
+    audit::record(
+        &mut conn,
+        Event {
+            action: "user_deleted",
+            actor: Some((&user.id, &user.email)),
+            target: Some((&user.id, &user.email)),
+            detail: json!({ "by": "self" }),
+        },
+        origin,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ends one of the user's sessions (not found when it is not theirs).
+pub async fn end_session(
+    services: &Services,
+    user: &User,
+    session_id: &str,
+    origin: &Origin,
+) -> Result<bool, AuthError> {
+    let mut conn = services.pool.get().await?;
+    let ended = session_rows::delete_own(&mut conn, &user.id, session_id).await? > 0;
+    if ended {
+        audit::record(
+            &mut conn,
+            Event {
+                action: "session_ended",
+                actor: Some((&user.id, &user.email)),
+                target: Some((&user.id, &user.email)),
+                detail: json!({ "session": session_id }),
+            },
+            origin,
+        )
+        .await?;
+    }
+    Ok(ended)
+}
+
+/// Ends every session of the user but the current one; returns how many.
+pub async fn end_other_sessions(
+    services: &Services,
+    current: &sessions::Current,
+    origin: &Origin,
+) -> Result<usize, AuthError> {
+    let user = &current.user;
+    let mut conn = services.pool.get().await?;
+    let ended =
+        session_rows::delete_all_but(&mut conn, &user.id, Some(&current.session.id)).await?;
+    audit::record(
+        &mut conn,
+        Event {
+            action: "session_ended",
+            actor: Some((&user.id, &user.email)),
+            target: Some((&user.id, &user.email)),
+            detail: json!({ "others": ended }),
+        },
+        origin,
+    )
+    .await?;
+    Ok(ended)
+}

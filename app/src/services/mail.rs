@@ -1,0 +1,97 @@
+//! Outgoing mail: through SMTP when SMTP_URL is set, otherwise written to the log in full
+//! (said plainly at start-up), so a local install can still follow its links.
+
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// One plain-text message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("SMTP_URL: {0}")]
+    Url(String),
+    #[error(
+        "MAIL_FROM: expected an address such as `Gatehouse <no-reply@gatehouse.example>` ({0})"
+    )]
+    From(String),
+    #[error("the message could not be built: {0}")]
+    Build(String),
+    #[error("SMTP delivery failed: {0}")]
+    Smtp(String),
+}
+
+#[derive(Clone)]
+pub enum Mailer {
+    /// Mail goes to the log.
+    Log,
+    Smtp {
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
+        from: Mailbox,
+    },
+}
+
+impl Mailer {
+    /// SMTP when `smtp_url` is given (`smtp://`, `smtps://`, with `?tls=required` for
+    /// STARTTLS), else the log.
+    pub fn new(smtp_url: Option<&str>, from: &str) -> Result<Self, MailError> {
+        let Some(url) = smtp_url else {
+            return Ok(Mailer::Log);
+        };
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| MailError::Url(e.to_string()))?
+            .build();
+        let transport = Box::new(transport);
+        let from = from
+            .parse()
+            .map_err(|e: lettre::address::AddressError| MailError::From(e.to_string()))?;
+        Ok(Mailer::Smtp { transport, from })
+    }
+
+    pub async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        match self {
+            Mailer::Log => {
+                tracing::info!(
+                    to = %mail.to,
+                    subject = %mail.subject,
+                    "mail (no SMTP_URL set, so it is logged instead of sent):\n{}",
+                    mail.body
+                );
+                Ok(())
+            }
+            Mailer::Smtp { transport, from } => {
+                let to: Mailbox = mail
+                    .to
+                    .parse()
+                    .map_err(|e: lettre::address::AddressError| MailError::Build(e.to_string()))?;
+                let message = Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(&mail.subject)
+                    .body(mail.body.clone())
+                    .map_err(|e| MailError::Build(e.to_string()))?;
+                transport
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| MailError::Smtp(e.to_string()))
+            }
+        }
+    }
+
+    /// Sends without holding up the request: how long a mail takes must not tell anyone
+    /// whether an address is registered. Failures are logged.
+    pub fn send_in_background(&self, mail: Mail) {
+        let mailer = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = mailer.send(&mail).await {
+                tracing::error!(to = %mail.to, subject = %mail.subject, error = %e, "mail not sent");
+            }
+        });
+    }
+}

@@ -1,0 +1,116 @@
+//! Sessions: made at sign-in, found from the cookie's token, sliding, ended.
+//! The database is the truth, so a revoked session is refused at once on every instance.
+
+use chrono::{Duration, Utc};
+
+use super::audit::Origin;
+use super::context::Services;
+use super::tokens;
+use super::ServiceError;
+use crate::db::models::{Session, User};
+use crate::db::{sessions, DbConn};
+
+/// Who a request belongs to.
+#[derive(Clone, Debug)]
+pub struct Current {
+    pub user: User,
+    pub session: Session,
+    /// The expiry moved on during this request: send the cookie again.
+    pub refreshed: bool,
+}
+
+/// A new session for `user_id`; returns the token for the cookie (never stored).
+pub async fn start(
+    services: &Services,
+    conn: &mut DbConn,
+    user_id: &str,
+    origin: &Origin,
+) -> Result<(String, Session), ServiceError> {
+    let token = tokens::new_token();
+    let session = sessions::insert(
+        conn,
+        sessions::NewSession {
+            user_id,
+            token_hash: &tokens::digest(&token),
+            expires_at: Utc::now() + services.settings.session_ttl,
+            ip_address: origin.ip_address.as_deref(),
+            user_agent: origin.user_agent.as_deref(),
+        },
+    )
+    .await?;
+    Ok((token, session))
+}
+
+/// The live session behind a cookie token, if any. In a session's second half a request
+/// extends it, with at most one write a day.
+pub async fn authenticate(
+    services: &Services,
+    token: &str,
+) -> Result<Option<Current>, ServiceError> {
+    if !tokens::is_well_formed(token) {
+        return Ok(None);
+    }
+    let mut conn = services.pool.get().await?;
+    let now = Utc::now();
+    let Some((mut session, user)) =
+        sessions::find_live(&mut conn, &tokens::digest(token), now).await?
+    else {
+        return Ok(None);
+    };
+    if is_banned(&user, now) {
+        return Ok(None);
+    }
+    let ttl = services.settings.session_ttl;
+    let in_second_half = session.expires_at - now < ttl / 2;
+    let written_today = now - session.updated_at < Duration::days(1);
+    let refreshed = in_second_half && !written_today;
+    if refreshed {
+        session.expires_at = now + ttl;
+        session.updated_at = now;
+        sessions::extend(&mut conn, &session.id, session.expires_at, now).await?;
+    }
+    Ok(Some(Current {
+        user,
+        session,
+        refreshed,
+    }))
+}
+
+pub fn is_banned(user: &User, now: chrono::DateTime<Utc>) -> bool {
+    user.banned && user.ban_expires.is_none_or(|until| until > now)
+}
+
+/// The user's live sessions for the profile page, newest first.
+pub async fn list(
+    services: &Services,
+    current: &Current,
+) -> Result<Vec<crate::model::SessionView>, ServiceError> {
+    let mut conn = services.pool.get().await?;
+    let rows = sessions::list_live(&mut conn, &current.user.id, Utc::now()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| crate::model::SessionView {
+            this_device: row.id == current.session.id,
+            device: describe_device(row.user_agent.as_deref()),
+            ip_address: row.ip_address,
+            created_at: row.created_at,
+            last_active: row.updated_at,
+            id: row.id,
+        })
+        .collect())
+}
+
+/// "Firefox on Linux", from a user agent; "Unknown device" when it says nothing useful.
+pub fn describe_device(user_agent: Option<&str>) -> String {
+    let parser = woothee::parser::Parser::new();
+    let Some(parsed) = user_agent.and_then(|agent| parser.parse(agent)) else {
+        return "Unknown device".to_string();
+    };
+    let known = |s: &str| !s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN;
+    match (known(parsed.name), known(parsed.os)) {
+        (true, true) => format!("{} on {}", parsed.name, parsed.os),
+        (true, false) => parsed.name.to_string(),
+        (false, true) => format!("A browser on {}", parsed.os),
+        (false, false) => "Unknown device".to_string(),
+    }
+}

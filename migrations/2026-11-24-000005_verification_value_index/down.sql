@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS verification_value_idx;

@@ -1,0 +1,117 @@
+//! What every request passes before it reaches a handler: the origin check on state
+//! changes, limits on what a server function accepts, and the security headers.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::state::AppState;
+
+/// Every state-changing request must come from a page of ours: its Origin (or, failing
+/// that, Referer) must be the public URL's origin. Browsers always send Origin on a
+/// cross-site POST, so a forged form elsewhere is refused here (CSRF).
+pub async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    );
+    if safe || is_same_origin(request.headers(), &state.public_url.origin()) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::FORBIDDEN,
+        format!(
+            "Refused: this request did not come from a Gatehouse page. Open {} and try again.",
+            state.public_url
+        ),
+    )
+        .into_response()
+}
+
+fn is_same_origin(headers: &HeaderMap, expected: &str) -> bool {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        return origin.as_bytes() == expected.as_bytes();
+    }
+    headers
+        .get(header::REFERER)
+        .and_then(|referer| referer.to_str().ok())
+        .and_then(|referer| url::Url::parse(referer).ok())
+        .is_some_and(|referer| referer.origin().ascii_serialization() == expected)
+}
+
+/// Server functions (under /api/) take URL-encoded forms, what a browser posts, and nothing
+/// else; anything else would fail to decode deep inside the framework.
+pub async fn form_posts_only(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let server_function = path.starts_with("/api/") && !path.starts_with("/api/internal/");
+    if server_function && request.method() == Method::POST {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !content_type.starts_with("application/x-www-form-urlencoded") {
+            return (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Send this form as application/x-www-form-urlencoded, as a browser does.",
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// The largest request body Gatehouse accepts; no Gatehouse form comes near it.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Reads the body up front, at most [`MAX_BODY_BYTES`], so nothing downstream can be made to
+/// buffer more (server functions read whole bodies).
+pub async fn limit_body(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "This request is too large: at most {} KiB is accepted.",
+                MAX_BODY_BYTES / 1024
+            ),
+        )
+            .into_response(),
+    }
+}
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+/// Security headers on every response; HSTS only when served over https.
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(headers, "content-security-policy", CONTENT_SECURITY_POLICY);
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "referrer-policy", "same-origin");
+    set(headers, "cross-origin-opener-policy", "same-origin");
+    if state.public_url.is_https() {
+        set(
+            headers,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    response
+}
