@@ -188,6 +188,41 @@ mod tests {
         assert_eq!(passwords.verify(Some("garbage"), "x").await, Verified::No);
     }
 
+    /// Made by Better Auth 1.7.25 itself: `hashPassword` from `better-auth/crypto`.
+    const BETTER_AUTH_HASH: &str = "9ed9f68f365a11efe27b16ffd79320ce:16ac8489d29a03c3d30ae146f0845e588c3f0e2dd49ee9afe9d8584808289deba33e02cd94c3b35352b8271137c570f5b23b63ea44c2f7a7b8b0ad14fa98a333";
+    /// The same, for a password that NFKC changes (the ﬁ ligature becomes "fi").
+    const BETTER_AUTH_UNICODE_HASH: &str = "5c05f22615298dc0c5d24427faf7302d:29a6e4918816da0c0b20bb8a44332ff7c83d7464cd2930c3563283a90735b3a1b7bed644b3dcbb8a3d94250d44d226ab5c66f7e8fdad4162a89940892b0cfc4a";
+
+    #[tokio::test]
+    async fn better_auth_scrypt_hashes_verify_and_ask_for_a_rehash() {
+        let passwords = Passwords::new(2);
+        let verify = |hash: &'static str, password: &'static str| {
+            let passwords = passwords.clone();
+            async move { passwords.verify(Some(hash), password).await }
+        };
+        assert_eq!(
+            verify(BETTER_AUTH_HASH, "correct horse battery staple").await,
+            Verified::YesRehash
+        );
+        assert_eq!(
+            verify(BETTER_AUTH_HASH, "correct horse battery stapler").await,
+            Verified::No
+        );
+        assert_eq!(
+            verify(BETTER_AUTH_UNICODE_HASH, "Ünïcödé pässwörd ﬁ").await,
+            Verified::YesRehash
+        );
+        assert_eq!(
+            verify(BETTER_AUTH_UNICODE_HASH, "Ünïcödé pässwörd fi").await,
+            Verified::YesRehash
+        );
+        assert_eq!(verify("zz:zz", "x").await, Verified::No);
+        assert_eq!(
+            verify("9ed9f68f365a11efe27b16ffd79320ce:16ac", "x").await,
+            Verified::No
+        );
+    }
+
     #[tokio::test]
     async fn weaker_argon2_hashes_verify_and_ask_for_a_rehash() {
         let weak = Argon2::new(

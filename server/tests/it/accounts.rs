@@ -507,3 +507,66 @@ async fn a_post_from_another_site_is_refused() {
         1
     );
 }
+
+/// Made by Better Auth 1.7.25 itself (`hashPassword` from `better-auth/crypto`) for
+/// "correct horse battery staple".
+const BETTER_AUTH_HASH: &str = "9ed9f68f365a11efe27b16ffd79320ce:16ac8489d29a03c3d30ae146f0845e588c3f0e2dd49ee9afe9d8584808289deba33e02cd94c3b35352b8271137c570f5b23b63ea44c2f7a7b8b0ad14fa98a333";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_better_auth_password_signs_in_and_is_upgraded_to_argon2id() {
+    let app = TestApp::new().await;
+    let mut conn = app.db.conn().await;
+    diesel::insert_into(user::table)
+        .values((
+            user::id.eq("ba-user-1"),
+            user::name.eq("Grace"),
+            user::email.eq("grace@example.com"),
+            user::email_verified.eq(true),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    diesel::insert_into(account::table)
+        .values((
+            account::id.eq("ba-account-1"),
+            account::account_id.eq("ba-user-1"),
+            account::provider_id.eq("credential"),
+            account::user_id.eq("ba-user-1"),
+            account::password.eq(BETTER_AUTH_HASH),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    let mut grace = app.browser();
+    let wrong = grace
+        .call(
+            "/api/sign-in",
+            &[
+                ("email", "grace@example.com"),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let unchanged: Option<String> = account::table
+        .select(account::password)
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(unchanged.as_deref(), Some(BETTER_AUTH_HASH));
+
+    sign_in(&mut grace, "grace@example.com", PASSWORD).await;
+    let upgraded: Option<String> = account::table
+        .select(account::password)
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert!(upgraded
+        .unwrap()
+        .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+
+    // And the new hash works.
+    let mut again = app.browser_at("10.7.7.7");
+    sign_in(&mut again, "grace@example.com", PASSWORD).await;
+}

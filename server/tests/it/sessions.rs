@@ -12,6 +12,8 @@ use crate::accounts::{sign_in, signed_in_ada, PASSWORD};
 use crate::support::{TestApp, TestDb};
 
 const COOKIE: &str = "gatehouse_session";
+/// Shaped like a real token (32 bytes, base64url), but never issued.
+const WELL_FORMED: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_session_cookie_is_http_only_lax_and_long_lived() {
@@ -105,7 +107,7 @@ async fn a_revoked_or_expired_session_is_refused_at_once() {
     assert_eq!(ada.get("/profile").await.location(), "/login?next=/profile");
 
     // A made-up cookie is simply not a session.
-    ada.set_cookie(COOKIE, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    ada.set_cookie(COOKIE, WELL_FORMED);
     assert_eq!(ada.get("/profile").await.location(), "/login?next=/profile");
 }
 
@@ -586,4 +588,217 @@ async fn repeated_sign_in_failures_are_rate_limited() {
         .call("/api/forgot-password", &[("email", "ada@example.com")])
         .await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_account_function_refuses_a_caller_who_is_not_signed_in() {
+    let app = TestApp::new().await;
+    let mut ada = app.browser();
+    signed_in_ada(&app, &mut ada).await;
+    let mut conn = app.db.conn().await;
+    let session_id: String = session::table
+        .select(session::id)
+        .first(&mut conn)
+        .await
+        .unwrap();
+
+    let mut nobody = app.browser_at("10.6.6.6");
+    let calls: [(&str, &[(&str, &str)]); 7] = [
+        ("/api/update-name", &[("name", "Mallory")]),
+        (
+            "/api/change-password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "taken over now!"),
+            ],
+        ),
+        ("/api/end-session", &[("id", &session_id)]),
+        ("/api/end-other-sessions", &[]),
+        (
+            "/api/delete-account",
+            &[("password", PASSWORD), ("confirm", "DELETE")],
+        ),
+        ("/api/resend-my-verification", &[]),
+        ("/api/my-sessions", &[]),
+    ];
+    for (action, fields) in calls {
+        let answer = nobody.call(action, fields).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNAUTHORIZED,
+            "{action}: {}",
+            answer.body
+        );
+        assert!(answer.body.contains("Sign in to continue."), "{action}");
+    }
+    let name: String = user::table
+        .select(user::name)
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(name, "Ada Lovelace");
+    assert_eq!(
+        session::table
+            .count()
+            .get_result::<i64>(&mut conn)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(ada.get("/profile").await.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_on_the_profile_forms_is_refused_and_changes_nothing() {
+    let app = TestApp::new().await;
+    let mut ada = app.browser();
+    signed_in_ada(&app, &mut ada).await;
+    let long_name = "n".repeat(101);
+    let cases: [(&str, &[(&str, &str)], &str); 6] = [
+        ("/api/update-name", &[("name", "   ")], "Enter your name."),
+        (
+            "/api/update-name",
+            &[("name", &long_name)],
+            "at most 100 characters",
+        ),
+        (
+            "/api/update-name",
+            &[("name", "Ada\u{7}")],
+            "control characters",
+        ),
+        ("/api/change-password", &[], "Use at least 8 characters."),
+        (
+            "/api/end-session",
+            &[("id", "no-such-session")],
+            "already over",
+        ),
+        (
+            "/api/delete-account",
+            &[("password", PASSWORD)],
+            "Type DELETE to confirm.",
+        ),
+    ];
+    for (action, fields, expected) in cases {
+        let answer = ada.call(action, fields).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{action} {fields:?}: {}",
+            answer.body
+        );
+        assert!(
+            answer.body.contains(expected),
+            "{action} {fields:?}: {}",
+            answer.body
+        );
+    }
+    let (_, page) = ada
+        .submit("/profile", "/api/update-name", &[("name", &long_name)])
+        .await;
+    assert!(page.body.contains("at most 100 characters"));
+    assert!(
+        page.body.contains(&format!(r#"value="{long_name}""#)),
+        "the input is kept"
+    );
+
+    let mut conn = app.db.conn().await;
+    let name: String = user::table
+        .select(user::name)
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(name, "Ada Lovelace");
+    assert_eq!(
+        user::table
+            .count()
+            .get_result::<i64>(&mut conn)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_on_the_mail_forms_is_refused() {
+    let app = TestApp::new().await;
+    let mut someone = app.browser();
+    for (action, fields, status, expected) in [
+        (
+            "/api/forgot-password",
+            vec![("email", "nope")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Enter an email address like",
+        ),
+        (
+            "/api/forgot-password",
+            vec![],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Enter your email address.",
+        ),
+        (
+            "/api/resend-verification",
+            vec![("email", "x@")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Enter an email address like",
+        ),
+        (
+            "/api/verify-email",
+            vec![("token", "made-up")],
+            StatusCode::BAD_REQUEST,
+            "not valid",
+        ),
+        (
+            "/api/verify-email",
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "not valid",
+        ),
+        (
+            "/api/reset-password",
+            vec![
+                ("token", "made-up"),
+                ("password", "long enough but no link"),
+            ],
+            StatusCode::BAD_REQUEST,
+            "not valid",
+        ),
+        (
+            "/api/reset-password",
+            vec![("token", WELL_FORMED), ("password", "short")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "at least 8",
+        ),
+        (
+            "/api/reset-password",
+            vec![
+                ("token", WELL_FORMED),
+                ("password", "long enough but no link"),
+            ],
+            StatusCode::BAD_REQUEST,
+            "not valid",
+        ),
+    ] {
+        let answer = someone.call(action, &fields).await;
+        assert_eq!(
+            answer.status, status,
+            "{action} {fields:?}: {}",
+            answer.body
+        );
+        assert!(
+            answer.body.contains(expected),
+            "{action} {fields:?}: {}",
+            answer.body
+        );
+    }
+    // A made-up link on the confirmation page says so and offers a new one.
+    let (_, page) = someone
+        .submit(
+            "/verify-email?token=made-up",
+            "/api/verify-email",
+            &[("token", "made-up")],
+        )
+        .await;
+    assert!(page.body.contains("already used or is not valid"));
+    assert!(page.body.contains(r#"action="/api/resend-verification""#));
+    assert_eq!(app.mail.count(), 0);
 }
