@@ -648,13 +648,16 @@ async fn every_account_function_refuses_a_caller_who_is_not_signed_in() {
     assert_eq!(ada.get("/profile").await.status, StatusCode::OK);
 }
 
+/// A server function, the fields posted to it, and what the answer must say.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_on_the_profile_forms_is_refused_and_changes_nothing() {
     let app = TestApp::new().await;
     let mut ada = app.browser();
     signed_in_ada(&app, &mut ada).await;
     let long_name = "n".repeat(101);
-    let cases: [(&str, &[(&str, &str)], &str); 6] = [
+    let cases: [Case; 6] = [
         ("/api/update-name", &[("name", "   ")], "Enter your name."),
         (
             "/api/update-name",
