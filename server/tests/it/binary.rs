@@ -180,6 +180,10 @@ async fn serve_stop_and_serve_again_keeps_the_data() {
     );
     assert!(stderr.contains("stopped"), "{stderr}");
     assert!(
+        stderr.contains("no SMTP_URL: mail"),
+        "start-up says where mail goes: {stderr}"
+    );
+    assert!(
         !dir.path().join("data/postgres/postmaster.pid").exists(),
         "PostgreSQL stopped with Gatehouse"
     );
