@@ -21,6 +21,7 @@ use leptos_router::path;
 use leptos_router::SsrMode;
 
 use components::layout::Layout;
+use pages::admin::{audit::AdminAuditPage, user::AdminUserPage, users::AdminUsersPage};
 use pages::check_email::CheckEmailPage;
 use pages::forgot_password::ForgotPasswordPage;
 use pages::home::HomePage;
@@ -73,6 +74,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users/:id") view=AdminUserPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

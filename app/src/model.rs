@@ -32,3 +32,79 @@ pub struct FieldError {
     pub field: String,
     pub message: String,
 }
+
+/// A user as the admin dashboard lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub role: String,
+    pub tier: String,
+    pub whitelisted: bool,
+    pub banned: bool,
+    pub ban_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One page of the users table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub rows: Vec<UserRow>,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<String>,
+    /// How many people wait for access.
+    pub waiting: i64,
+}
+
+/// A way to sign in, as an admin sees it (never its tokens).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectedAccount {
+    pub provider: String,
+    pub account_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An artwork job, in a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub job_id: String,
+    pub status: String,
+    pub original_url: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Everything the admin page of one user shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub user: UserRow,
+    pub sessions: Vec<SessionView>,
+    pub accounts: Vec<ConnectedAccount>,
+    pub jobs: Vec<JobSummary>,
+}
+
+/// One audit event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    pub ip_address: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    pub next: Option<String>,
+}
+
+/// The caller's own artwork jobs at a glance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub total: i64,
+    pub latest: Vec<JobSummary>,
+}

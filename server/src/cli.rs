@@ -30,6 +30,19 @@ pub enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Make someone an admin, or not.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum AdminCommand {
+    /// Make the user with this email an admin (and let them in).
+    Grant { email: String },
+    /// Make the admin with this email a plain user again (never the last admin).
+    Revoke { email: String },
 }
 
 #[derive(Subcommand, Debug, Clone, PartialEq, Eq)]

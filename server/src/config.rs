@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use gatehouse_app::db::PoolSettings;
+use gatehouse_app::services::access::AccessRules;
 use gatehouse_app::services::AuthSettings;
 use url::Url;
 
@@ -155,6 +156,37 @@ pub struct Settings {
     )]
     pub password_hash_concurrency: Option<usize>,
 
+    /// Who is let in at sign-in without waiting: emails, @domains, github:login, github:id,
+    /// separated by commas.
+    #[arg(
+        long,
+        env = "ALLOWLIST",
+        value_name = "ALLOWLIST",
+        default_value = "",
+        global = true
+    )]
+    pub allowlist: String,
+
+    /// Emails that are made admins (and let in) at sign-in, separated by commas.
+    #[arg(
+        long,
+        env = "ADMIN_EMAILS",
+        value_name = "ADMIN_EMAILS",
+        default_value = "",
+        global = true
+    )]
+    pub admin_emails: String,
+
+    /// How long audit events are kept (days).
+    #[arg(
+        long,
+        env = "AUDIT_RETENTION_DAYS",
+        value_name = "AUDIT_RETENTION_DAYS",
+        default_value_t = 365,
+        global = true
+    )]
+    pub audit_retention_days: u32,
+
     /// How often expired sessions and verification tokens are deleted (seconds).
     #[arg(
         long,
@@ -225,6 +257,18 @@ impl Settings {
                 "expected at least 1",
             ));
         }
+        if let Err(problem) = AccessRules::parse(&self.allowlist, "") {
+            return Err(ConfigError::new("ALLOWLIST", problem));
+        }
+        if let Err(problem) = AccessRules::parse("", &self.admin_emails) {
+            return Err(ConfigError::new("ADMIN_EMAILS", problem));
+        }
+        if self.audit_retention_days == 0 {
+            return Err(ConfigError::new(
+                "AUDIT_RETENTION_DAYS",
+                "expected at least 1 day",
+            ));
+        }
         if self.db_max_retries > 20 {
             return Err(ConfigError::new(
                 "DB_MAX_RETRIES",
@@ -265,6 +309,10 @@ impl Settings {
             public_url: self.public_url().0,
             session_ttl: chrono::Duration::days(self.session_ttl_days.into()),
         }
+    }
+
+    pub fn access_rules(&self) -> AccessRules {
+        AccessRules::parse(&self.allowlist, &self.admin_emails).expect("validated at start")
     }
 
     /// The sender: MAIL_FROM, or no-reply at the public host.

@@ -18,12 +18,14 @@ use std::time::Duration;
 use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse_app::db::{check, migrations, DbPool};
+use gatehouse_app::services::accounts::AuthError;
+use gatehouse_app::services::admin;
 use gatehouse_app::services::mail::Mailer;
 use gatehouse_app::services::passwords::Passwords;
 use gatehouse_app::services::rate_limit::Limits;
 use gatehouse_app::services::Services;
 
-use cli::{Cli, Command, DbCommand};
+use cli::{AdminCommand, Cli, Command, DbCommand};
 use config::Settings;
 use local_postgres::{Durability, Installation, LocalPostgres};
 use state::AppState;
@@ -49,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db {
             command: DbCommand::Check,
         } => db_check(&cli.settings).await,
+        Command::Admin { command } => admin(&cli.settings, command).await,
     }
 }
 
@@ -104,7 +107,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on BIND={}", settings.bind))?;
-    let cleanup = housekeeping::spawn(services, settings.cleanup_interval());
+    let cleanup = housekeeping::spawn(
+        services,
+        settings.cleanup_interval(),
+        chrono::Duration::days(settings.audit_retention_days.into()),
+    );
 
     tracing::info!(bind = %settings.bind, "listening");
     println!("Gatehouse is running: open {public_url} (Ctrl-C stops it)");
@@ -150,7 +157,34 @@ pub fn build_services(settings: &Settings, pool: DbPool) -> anyhow::Result<Servi
         mailer,
         limits: Arc::new(Limits::default()),
         settings: Arc::new(settings.auth_settings()),
+        access: Arc::new(settings.access_rules()),
     })
+}
+
+async fn admin(settings: &Settings, command: AdminCommand) -> anyhow::Result<ExitCode> {
+    let database = Database::open(settings).await?;
+    let pool = database.reach(settings).await?;
+    database::migrate(&database.url).await?;
+    let services = build_services(settings, pool)?;
+    let (email, grant) = match &command {
+        AdminCommand::Grant { email } => (email, true),
+        AdminCommand::Revoke { email } => (email, false),
+    };
+    match admin::set_admin_by_email(&services, email, grant).await {
+        Ok(()) => {
+            let role = if grant { "an admin" } else { "a plain user" };
+            println!("{} is now {role}", email.trim().to_lowercase());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(AuthError::NotFound) => {
+            eprintln!("gatehouse: no user has the email {email}; they must sign up first");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 async fn db_check(settings: &Settings) -> anyhow::Result<ExitCode> {

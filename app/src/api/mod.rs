@@ -1,8 +1,10 @@
 //! `#[server]` functions: each authenticates, authorises, validates and calls a service.
 //! All are POST, posted as plain forms by pages without JavaScript.
 
+pub mod admin;
 pub mod auth;
 mod error;
+pub mod portal;
 pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -96,6 +96,24 @@ pub async fn require_user() -> Result<Current, AppError> {
         .ok_or_else(|| fail(AuthError::Unauthenticated, &[]))
 }
 
+/// The signed-in caller, if they may see whitelisted content; 401 or 403 otherwise.
+pub async fn require_access() -> Result<Current, AppError> {
+    let current = require_user().await?;
+    if crate::services::access::has_access(&current.user) {
+        Ok(current)
+    } else {
+        Err(fail(AuthError::NoAccess, &[]))
+    }
+}
+
+/// The signed-in caller, if an admin; everyone else gets 404, as if there were nothing here.
+pub async fn require_admin() -> Result<Current, AppError> {
+    let not_found = || fail(AuthError::NotFound, &[]);
+    let current = current().await?.ok_or_else(not_found)?;
+    crate::services::admin::require_admin(&current.user).map_err(|_| not_found())?;
+    Ok(current)
+}
+
 pub async fn start_session_cookie(services: &Services, token: String) -> Result<(), AppError> {
     let cookies = cookies().await?;
     set_session_cookie(services, &cookies, token);
@@ -139,9 +157,11 @@ pub fn fail(error: AuthError, kept: &[(&str, &str)]) -> AppError {
             AppError::refused(401, error.to_string())
         }
         AuthError::RateLimited(_) => AppError::refused(429, error.to_string()),
-        AuthError::EmailNotVerified | AuthError::Banned(_) => {
+        AuthError::EmailNotVerified | AuthError::Banned(_) | AuthError::NoAccess => {
             AppError::refused(403, error.to_string())
         }
+        AuthError::NotFound => AppError::refused(404, error.to_string()),
+        AuthError::Conflict(_) => AppError::refused(409, error.to_string()),
         AuthError::LinkExpired | AuthError::LinkInvalid => {
             AppError::refused(400, error.to_string())
         }

@@ -2,7 +2,9 @@
 //! queries that keep the tables tidy. Nothing above `services/` touches these types.
 
 pub mod accounts;
+pub mod admin;
 pub mod check;
+pub mod jobs;
 pub mod maintenance;
 pub mod migrations;
 pub mod models;

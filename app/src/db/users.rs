@@ -67,3 +67,68 @@ pub async fn mark_email_verified(conn: &mut AsyncPgConnection, id: &str) -> Quer
 pub async fn delete(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<usize> {
     diesel::delete(user::table.find(id)).execute(conn).await
 }
+
+pub async fn set_whitelisted(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    on: bool,
+) -> QueryResult<usize> {
+    diesel::update(user::table.find(id))
+        .set((user::is_whitelisted.eq(on), user::updated_at.eq(Utc::now())))
+        .execute(conn)
+        .await
+}
+
+pub async fn set_role(conn: &mut AsyncPgConnection, id: &str, role: &str) -> QueryResult<usize> {
+    diesel::update(user::table.find(id))
+        .set((user::role.eq(role), user::updated_at.eq(Utc::now())))
+        .execute(conn)
+        .await
+}
+
+pub async fn set_tier(conn: &mut AsyncPgConnection, id: &str, tier: &str) -> QueryResult<usize> {
+    diesel::update(user::table.find(id))
+        .set((user::tier.eq(tier), user::updated_at.eq(Utc::now())))
+        .execute(conn)
+        .await
+}
+
+/// Bans (with a reason) or lifts a ban.
+pub async fn set_ban(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    reason: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(user::table.find(id))
+        .set((
+            user::banned.eq(reason.is_some()),
+            user::ban_reason.eq(reason),
+            user::ban_expires.eq(None::<chrono::DateTime<Utc>>),
+            user::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await
+}
+
+/// The user's row, locked until the transaction ends, so concurrent changes queue.
+pub async fn lock(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Option<User>> {
+    user::table
+        .find(id)
+        .select(User::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Every admin who is not banned, locked: the last-admin rule counts them.
+pub async fn lock_active_admins(conn: &mut AsyncPgConnection) -> QueryResult<Vec<String>> {
+    user::table
+        .filter(user::role.eq("admin"))
+        .filter(user::banned.eq(false))
+        .order(user::id)
+        .select(user::id)
+        .for_update()
+        .load(conn)
+        .await
+}

@@ -2,7 +2,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::api::portal::my_overview;
+use crate::api::profile::current_user;
 use crate::components::form::Notice;
+use crate::model::Me;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -11,9 +14,25 @@ pub fn HomePage() -> impl IntoView {
         (query.read().get("notice").as_deref() == Some("deleted"))
             .then_some("Your account and everything it owned have been deleted.")
     });
+    let me = Resource::new(|| (), |_| current_user());
     view! {
         <Title text="Welcome" />
         <Notice text=notice />
+        <Suspense>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(me)) if me.whitelisted || me.role == "admin" => view! { <Portal me /> }.into_any(),
+                    Ok(Some(me)) => view! { <Waiting me /> }.into_any(),
+                    _ => view! { <Welcome /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Welcome() -> impl IntoView {
+    view! {
         <section class="hero" aria-labelledby="home-title">
             <h1 id="home-title">"Welcome to Gatehouse"</h1>
             <p class="lead">
@@ -21,10 +40,55 @@ pub fn HomePage() -> impl IntoView {
                 "see their artwork jobs, and manage their account."
             </p>
             <p>
-                "New here? Sign in and an administrator will let you in. "
+                "New here? Create an account and an administrator will let you in. "
                 "Until then your account waits on the list."
             </p>
-            <p><a class="button" href="/login">"Sign in"</a></p>
+            <p><a class="button" href="/login">"Sign in"</a> " " <a class="button secondary" href="/signup">"Create an account"</a></p>
+        </section>
+    }
+}
+
+/// Signed in, not yet let in: what they can do meanwhile.
+#[component]
+fn Waiting(me: Me) -> impl IntoView {
+    view! {
+        <section class="hero" aria-labelledby="waiting-title">
+            <h1 id="waiting-title">"Waiting for access"</h1>
+            <p class="lead">{format!("Thanks, {}. Your account is on the list.", me.name)}</p>
+            <p>
+                "An administrator lets people in one by one. You can use Gatehouse as soon as "
+                "they have; there is nothing else you need to do."
+            </p>
+            <p>"Meanwhile you can " <a href="/profile">"look after your profile"</a> "."</p>
+        </section>
+    }
+}
+
+#[component]
+fn Portal(me: Me) -> impl IntoView {
+    let summary = Resource::new(|| (), |_| my_overview());
+    view! {
+        <section class="hero" aria-labelledby="portal-title">
+            <h1 id="portal-title">{format!("Welcome back, {}", me.name)}</h1>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match summary.await {
+                        Ok(summary) if summary.total == 0 => view! {
+                            <p>"You have no artwork jobs yet."</p>
+                        }.into_any(),
+                        Ok(summary) => view! {
+                            <p>{format!("You have {} artwork job(s). The newest:", summary.total)}</p>
+                            <ul>
+                                {summary.latest.into_iter().map(|job| view! {
+                                    <li>{job.job_id} " — " {job.status}</li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            {(me.role == "admin").then(|| view! { <p><a class="button" href="/admin">"Open the admin dashboard"</a></p> })}
         </section>
     }
 }

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod admin;
 pub mod check_email;
 pub mod forgot_password;
 pub mod home;

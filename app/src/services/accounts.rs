@@ -6,7 +6,8 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use serde_json::json;
 
-use super::audit::{self, Event, Origin};
+use super::access;
+use super::audit::{self, Actor, Event, Origin};
 use super::context::Services;
 use super::mail::Mail;
 use super::passwords::Verified;
@@ -39,6 +40,12 @@ pub enum AuthError {
     LinkInvalid,
     #[error("Sign in to continue.")]
     Unauthenticated,
+    #[error("Your account is waiting for an administrator to let you in.")]
+    NoAccess,
+    #[error("There is nothing here.")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -121,7 +128,7 @@ pub async fn sign_up(
                 &mut conn,
                 Event {
                     action: "sign_up",
-                    actor: Some((&user.id, &user.email)),
+                    actor: Actor::User(&user.id, &user.email),
                     target: Some((&user.id, &user.email)),
                     detail: json!({ "method": "password" }),
                 },
@@ -231,7 +238,7 @@ pub async fn verify_email(
         &mut conn,
         Event {
             action: "email_verified",
-            actor: Some((&user.id, &user.email)),
+            actor: Actor::User(&user.id, &user.email),
             target: Some((&user.id, &user.email)),
             detail: json!({}),
         },
@@ -302,7 +309,7 @@ pub async fn sign_in(
             &mut conn,
             Event {
                 action: "sign_in_failed",
-                actor: None,
+                actor: Actor::Anonymous,
                 target: None,
                 detail: json!({ "email": email }),
             },
@@ -327,12 +334,13 @@ pub async fn sign_in(
         send_verification(services, &mut conn, &user).await?;
         return Err(AuthError::EmailNotVerified);
     }
+    let user = access::apply_at_sign_in(&mut conn, &services.access, user, origin).await?;
     let (token, session) = sessions::start(services, &mut conn, &user.id, origin).await?;
     audit::record(
         &mut conn,
         Event {
             action: "sign_in",
-            actor: Some((&user.id, &user.email)),
+            actor: Actor::User(&user.id, &user.email),
             target: Some((&user.id, &user.email)),
             detail: json!({ "method": "password", "session": session.id }),
         },
@@ -379,7 +387,7 @@ pub async fn request_password_reset(
         &mut conn,
         Event {
             action: "password_reset_requested",
-            actor: None,
+            actor: Actor::Anonymous,
             target: Some((&user.id, &user.email)),
             detail: json!({}),
         },
@@ -445,7 +453,7 @@ pub async fn reset_password(
         &mut conn,
         Event {
             action: "password_reset",
-            actor: Some((&user.id, &user.email)),
+            actor: Actor::User(&user.id, &user.email),
             target: Some((&user.id, &user.email)),
             detail: json!({ "sessions_ended": "all" }),
         },
@@ -476,7 +484,7 @@ pub async fn change_password(
         &mut conn,
         Event {
             action: "password_changed",
-            actor: Some((&user.id, &user.email)),
+            actor: Actor::User(&user.id, &user.email),
             target: Some((&user.id, &user.email)),
             detail: json!({ "other_sessions_ended": ended }),
         },
@@ -534,7 +542,7 @@ pub async fn delete_account(
         &mut conn,
         Event {
             action: "user_deleted",
-            actor: Some((&user.id, &user.email)),
+            actor: Actor::User(&user.id, &user.email),
             target: Some((&user.id, &user.email)),
             detail: json!({ "by": "self" }),
         },
@@ -558,7 +566,7 @@ pub async fn end_session(
             &mut conn,
             Event {
                 action: "session_ended",
-                actor: Some((&user.id, &user.email)),
+                actor: Actor::User(&user.id, &user.email),
                 target: Some((&user.id, &user.email)),
                 detail: json!({ "session": session_id }),
             },
@@ -583,7 +591,7 @@ pub async fn end_other_sessions(
         &mut conn,
         Event {
             action: "session_ended",
-            actor: Some((&user.id, &user.email)),
+            actor: Actor::User(&user.id, &user.email),
             target: Some((&user.id, &user.email)),
             detail: json!({ "others": ended }),
         },

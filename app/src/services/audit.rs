@@ -14,11 +14,22 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
-/// One event. `actor` and `target` are (user id, label); the label (an email, or `system`)
-/// keeps the record readable after the user is gone.
+/// Who did it.
+#[derive(Clone, Copy, Debug)]
+pub enum Actor<'a> {
+    /// A user: (id, email).
+    User(&'a str, &'a str),
+    /// Someone not signed in.
+    Anonymous,
+    /// Gatehouse itself, for a reason: `allowlist`, `command line`, …
+    System(&'a str),
+}
+
+/// One event. The target is (user id, label); labels (an email, or what the system was)
+/// keep the record readable after the user is gone.
 pub struct Event<'a> {
     pub action: &'a str,
-    pub actor: Option<(&'a str, &'a str)>,
+    pub actor: Actor<'a>,
     pub target: Option<(&'a str, &'a str)>,
     pub detail: Value,
 }
@@ -31,8 +42,16 @@ pub async fn record(
     diesel::insert_into(audit_event::table)
         .values((
             audit_event::id.eq(new_id()),
-            audit_event::actor_user_id.eq(event.actor.map(|a| a.0)),
-            audit_event::actor_label.eq(event.actor.map_or("anonymous", |a| a.1)),
+            // The moment of the event, not the start of its transaction.
+            audit_event::created_at.eq(chrono::Utc::now()),
+            audit_event::actor_user_id.eq(match event.actor {
+                Actor::User(id, _) => Some(id),
+                _ => None,
+            }),
+            audit_event::actor_label.eq(match event.actor {
+                Actor::User(_, label) | Actor::System(label) => label,
+                Actor::Anonymous => "anonymous",
+            }),
             audit_event::action.eq(event.action),
             audit_event::target_user_id.eq(event.target.map(|t| t.0)),
             audit_event::target_label.eq(event.target.map(|t| t.1)),

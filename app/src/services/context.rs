@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use url::Url;
 
+use super::access::AccessRules;
 use super::mail::Mailer;
 use super::passwords::Passwords;
 use super::rate_limit::Limits;
@@ -48,4 +49,6 @@ pub struct Services {
     pub mailer: Mailer,
     pub limits: Arc<Limits>,
     pub settings: Arc<AuthSettings>,
+    /// ALLOWLIST and ADMIN_EMAILS.
+    pub access: Arc<AccessRules>,
 }

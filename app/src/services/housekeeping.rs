@@ -21,3 +21,12 @@ pub async fn sweep_expired(pool: &DbPool) -> Result<Swept, ServiceError> {
         verifications: maintenance::delete_expired_verifications(&mut conn, now).await?,
     })
 }
+
+/// Deletes audit events older than `retention`: the only deletion the audit log allows.
+pub async fn sweep_audit(
+    pool: &DbPool,
+    retention: chrono::Duration,
+) -> Result<usize, ServiceError> {
+    let mut conn = pool.get().await?;
+    Ok(crate::db::admin::delete_audit_before(&mut conn, Utc::now() - retention).await?)
+}

@@ -1,10 +1,13 @@
 //! The rules of Gatehouse. Server functions and the server's own tasks call these; these call
 //! `db/`.
 
+pub mod access;
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod context;
 pub mod housekeeping;
+pub mod jobs;
 pub mod mail;
 pub mod passwords;
 pub mod policy;

@@ -5,6 +5,8 @@ mod assets;
 mod guard;
 mod health;
 
+use std::sync::OnceLock;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, Method};
@@ -14,7 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use gatehouse_app::{shell, App};
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_cookies::CookieManagerLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -24,8 +26,16 @@ use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The app's routes, found once per process. Finding them runs the app with resource loading
+/// suppressed process-wide (leptos issue #4773): a page rendering at that moment would hang
+/// for ever, so it must happen before anything renders, and only once.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let services = state.services.clone();
     let leptos_options = state.leptos_options.clone();
     Router::new()

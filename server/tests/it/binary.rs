@@ -304,3 +304,54 @@ fn an_unreachable_database_is_retried_with_backoff_then_reported() {
     // 100 ms then 200 ms of waiting, at least.
     assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_grant_and_revoke_from_the_command_line() {
+    let db = TestDb::migrated().await;
+    let dir = passable_tempdir();
+    let mut conn = AsyncPgConnection::establish(&db.url).await.unwrap();
+    conn.batch_execute(
+        "INSERT INTO \"user\" (id, name, email, \"emailVerified\") VALUES ('u1', 'Ada', 'ada@example.com', true)",
+    )
+    .await
+    .unwrap();
+    let admin = |args: &[&str]| {
+        run(gatehouse(dir.path())
+            .env("DATABASE_URL", &db.url)
+            .arg("admin")
+            .args(args))
+    };
+
+    let granted = admin(&["grant", "Ada@Example.com"]);
+    assert!(granted.status.success(), "{}", text(&granted.stderr));
+    assert_eq!(
+        text(&granted.stdout).trim(),
+        "ada@example.com is now an admin"
+    );
+
+    let unknown = admin(&["grant", "nobody@example.com"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown.stderr).contains("no user has the email nobody@example.com"));
+
+    let last = admin(&["revoke", "ada@example.com"]);
+    assert_eq!(last.status.code(), Some(1));
+    assert!(
+        text(&last.stderr).contains("last admin"),
+        "{}",
+        text(&last.stderr)
+    );
+
+    let row = "SELECT 1 FROM \"user\" WHERE id = 'u1' AND role = 'admin' AND \"isWhitelisted\"";
+    conn.batch_execute(&format!(
+        "DO $$ BEGIN IF NOT EXISTS ({row}) THEN RAISE EXCEPTION 'not admin'; END IF; END $$"
+    ))
+    .await
+    .expect("Ada is an admin and let in");
+    let events =
+        "SELECT 1 FROM audit_event WHERE actor_label = 'command line' AND action = 'role_changed'";
+    conn.batch_execute(&format!(
+        "DO $$ BEGIN IF NOT EXISTS ({events}) THEN RAISE EXCEPTION 'no audit'; END IF; END $$"
+    ))
+    .await
+    .expect("the change is on record");
+}

@@ -3,6 +3,7 @@
 mod support;
 
 mod accounts;
+mod admin;
 mod binary;
 mod housekeeping;
 mod local_postgres;

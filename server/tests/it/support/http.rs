@@ -15,6 +15,7 @@ use gatehouse::config::PublicUrl;
 use gatehouse::routes;
 use gatehouse::secrets::{SecretKey, Secrets, TokenKeys};
 use gatehouse::state::AppState;
+use gatehouse_app::services::access::AccessRules;
 use gatehouse_app::services::mail::Mailer;
 use gatehouse_app::services::passwords::Passwords;
 use gatehouse_app::services::rate_limit::Limits;
@@ -47,6 +48,16 @@ impl TestApp {
     }
 
     pub async fn with_public_url(db: TestDb, public_url: &str) -> Self {
+        Self::configured(db, public_url, AccessRules::default()).await
+    }
+
+    /// The app with ALLOWLIST and ADMIN_EMAILS.
+    pub async fn with_access(allowlist: &str, admin_emails: &str) -> Self {
+        let rules = AccessRules::parse(allowlist, admin_emails).unwrap();
+        Self::configured(TestDb::migrated().await, PUBLIC_URL, rules).await
+    }
+
+    async fn configured(db: TestDb, public_url: &str, access: AccessRules) -> Self {
         let mail = MailSink::start().await;
         let public_url: PublicUrl = public_url.parse().expect("a valid public URL");
         let settings = AuthSettings {
@@ -59,6 +70,7 @@ impl TestApp {
             mailer: Mailer::new(Some(&mail.url), "Gatehouse <no-reply@gatehouse.test>").unwrap(),
             limits: Arc::new(Limits::default()),
             settings: Arc::new(settings),
+            access: Arc::new(access),
         };
         let secrets = Secrets {
             secret_key: SecretKey::generate(),
@@ -104,12 +116,15 @@ impl TestApp {
                 "127.0.0.1:50000".parse().unwrap(),
             ));
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router always answers");
+        // A hang shows as a failure naming the request, not as a stalled run.
+        let what = format!("{} {}", request.method(), request.uri());
+        let response = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            self.router.clone().oneshot(request),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("no answer to {what} within 20 s"))
+        .expect("the router always answers");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response

@@ -1,0 +1,18 @@
+//! What people who have been let in see. Every function here checks access on the server:
+//! 401 without a session, 403 while waiting for an admin.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::server::{fail, require_access, services};
+use super::AppError;
+use crate::model::Overview;
+
+/// The home page's summary of the caller's own artwork jobs.
+#[server(endpoint = "my-overview")]
+pub async fn my_overview() -> Result<Overview, AppError> {
+    let current = require_access().await?;
+    crate::services::jobs::overview(&services()?, &current.user)
+        .await
+        .map_err(|e| fail(crate::services::accounts::AuthError::Service(e), &[]))
+}

@@ -1,0 +1,40 @@
+//! The admin dashboard: users, one user, and the audit log. Every page asks a server function
+//! that checks the caller is an admin; for anyone else the page is the 404 page.
+
+pub mod audit;
+pub mod user;
+pub mod users;
+
+use leptos::prelude::*;
+
+use crate::api::AppError;
+use crate::pages::not_found::NotFound;
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// What a failed admin read shows: the 404 page when the caller is not an admin (or the thing
+/// does not exist), the message otherwise.
+fn failed(error: AppError) -> AnyView {
+    if error.status == 404 {
+        view! { <NotFound /> }.into_any()
+    } else {
+        let message = error
+            .fields
+            .first()
+            .map_or(error.message.clone(), |f| f.message.clone());
+        view! { <p class="form-error" role="alert">{message}</p> }.into_any()
+    }
+}
+
+#[component]
+fn AdminNav() -> impl IntoView {
+    view! {
+        <nav aria-label="Admin" class="sub-nav">
+            <a href="/admin">"Users"</a>
+            <a href="/admin?filter=waiting">"Waiting"</a>
+            <a href="/admin/audit">"Audit log"</a>
+        </nav>
+    }
+}

@@ -1,0 +1,195 @@
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{failed, when, AdminNav};
+use crate::api::admin::{
+    admin_user, AdminEndSession, BanUser, DeleteUser, SetRole, SetTier, SetWhitelist, UnbanUser,
+};
+use crate::components::form::{Field, FormMessage, Notice};
+use crate::model::UserDetail;
+
+#[component]
+pub fn AdminUserPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let detail = Resource::new(id, admin_user);
+    let notice = Signal::derive(move || match query.read().get("notice").as_deref() {
+        Some("access") => Some("Access changed."),
+        Some("role") => Some("Role changed."),
+        Some("tier") => Some("Tier changed."),
+        Some("banned") => Some("Banned: their sessions have ended."),
+        Some("unbanned") => Some("The ban is lifted."),
+        Some("session") => Some("That session has ended."),
+        _ => None,
+    });
+    view! {
+        <Title text="User · Admin" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => failed(e),
+                    Ok(detail) => view! { <UserAdmin detail notice /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn UserAdmin(detail: UserDetail, notice: Signal<Option<&'static str>>) -> impl IntoView {
+    let whitelist = ServerAction::<SetWhitelist>::new();
+    let role = ServerAction::<SetRole>::new();
+    let tier = ServerAction::<SetTier>::new();
+    let ban = ServerAction::<BanUser>::new();
+    let unban = ServerAction::<UnbanUser>::new();
+    let end_session = ServerAction::<AdminEndSession>::new();
+    let delete = ServerAction::<DeleteUser>::new();
+    let error = Signal::derive(move || {
+        [
+            whitelist.value().get(),
+            role.value().get(),
+            tier.value().get(),
+            ban.value().get(),
+            unban.value().get(),
+            end_session.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(Result::err)
+    });
+    let ban_error = Signal::derive(move || ban.value().get().and_then(Result::err));
+    let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    let user = detail.user;
+    let id = StoredValue::new(user.id.clone());
+    let has_access = user.whitelisted || user.role == "admin";
+    view! {
+        <div class="stack">
+            <h1>{user.name.clone()}</h1>
+            <AdminNav />
+            <Notice text=notice />
+            <FormMessage error />
+            <section class="card" aria-labelledby="facts-title">
+                <h2 id="facts-title">"Account"</h2>
+                <dl class="facts">
+                    <dt>"Email"</dt>
+                    <dd>{user.email.clone()} {if user.email_verified { " (confirmed)" } else { " (not confirmed)" }}</dd>
+                    <dt>"Joined"</dt><dd>{when(user.created_at)}</dd>
+                    <dt>"Access"</dt>
+                    <dd>{if user.banned { "banned" } else if has_access { "in" } else { "waiting" }}</dd>
+                    {user.ban_reason.clone().map(|reason| view! { <dt>"Ban reason"</dt><dd>{reason}</dd> })}
+                </dl>
+                <ActionForm action=whitelist>
+                    <input type="hidden" name="id" value=id.get_value() />
+                    <input type="hidden" name="on" value=(!user.whitelisted).to_string() />
+                    <button class="button" type="submit">
+                        {if user.whitelisted { "Take access away (ends their sessions)" } else { "Let them in" }}
+                    </button>
+                </ActionForm>
+                <ActionForm action=role attr:class="inline-choice">
+                    <input type="hidden" name="id" value=id.get_value() />
+                    <label for="role">"Role"</label>
+                    <select id="role" name="role">
+                        {["user", "admin"].iter().map(|r| view! { <option value=*r selected=user.role == *r>{*r}</option> }).collect_view()}
+                    </select>
+                    <button class="button secondary" type="submit">"Set role"</button>
+                </ActionForm>
+                <ActionForm action=tier attr:class="inline-choice">
+                    <input type="hidden" name="id" value=id.get_value() />
+                    <label for="tier">"Tier"</label>
+                    <select id="tier" name="tier">
+                        {["anonymous", "free", "member"].iter().map(|t| view! { <option value=*t selected=user.tier == *t>{*t}</option> }).collect_view()}
+                    </select>
+                    <button class="button secondary" type="submit">"Set tier"</button>
+                </ActionForm>
+            </section>
+
+            <section class="card" aria-labelledby="ban-title">
+                <h2 id="ban-title">"Ban"</h2>
+                {if user.banned {
+                    view! {
+                        <ActionForm action=unban>
+                            <input type="hidden" name="id" value=id.get_value() />
+                            <button class="button secondary" type="submit">"Lift the ban"</button>
+                        </ActionForm>
+                    }.into_any()
+                } else {
+                    view! {
+                        <p>"A ban ends their sessions and stops them signing in; they see the reason."</p>
+                        <ActionForm action=ban attr:novalidate=true>
+                            <input type="hidden" name="id" value=id.get_value() />
+                            <Field name="reason" label="Reason" error=ban_error maxlength=500 />
+                            <button class="button danger" type="submit">"Ban"</button>
+                        </ActionForm>
+                    }.into_any()
+                }}
+            </section>
+
+            <section class="card" aria-labelledby="sessions-title">
+                <h2 id="sessions-title">"Sessions"</h2>
+                {if detail.sessions.is_empty() {
+                    view! { <p>"Not signed in anywhere."</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="table-wrap"><table>
+                            <thead><tr><th scope="col">"Device"</th><th scope="col">"Address"</th><th scope="col">"Last active"</th><th scope="col"><span class="visually-hidden">"Action"</span></th></tr></thead>
+                            <tbody>
+                                {detail.sessions.into_iter().map(|s| view! {
+                                    <tr>
+                                        <td>{s.device.clone()}</td>
+                                        <td>{s.ip_address.clone().unwrap_or_default()}</td>
+                                        <td>{when(s.last_active)}</td>
+                                        <td>
+                                            <ActionForm action=end_session>
+                                                <input type="hidden" name="id" value=id.get_value() />
+                                                <input type="hidden" name="session" value=s.id.clone() />
+                                                <button class="button small secondary" type="submit" aria-label=format!("End the session on {}", s.device)>"End"</button>
+                                            </ActionForm>
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table></div>
+                    }.into_any()
+                }}
+            </section>
+
+            <section class="card" aria-labelledby="accounts-title">
+                <h2 id="accounts-title">"Connected accounts"</h2>
+                <ul>
+                    {detail.accounts.into_iter().map(|a| view! {
+                        <li>{if a.provider == "credential" { "Email and password".to_string() } else { format!("{} ({})", a.provider, a.account_id) }} ", since " {when(a.created_at)}</li>
+                    }).collect_view()}
+                </ul>
+            </section>
+
+            <section class="card" aria-labelledby="jobs-title">
+                <h2 id="jobs-title">"Artwork jobs"</h2>
+                {if detail.jobs.is_empty() {
+                    view! { <p>"No artwork jobs."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul>
+                            {detail.jobs.into_iter().map(|j| view! {
+                                <li>{j.job_id} " — " {j.status} " — " {when(j.created_at)}</li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+
+            <section class="card danger" aria-labelledby="delete-title">
+                <h2 id="delete-title">"Delete this user"</h2>
+                <p>"Deletes the account, its sessions, connected accounts and artwork jobs. It cannot be undone."</p>
+                <ActionForm action=delete attr:novalidate=true>
+                    <FormMessage error=delete_error />
+                    <input type="hidden" name="id" value=id.get_value() />
+                    <Field name="confirm" label="Type their email address to confirm" error=delete_error maxlength=254 />
+                    <button class="button danger" type="submit">"Delete user"</button>
+                </ActionForm>
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,173 @@
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{failed, when, AdminNav};
+use crate::api::admin::{admin_users, BulkWhitelist};
+use crate::components::form::{FormMessage, Notice};
+use crate::model::UserRow;
+
+const FILTERS: [(&str, &str); 5] = [
+    ("all", "Everyone"),
+    ("waiting", "Waiting for access"),
+    ("whitelisted", "Whitelisted"),
+    ("banned", "Banned"),
+    ("admin", "Admins"),
+];
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let page = Resource::new(
+        move || {
+            (
+                param("q"),
+                param("filter"),
+                param("tier"),
+                param("order") == "oldest",
+                param("after"),
+            )
+        },
+        |(q, filter, tier, oldest, after)| admin_users(q, filter, tier, oldest, after),
+    );
+    let bulk = ServerAction::<BulkWhitelist>::new();
+    let bulk_error = Signal::derive(move || bulk.value().get().and_then(Result::err));
+    let notice = Signal::derive(move || match param("notice").as_str() {
+        "deleted" => Some("The user and everything they owned have been deleted."),
+        n if n.starts_with("let-in-") => {
+            Some("The selected people can now sign in and use Gatehouse.")
+        }
+        _ => None,
+    });
+    view! {
+        <Title text="Users · Admin" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let result = page.await;
+                let (q, filter, tier, order) = (param("q"), param("filter"), param("tier"), param("order"));
+                match result {
+                    Err(e) => failed(e),
+                    Ok(page) => view! {
+                        <div class="stack">
+                            <h1>"Users " <span class="badge warn" title="People waiting for access">{page.waiting} " waiting"</span></h1>
+                            <AdminNav />
+                            <Notice text=notice />
+                            <form method="get" action="/admin" class="filters" role="search">
+                                <div class="field">
+                                    <label for="q">"Email or name starts with"</label>
+                                    <input id="q" name="q" type="search" maxlength="254" value=q.clone() />
+                                </div>
+                                <div class="field">
+                                    <label for="filter">"Show"</label>
+                                    <select id="filter" name="filter">
+                                        {FILTERS.iter().map(|(value, label)| view! {
+                                            <option value=*value selected=filter == *value>{*label}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </div>
+                                <div class="field">
+                                    <label for="tier">"Tier"</label>
+                                    <select id="tier" name="tier">
+                                        <option value="" selected=tier.is_empty()>"Any"</option>
+                                        {["anonymous", "free", "member"].iter().map(|t| view! {
+                                            <option value=*t selected=tier == *t>{*t}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </div>
+                                <div class="field">
+                                    <label for="order">"Order"</label>
+                                    <select id="order" name="order">
+                                        <option value="newest" selected=order != "oldest">"Newest first"</option>
+                                        <option value="oldest" selected=order == "oldest">"Oldest first"</option>
+                                    </select>
+                                </div>
+                                <button class="button" type="submit">"Search"</button>
+                            </form>
+                            <ActionForm action=bulk>
+                                <FormMessage error=bulk_error />
+                                <UsersTable rows=page.rows />
+                                <button class="button secondary" type="submit">"Let the selected people in"</button>
+                            </ActionForm>
+                            {page.next.map(|next| {
+                                let href = format!(
+                                    "/admin?q={}&filter={}&tier={}&order={}&after={}",
+                                    encode(&q), encode(&filter), encode(&tier), encode(&order), encode(&next)
+                                );
+                                view! { <p><a href=href rel="next">"Next page"</a></p> }
+                            })}
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+fn UsersTable(rows: Vec<UserRow>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p role="status">"Nobody matches."</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table>
+                <caption class="visually-hidden">"Users"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col"><span class="visually-hidden">"Select"</span></th>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Access"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Tier"</th>
+                        <th scope="col">"Joined"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows.into_iter().enumerate().map(|(i, user)| {
+                        let checkbox_id = format!("select-{i}");
+                        let access = if user.banned {
+                            view! { <span class="badge danger">"banned"</span> }.into_any()
+                        } else if user.whitelisted || user.role == "admin" {
+                            view! { <span class="badge ok">"in"</span> }.into_any()
+                        } else {
+                            view! { <span class="badge warn">"waiting"</span> }.into_any()
+                        };
+                        let selectable = !user.whitelisted && !user.banned;
+                        view! {
+                            <tr>
+                                <td>
+                                    {selectable.then(|| view! {
+                                        <input type="checkbox" id=checkbox_id.clone() name=format!("ids[{i}]") value=user.id.clone() />
+                                        <label class="visually-hidden" for=checkbox_id.clone()>{format!("Select {}", user.email)}</label>
+                                    })}
+                                </td>
+                                <td><a href=format!("/admin/users/{}", user.id)>{user.name.clone()}</a></td>
+                                <td>{user.email.clone()}</td>
+                                <td>{access}</td>
+                                <td>{user.role.clone()}</td>
+                                <td>{user.tier.clone()}</td>
+                                <td>{when(user.created_at)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

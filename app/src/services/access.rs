@@ -1,0 +1,181 @@
+//! Who gets in. Nobody is whitelisted unless an admin or the configured allow-list says so;
+//! ADMIN_EMAILS names the first admins. Both take effect at sign-in.
+
+use std::collections::HashSet;
+
+use serde_json::json;
+
+use super::audit::{self, Actor, Event, Origin};
+use crate::db::models::User;
+use crate::db::{users, DbConn};
+
+/// ALLOWLIST and ADMIN_EMAILS, parsed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccessRules {
+    emails: HashSet<String>,
+    /// `@studio.example` entries, kept with the `@`.
+    domains: HashSet<String>,
+    github_logins: HashSet<String>,
+    github_ids: HashSet<String>,
+    admin_emails: HashSet<String>,
+}
+
+impl AccessRules {
+    /// `allowlist`: comma-separated emails, `@domain`s, `github:login` or `github:12345`.
+    /// `admin_emails`: comma-separated emails.
+    pub fn parse(allowlist: &str, admin_emails: &str) -> Result<Self, String> {
+        let mut rules = Self::default();
+        for entry in split(allowlist) {
+            if let Some(github) = entry.strip_prefix("github:") {
+                if github.is_empty() {
+                    return Err("`github:` needs a login or a numeric id after it".into());
+                }
+                if github.chars().all(|c| c.is_ascii_digit()) {
+                    rules.github_ids.insert(github.to_string());
+                } else {
+                    rules.github_logins.insert(github.to_string());
+                }
+            } else if entry.starts_with('@') && entry.len() > 2 && entry[1..].contains('.') {
+                rules.domains.insert(entry);
+            } else if super::policy::email(&entry).is_ok() {
+                rules.emails.insert(entry);
+            } else {
+                return Err(format!(
+                    "`{entry}` is not an email, an @domain or github:login / github:id"
+                ));
+            }
+        }
+        for entry in split(admin_emails) {
+            let email =
+                super::policy::email(&entry).map_err(|_| format!("`{entry}` is not an email"))?;
+            rules.admin_emails.insert(email);
+        }
+        Ok(rules)
+    }
+
+    /// Whether the allow-list lets this (verified) email in.
+    pub fn allows_email(&self, email: &str) -> bool {
+        let email = email.to_lowercase();
+        self.emails.contains(&email)
+            || email
+                .rfind('@')
+                .is_some_and(|at| self.domains.contains(&email[at..]))
+            || self.is_admin_email(&email)
+    }
+
+    /// Whether the allow-list lets this GitHub account in.
+    pub fn allows_github(&self, login: &str, id: &str) -> bool {
+        self.github_logins.contains(&login.to_lowercase()) || self.github_ids.contains(id)
+    }
+
+    pub fn is_admin_email(&self, email: &str) -> bool {
+        self.admin_emails.contains(&email.to_lowercase())
+    }
+}
+
+fn split(list: &str) -> impl Iterator<Item = String> + '_ {
+    list.split([',', ' ', '\n'])
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
+}
+
+/// Whether a user may see whitelisted content: whitelisted, or an admin.
+pub fn has_access(user: &User) -> bool {
+    user.is_whitelisted || user.role == "admin"
+}
+
+/// At sign-in with a confirmed email: whitelists and promotes as the configuration says, and
+/// records what changed. Returns the user as it now is.
+pub async fn apply_at_sign_in(
+    conn: &mut DbConn,
+    rules: &AccessRules,
+    mut user: User,
+    origin: &Origin,
+) -> diesel::QueryResult<User> {
+    if !user.email_verified {
+        return Ok(user);
+    }
+    if !user.is_whitelisted && rules.allows_email(&user.email) {
+        users::set_whitelisted(conn, &user.id, true).await?;
+        user.is_whitelisted = true;
+        record(
+            conn,
+            &user,
+            "allowlist",
+            "whitelist_changed",
+            json!({ "from": false, "to": true }),
+            origin,
+        )
+        .await?;
+    }
+    if user.role != "admin" && rules.is_admin_email(&user.email) {
+        users::set_role(conn, &user.id, "admin").await?;
+        record(
+            conn,
+            &user,
+            "ADMIN_EMAILS",
+            "role_changed",
+            json!({ "from": user.role, "to": "admin" }),
+            origin,
+        )
+        .await?;
+        user.role = "admin".into();
+    }
+    Ok(user)
+}
+
+async fn record(
+    conn: &mut DbConn,
+    user: &User,
+    by: &str,
+    action: &str,
+    detail: serde_json::Value,
+    origin: &Origin,
+) -> diesel::QueryResult<()> {
+    audit::record(
+        conn,
+        Event {
+            action,
+            actor: Actor::System(by),
+            target: Some((&user.id, &user.email)),
+            detail,
+        },
+        origin,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_allowlist_knows_emails_domains_and_github_accounts() {
+        let rules = AccessRules::parse(
+            "Ada@Example.com, @studio.example github:octocat,github:583231",
+            "boss@example.com",
+        )
+        .unwrap();
+        assert!(rules.allows_email("ada@example.com"));
+        assert!(rules.allows_email("anyone@studio.example"));
+        assert!(!rules.allows_email("anyone@evilstudio.example"));
+        assert!(!rules.allows_email("anyone@sub.studio.example"));
+        assert!(!rules.allows_email("bob@example.com"));
+        assert!(rules.allows_email("boss@example.com"), "admins are let in");
+        assert!(rules.allows_github("OctoCat", "1"));
+        assert!(rules.allows_github("someone", "583231"));
+        assert!(!rules.allows_github("someone", "1"));
+        assert!(rules.is_admin_email("BOSS@example.com"));
+    }
+
+    #[test]
+    fn a_bad_entry_is_named() {
+        let error = AccessRules::parse("ada@example.com, not an entry", "").unwrap_err();
+        assert!(error.contains("`not`"), "{error}");
+        assert!(AccessRules::parse("github:", "").is_err());
+        assert!(AccessRules::parse("", "nope")
+            .unwrap_err()
+            .contains("`nope`"));
+        assert_eq!(AccessRules::parse("", "").unwrap(), AccessRules::default());
+    }
+}
