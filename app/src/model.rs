@@ -48,6 +48,9 @@ pub struct UserRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// The waiting badge counts this far, then says "more than".
+pub const WAITING_CAP: i64 = 10_000;
+
 /// One page of the users table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPage {

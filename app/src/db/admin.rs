@@ -92,15 +92,22 @@ pub async fn search_users(
     query.limit(search.limit).load(conn).await
 }
 
-/// How many people wait for access.
-pub async fn count_waiting(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    user::table
-        .filter(user::is_whitelisted.eq(false))
-        .filter(user::banned.eq(false))
-        .filter(user::role.ne("admin"))
-        .count()
-        .get_result(conn)
-        .await
+/// How many people wait for access, counting no further than `cap` (so the badge costs the
+/// same however long the queue grows).
+pub async fn count_waiting(conn: &mut AsyncPgConnection, cap: i64) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM (SELECT 1 FROM \"user\" \
+         WHERE NOT \"isWhitelisted\" AND NOT \"banned\" AND \"role\" <> 'admin' LIMIT $1) AS waiting",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(cap)
+    .get_result(conn)
+    .await?;
+    Ok(count.n)
 }
 
 /// (provider, account id, created) for each way the user signs in.

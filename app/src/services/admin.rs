@@ -17,9 +17,11 @@ use crate::db::models::User;
 use crate::db::{sessions as session_rows, users};
 use crate::model::{
     AuditPage, AuditRow, ConnectedAccount, JobSummary, SessionView, UserDetail, UserPage, UserRow,
+    WAITING_CAP,
 };
 
 pub const PAGE_SIZE: i64 = 50;
+
 pub const ROLES: [&str; 2] = ["user", "admin"];
 pub const TIERS: [&str; 3] = ["anonymous", "free", "member"];
 
@@ -112,7 +114,7 @@ pub async fn list_users(
     Ok(UserPage {
         rows: rows.into_iter().map(row).collect(),
         next,
-        waiting: queries::count_waiting(&mut conn).await?,
+        waiting: queries::count_waiting(&mut conn, WAITING_CAP + 1).await?,
     })
 }
 

@@ -71,3 +71,34 @@ async fn the_sweep_deletes_expired_sessions_and_verifications_only() {
 
     assert_eq!(sweep_expired(&db.pool).await.unwrap(), Swept::default());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_events_past_retention_are_the_only_ones_deleted() {
+    use diesel_async::SimpleAsyncConnection;
+    use gatehouse_app::db::schema::audit_event;
+    use gatehouse_app::services::housekeeping::sweep_audit;
+
+    let db = TestDb::migrated().await;
+    let mut conn = db.conn().await;
+    conn.batch_execute(
+        "INSERT INTO audit_event (id, created_at, actor_label, action) VALUES
+           ('old', now() - interval '366 days', 'system', 'sign_in'),
+           ('kept', now() - interval '364 days', 'system', 'sign_in'),
+           ('new', now(), 'system', 'sign_in')",
+    )
+    .await
+    .unwrap();
+    assert_eq!(sweep_audit(&db.pool, Duration::days(365)).await.unwrap(), 1);
+    let left: Vec<String> = audit_event::table
+        .order(audit_event::id)
+        .select(audit_event::id)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(left, ["kept", "new"]);
+    // Outside the retention job the log stays append-only.
+    let refused = conn
+        .batch_execute("DELETE FROM audit_event WHERE id = 'new'")
+        .await;
+    assert!(refused.is_err());
+}

@@ -51,7 +51,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                     Err(e) => failed(e),
                     Ok(page) => view! {
                         <div class="stack">
-                            <h1>"Users " <span class="badge warn" title="People waiting for access">{page.waiting} " waiting"</span></h1>
+                            <h1>"Users " <span class="badge warn" title="People waiting for access">{waiting_label(page.waiting)}</span></h1>
                             <AdminNav />
                             <Notice text=notice />
                             <form method="get" action="/admin" class="filters" role="search">
@@ -102,6 +102,14 @@ pub fn AdminUsersPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+fn waiting_label(waiting: i64) -> String {
+    if waiting > crate::model::WAITING_CAP {
+        format!("more than {} waiting", crate::model::WAITING_CAP)
+    } else {
+        format!("{waiting} waiting")
     }
 }
 
