@@ -21,7 +21,10 @@ use leptos_router::path;
 use leptos_router::SsrMode;
 
 use components::layout::Layout;
-use pages::admin::{audit::AdminAuditPage, user::AdminUserPage, users::AdminUsersPage};
+use pages::admin::{
+    audit::AdminAuditPage, jobs::AdminJobsPage, user::AdminUserPage, users::AdminUsersPage,
+};
+use pages::artworks::{ArtworkPage, ArtworksPage};
 use pages::check_email::CheckEmailPage;
 use pages::forgot_password::ForgotPasswordPage;
 use pages::home::HomePage;
@@ -77,6 +80,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=AdminUsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users/:id") view=AdminUserPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/jobs") view=AdminJobsPage ssr=SsrMode::Async />
+                    <Route path=path!("/artworks") view=ArtworksPage ssr=SsrMode::Async />
+                    <Route path=path!("/artworks/:job_id") view=ArtworkPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

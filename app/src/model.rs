@@ -111,3 +111,33 @@ pub struct Overview {
     pub total: i64,
     pub latest: Vec<JobSummary>,
 }
+
+/// One artwork job, as its owner sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobView {
+    pub job_id: String,
+    pub status: String,
+    pub original_url: String,
+    pub protected_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobPage {
+    pub rows: Vec<JobView>,
+    pub next: Option<String>,
+}
+
+/// One line of a job's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobEvent {
+    pub at: DateTime<Utc>,
+    pub what: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobDetail {
+    pub job: JobView,
+    pub history: Vec<JobEvent>,
+}

@@ -35,6 +35,19 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Give artwork jobs to their owners.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum JobsCommand {
+    /// Give the job with this job id to the user with this email.
+    Link { job_id: String, email: String },
+    /// The same for every `job_id,email` line of a CSV file (a header line is skipped).
+    LinkCsv { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand, Debug, Clone, PartialEq, Eq)]

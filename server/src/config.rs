@@ -177,6 +177,18 @@ pub struct Settings {
     )]
     pub admin_emails: String,
 
+    /// Bearer tokens for the processing backend's internal API, comma-separated (each at
+    /// least 32 characters; several allow rotation). Unset: the internal API refuses everyone.
+    #[arg(
+        long,
+        env = "INTERNAL_API_TOKENS",
+        value_name = "INTERNAL_API_TOKENS",
+        default_value = "",
+        global = true,
+        hide_env_values = true
+    )]
+    pub internal_api_tokens: String,
+
     /// How long audit events are kept (days).
     #[arg(
         long,
@@ -263,6 +275,12 @@ impl Settings {
         if let Err(problem) = AccessRules::parse("", &self.admin_emails) {
             return Err(ConfigError::new("ADMIN_EMAILS", problem));
         }
+        if self.internal_tokens().iter().any(|t| t.len() < 32) {
+            return Err(ConfigError::new(
+                "INTERNAL_API_TOKENS",
+                "expected tokens of at least 32 characters (`openssl rand -hex 32` makes one)",
+            ));
+        }
         if self.audit_retention_days == 0 {
             return Err(ConfigError::new(
                 "AUDIT_RETENTION_DAYS",
@@ -309,6 +327,14 @@ impl Settings {
             public_url: self.public_url().0,
             session_ttl: chrono::Duration::days(self.session_ttl_days.into()),
         }
+    }
+
+    pub fn internal_tokens(&self) -> Vec<String> {
+        self.internal_api_tokens
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect()
     }
 
     pub fn access_rules(&self) -> AccessRules {

@@ -19,13 +19,13 @@ use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse_app::db::{check, migrations, DbPool};
 use gatehouse_app::services::accounts::AuthError;
-use gatehouse_app::services::admin;
 use gatehouse_app::services::mail::Mailer;
 use gatehouse_app::services::passwords::Passwords;
 use gatehouse_app::services::rate_limit::Limits;
 use gatehouse_app::services::Services;
+use gatehouse_app::services::{admin, jobs};
 
-use cli::{AdminCommand, Cli, Command, DbCommand};
+use cli::{AdminCommand, Cli, Command, DbCommand, JobsCommand};
 use config::Settings;
 use local_postgres::{Durability, Installation, LocalPostgres};
 use state::AppState;
@@ -52,6 +52,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: DbCommand::Check,
         } => db_check(&cli.settings).await,
         Command::Admin { command } => admin(&cli.settings, command).await,
+        Command::Jobs { command } => link_jobs(&cli.settings, command).await,
     }
 }
 
@@ -103,7 +104,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
     let public_url = settings.public_url();
     let services = build_services(&settings, pool.clone())?;
-    let state = AppState::new(public_url.clone(), secrets, services.clone());
+    let state = AppState::new(
+        public_url.clone(),
+        secrets,
+        services.clone(),
+        settings.internal_tokens(),
+    );
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on BIND={}", settings.bind))?;
@@ -185,6 +191,60 @@ async fn admin(settings: &Settings, command: AdminCommand) -> anyhow::Result<Exi
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `gatehouse jobs link` and `link-csv`: each line is applied on its own; the exit code is 1
+/// if any failed, and each failure is named.
+async fn link_jobs(settings: &Settings, command: JobsCommand) -> anyhow::Result<ExitCode> {
+    let pairs: Vec<(String, String)> = match &command {
+        JobsCommand::Link { job_id, email } => vec![(job_id.clone(), email.clone())],
+        JobsCommand::LinkCsv { file } => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let mut pairs = Vec::new();
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || (n == 0 && line.to_lowercase().starts_with("job_id")) {
+                    continue;
+                }
+                let Some((job_id, email)) = line.split_once(',') else {
+                    anyhow::bail!("{} line {}: expected `job_id,email`", file.display(), n + 1);
+                };
+                pairs.push((job_id.trim().to_string(), email.trim().to_string()));
+            }
+            pairs
+        }
+    };
+    let database = Database::open(settings).await?;
+    let pool = database.reach(settings).await?;
+    database::migrate(&database.url).await?;
+    let services = build_services(settings, pool)?;
+    let mut failed = 0;
+    for (job_id, email) in &pairs {
+        let by = gatehouse_app::services::audit::Actor::System("command line");
+        match jobs::assign(&services, by, job_id, email, &Default::default()).await {
+            Ok(()) => println!("{job_id} -> {}", email.to_lowercase()),
+            Err(e) => {
+                failed += 1;
+                let why = match e {
+                    AuthError::NotFound => "no job has that id".to_string(),
+                    AuthError::Invalid(fields) => fields
+                        .iter()
+                        .map(|f| f.message.clone())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    other => other.to_string(),
+                };
+                eprintln!("gatehouse: {job_id}: {why}");
+            }
+        }
+    }
+    println!("{} of {} job(s) linked", pairs.len() - failed, pairs.len());
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn db_check(settings: &Settings) -> anyhow::Result<ExitCode> {

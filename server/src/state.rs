@@ -18,11 +18,19 @@ pub struct AppState {
     pub secrets: Arc<Secrets>,
     /// What server functions use, through Leptos context.
     pub services: Services,
+    /// Bearer tokens the processing backend may use on /api/internal.
+    pub internal_tokens: Arc<Vec<String>>,
 }
 
 impl AppState {
-    pub fn new(public_url: PublicUrl, secrets: Secrets, services: Services) -> Self {
+    pub fn new(
+        public_url: PublicUrl,
+        secrets: Secrets,
+        services: Services,
+        internal_tokens: Vec<String>,
+    ) -> Self {
         Self {
+            internal_tokens: Arc::new(internal_tokens),
             leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
             pool: services.pool.clone(),
             public_url,

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use super::server::{fail, origin, redirect, require_admin, services};
 use super::AppError;
-use crate::model::{AuditPage, UserDetail, UserPage};
+use crate::model::{AuditPage, JobPage, UserDetail, UserPage};
 #[cfg(feature = "ssr")]
 use crate::services::admin::{self, Change};
 #[cfg(feature = "ssr")]
@@ -142,4 +142,28 @@ pub async fn audit_log(
     )
     .await
     .map_err(|e| fail(e, &[]))
+}
+
+/// Jobs nobody owns yet.
+#[server(endpoint = "admin/unowned-jobs")]
+pub async fn unowned_jobs(#[server(default)] after: String) -> Result<JobPage, AppError> {
+    require_admin().await?;
+    crate::services::jobs::unowned(&services()?, &after)
+        .await
+        .map_err(|e| fail(e, &[]))
+}
+
+/// Gives a job (unowned, or someone else's) to the user with this email.
+#[server(endpoint = "admin/assign-job")]
+pub async fn assign_job(
+    #[server(default)] job_id: String,
+    #[server(default)] email: String,
+) -> Result<(), AppError> {
+    let admin = require_admin().await?;
+    let actor = Actor::User(&admin.user.id, &admin.user.email);
+    crate::services::jobs::assign(&services()?, actor, &job_id, &email, &origin())
+        .await
+        .map_err(|e| fail(e, &[("email", &email)]))?;
+    redirect("/admin/jobs?notice=assigned");
+    Ok(())
 }

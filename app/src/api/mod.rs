@@ -2,6 +2,7 @@
 //! All are POST, posted as plain forms by pages without JavaScript.
 
 pub mod admin;
+pub mod artworks;
 pub mod auth;
 mod error;
 pub mod portal;

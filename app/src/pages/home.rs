@@ -74,15 +74,16 @@ fn Portal(me: Me) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match summary.await {
                         Ok(summary) if summary.total == 0 => view! {
-                            <p>"You have no artwork jobs yet."</p>
+                            <p>"You have no artwork jobs yet. " <a href="/artworks">"Protect your first artwork"</a></p>
                         }.into_any(),
                         Ok(summary) => view! {
                             <p>{format!("You have {} artwork job(s). The newest:", summary.total)}</p>
                             <ul>
                                 {summary.latest.into_iter().map(|job| view! {
-                                    <li>{job.job_id} " — " {job.status}</li>
+                                    <li><a href=format!("/artworks/{}", job.job_id)>{job.job_id.clone()}</a> " — " {job.status}</li>
                                 }).collect_view()}
                             </ul>
+                            <p><a href="/artworks">"All your artworks"</a></p>
                         }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     }

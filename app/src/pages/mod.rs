@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod admin;
+pub mod artworks;
 pub mod check_email;
 pub mod forgot_password;
 pub mod home;

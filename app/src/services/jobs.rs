@@ -1,23 +1,432 @@
-//! Artwork jobs, as their owner sees them.
+//! Artwork jobs: what their owner sees and submits, what the processing backend reports, and
+//! what admins assign. Only the owner ever sees a job; to anyone else it does not exist.
+//! Every change is an audit event, which is also the job's history.
 
+use chrono::{DateTime, TimeZone, Utc};
+use diesel_async::scoped_futures::ScopedFutureExt;
+use diesel_async::AsyncConnection;
+use serde_json::json;
+
+use super::accounts::AuthError;
+use super::audit::{self, Actor, Event, Origin};
 use super::{ServiceError, Services};
-use crate::db::admin::jobs_of;
+use crate::db::jobs::{self, Job};
 use crate::db::models::User;
-use crate::model::{JobSummary, Overview};
+use crate::db::users;
+use crate::model::{FieldError, JobDetail, JobEvent, JobPage, JobSummary, JobView, Overview};
+
+pub const STATUSES: [&str; 4] = ["queued", "processing", "done", "failed"];
+pub const URL_MAX: usize = 2048;
+pub const JOB_ID_MAX: usize = 200;
+const PAGE_SIZE: i64 = 24;
+
+fn view(job: Job) -> JobView {
+    JobView {
+        job_id: job.job_id,
+        status: job.status,
+        original_url: job.original_url,
+        protected_url: job.protected_url,
+        created_at: job.created_at,
+        updated_at: job.updated_at,
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AuthError {
+    AuthError::Invalid(vec![FieldError {
+        field: field.into(),
+        message: message.into(),
+    }])
+}
+
+/// An image address Gatehouse will store: http or https, with a host, at most 2048 characters.
+pub fn image_url(field: &str, raw: &str) -> Result<String, AuthError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(invalid(field, "Enter the address of the image."));
+    }
+    if raw.chars().count() > URL_MAX {
+        return Err(invalid(
+            field,
+            format!("An address has at most {URL_MAX} characters."),
+        ));
+    }
+    let url = url::Url::parse(raw).map_err(|_| {
+        invalid(
+            field,
+            "Enter a full address starting with https:// or http://.",
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid(
+            field,
+            "Only http:// and https:// addresses are accepted.",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            field,
+            "An address cannot carry a user name or password.",
+        ));
+    }
+    Ok(url.to_string())
+}
+
+/// A job id from the backend: 1 to 200 letters, digits, `-`, `_`, `.` or `:`.
+pub fn job_id(raw: &str) -> Result<&str, AuthError> {
+    let ok = !raw.is_empty()
+        && raw.len() <= JOB_ID_MAX
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+    if ok {
+        Ok(raw)
+    } else {
+        Err(invalid(
+            "job_id",
+            "A job id is 1 to 200 letters, digits, -, _, . or :.",
+        ))
+    }
+}
+
+fn cursor(at: DateTime<Utc>, id: &str) -> String {
+    format!("{}~{id}", at.timestamp_micros())
+}
+
+fn parse_cursor(cursor: &str) -> Result<Option<(DateTime<Utc>, String)>, AuthError> {
+    if cursor.is_empty() {
+        return Ok(None);
+    }
+    let broken = || {
+        invalid(
+            "after",
+            "That page link is broken; start again from the first page.",
+        )
+    };
+    let (micros, id) = cursor.split_once('~').ok_or_else(broken)?;
+    let at = Utc
+        .timestamp_micros(micros.parse().map_err(|_| broken())?)
+        .single()
+        .ok_or_else(broken)?;
+    Ok(Some((at, id.to_string())))
+}
 
 /// How many jobs the user owns, and the five newest.
 pub async fn overview(services: &Services, user: &User) -> Result<Overview, ServiceError> {
     let mut conn = services.pool.get().await?;
-    let total = crate::db::jobs::count_of(&mut conn, &user.id).await?;
-    let latest = jobs_of(&mut conn, &user.id, 5)
+    let total = jobs::count_of(&mut conn, &user.id).await?;
+    let latest = jobs::page(&mut conn, Some(&user.id), None, None, 5)
         .await?
         .into_iter()
-        .map(|(job_id, status, original_url, created_at)| JobSummary {
-            job_id,
-            status,
-            original_url,
-            created_at,
+        .map(|job| JobSummary {
+            job_id: job.job_id,
+            status: job.status,
+            original_url: job.original_url,
+            created_at: job.created_at,
         })
         .collect();
     Ok(Overview { total, latest })
+}
+
+/// A page of the user's own jobs, newest first, optionally of one status.
+pub async fn list_mine(
+    services: &Services,
+    user: &User,
+    status: &str,
+    after: &str,
+) -> Result<JobPage, AuthError> {
+    let status = match status {
+        "" | "all" => None,
+        s if STATUSES.contains(&s) => Some(s),
+        _ => {
+            return Err(invalid(
+                "status",
+                "Choose queued, processing, done or failed.",
+            ))
+        }
+    };
+    let after = parse_cursor(after)?;
+    let mut conn = services.pool.get().await?;
+    page_of(&mut conn, Some(&user.id), status, after).await
+}
+
+async fn page_of(
+    conn: &mut crate::db::DbConn,
+    owner: Option<&str>,
+    status: Option<&str>,
+    after: Option<(DateTime<Utc>, String)>,
+) -> Result<JobPage, AuthError> {
+    let mut rows = jobs::page(conn, owner, status, after, PAGE_SIZE + 1).await?;
+    let next = (rows.len() as i64 > PAGE_SIZE).then(|| {
+        rows.truncate(PAGE_SIZE as usize);
+        let last = rows.last().expect("a full page");
+        cursor(last.created_at, &last.id)
+    });
+    Ok(JobPage {
+        rows: rows.into_iter().map(view).collect(),
+        next,
+    })
+}
+
+/// One of the user's own jobs with its history; anyone else's, or none, is NotFound alike.
+pub async fn get_mine(
+    services: &Services,
+    user: &User,
+    job_id: &str,
+) -> Result<JobDetail, AuthError> {
+    let mut conn = services.pool.get().await?;
+    let job = jobs::find(&mut conn, job_id).await?;
+    let job = job
+        .filter(|job| job.user_id.as_deref() == Some(user.id.as_str()))
+        .ok_or(AuthError::NotFound)?;
+    let history = jobs::history(&mut conn, &job.job_id)
+        .await?
+        .into_iter()
+        .map(|(at, action, detail)| JobEvent {
+            at,
+            what: describe(&action, &detail),
+        })
+        .collect();
+    Ok(JobDetail {
+        job: view(job),
+        history,
+    })
+}
+
+fn describe(action: &str, detail: &serde_json::Value) -> String {
+    let field = |name: &str| detail[name].as_str().unwrap_or("?").to_string();
+    match action {
+        "job_created" => format!("Submitted ({})", field("status")),
+        "job_status_changed" => format!("{} → {}", field("from"), field("to")),
+        "job_assigned" => "Assigned to this account".to_string(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// Submits an artwork by address: a new queued job owned by the user.
+pub async fn submit(
+    services: &Services,
+    user: &User,
+    original_url: &str,
+    origin: &Origin,
+) -> Result<JobView, AuthError> {
+    let url = image_url("original_url", original_url)?;
+    let mut conn = services.pool.get().await?;
+    let job_id = uuid::Uuid::now_v7().to_string();
+    let job = jobs::insert(&mut conn, &job_id, Some(&user.id), &url, "queued")
+        .await?
+        .ok_or_else(|| AuthError::Conflict("That job already exists.".into()))?;
+    record(
+        &mut conn,
+        Actor::User(&user.id, &user.email),
+        Some((&user.id, &user.email)),
+        "job_created",
+        json!({ "job_id": job_id, "status": "queued", "by": "owner" }),
+        origin,
+    )
+    .await?;
+    Ok(view(job))
+}
+
+async fn record(
+    conn: &mut crate::db::DbConn,
+    actor: Actor<'_>,
+    target: Option<(&str, &str)>,
+    action: &str,
+    detail: serde_json::Value,
+    origin: &Origin,
+) -> diesel::QueryResult<()> {
+    audit::record(
+        conn,
+        Event {
+            action,
+            actor,
+            target,
+            detail,
+        },
+        origin,
+    )
+    .await
+}
+
+/// What the backend asks to create (or adopt).
+pub struct NewJob<'a> {
+    pub job_id: &'a str,
+    pub user_id: Option<&'a str>,
+    pub original_url: &'a str,
+}
+
+/// Creates a job, or returns the existing one with this job id: idempotent. An existing job
+/// nobody owns is adopted by `user_id`; one owned by someone else is a conflict.
+/// Returns the job and whether it was created.
+pub async fn create_or_adopt(
+    services: &Services,
+    new: NewJob<'_>,
+    origin: &Origin,
+) -> Result<(JobView, bool), AuthError> {
+    let job_id = job_id(new.job_id)?.to_string();
+    let url = image_url("original_url", new.original_url)?;
+    let mut conn = services.pool.get().await?;
+    let owner = match new.user_id {
+        Some(id) => Some(
+            users::find(&mut conn, id)
+                .await?
+                .ok_or_else(|| invalid("user_id", "No user has that id."))?,
+        ),
+        None => None,
+    };
+    let origin = origin.clone();
+    conn.transaction::<_, AuthError, _>(|conn| {
+        async move {
+            let owner_id = owner.as_ref().map(|u| u.id.as_str());
+            let target = owner.as_ref().map(|u| (u.id.as_str(), u.email.as_str()));
+            if let Some(job) = jobs::insert(conn, &job_id, owner_id, &url, "queued").await? {
+                record(
+                    conn,
+                    Actor::System("backend"),
+                    target,
+                    "job_created",
+                    json!({ "job_id": job_id, "status": "queued", "by": "backend" }),
+                    &origin,
+                )
+                .await?;
+                return Ok((view(job), true));
+            }
+            let existing = jobs::lock(conn, &job_id)
+                .await?
+                .ok_or(AuthError::NotFound)?;
+            match (&existing.user_id, owner_id) {
+                (None, Some(owner)) => {
+                    jobs::set_owner(conn, &job_id, owner).await?;
+                    record(
+                        conn,
+                        Actor::System("backend"),
+                        target,
+                        "job_assigned",
+                        json!({ "job_id": job_id, "from": null, "to": owner }),
+                        &origin,
+                    )
+                    .await?;
+                    let adopted = jobs::find(conn, &job_id)
+                        .await?
+                        .ok_or(AuthError::NotFound)?;
+                    Ok((view(adopted), false))
+                }
+                (Some(current), Some(owner)) if current != owner => Err(AuthError::Conflict(
+                    "That job belongs to another user; an admin can move it.".into(),
+                )),
+                _ => Ok((view(existing), false)),
+            }
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// Whether a job may move from one status to another: queued → processing → done | failed.
+pub fn may_move(from: &str, to: &str) -> bool {
+    matches!(
+        (from, to),
+        ("queued", "processing") | ("processing", "done") | ("processing", "failed")
+    )
+}
+
+/// The backend reports progress. Any other transition is a conflict and changes nothing.
+pub async fn transition(
+    services: &Services,
+    job_id: &str,
+    status: &str,
+    protected_url: Option<&str>,
+    origin: &Origin,
+) -> Result<JobView, AuthError> {
+    if !STATUSES.contains(&status) {
+        return Err(invalid(
+            "status",
+            "The status is one of queued, processing, done or failed.",
+        ));
+    }
+    let protected_url = match protected_url {
+        Some(url) => Some(image_url("protected_url", url)?),
+        None => None,
+    };
+    if status == "done" && protected_url.is_none() {
+        return Err(invalid(
+            "protected_url",
+            "A done job needs the address of its protected image.",
+        ));
+    }
+    let (job_id, status) = (job_id.to_string(), status.to_string());
+    let origin = origin.clone();
+    let mut conn = services.pool.get().await?;
+    conn.transaction::<_, AuthError, _>(|conn| {
+        async move {
+            let job = jobs::lock(conn, &job_id)
+                .await?
+                .ok_or(AuthError::NotFound)?;
+            if !may_move(&job.status, &status) {
+                return Err(AuthError::Conflict(format!(
+                    "A job cannot move from {} to {status}.",
+                    job.status
+                )));
+            }
+            let protected = protected_url.as_deref().or(job.protected_url.as_deref());
+            jobs::set_status(conn, &job_id, &status, protected).await?;
+            let owner = match &job.user_id {
+                Some(id) => users::find(conn, id).await?,
+                None => None,
+            };
+            let target = owner.as_ref().map(|u| (u.id.as_str(), u.email.as_str()));
+            record(
+                conn,
+                Actor::System("backend"),
+                target,
+                "job_status_changed",
+                json!({ "job_id": job_id, "from": job.status, "to": status }),
+                &origin,
+            )
+            .await?;
+            Ok(view(
+                jobs::find(conn, &job_id)
+                    .await?
+                    .ok_or(AuthError::NotFound)?,
+            ))
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// Gives a job to the user with `email` (an unowned job, or moving one between users).
+pub async fn assign(
+    services: &Services,
+    actor: Actor<'_>,
+    job_id: &str,
+    email: &str,
+    origin: &Origin,
+) -> Result<(), AuthError> {
+    let email = super::policy::email(email).map_err(|e| AuthError::Invalid(vec![e]))?;
+    let mut conn = services.pool.get().await?;
+    let user = users::find_by_email(&mut conn, &email)
+        .await?
+        .ok_or_else(|| invalid("email", "No user has that email address."))?;
+    let job = jobs::find(&mut conn, job_id)
+        .await?
+        .ok_or(AuthError::NotFound)?;
+    jobs::set_owner(&mut conn, &job.job_id, &user.id).await?;
+    record(
+        &mut conn,
+        actor,
+        Some((&user.id, &user.email)),
+        "job_assigned",
+        json!({ "job_id": job.job_id, "from": job.user_id, "to": user.id }),
+        origin,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Jobs nobody owns yet (rows from before users existed), newest first.
+pub async fn unowned(services: &Services, after: &str) -> Result<JobPage, AuthError> {
+    let after = parse_cursor(after)?;
+    let mut conn = services.pool.get().await?;
+    page_of(&mut conn, None, None, after).await
 }

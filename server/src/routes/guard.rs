@@ -17,7 +17,9 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     );
-    if safe || is_same_origin(request.headers(), &state.public_url.origin()) {
+    // The internal API is called by the backend with a bearer token, not by browsers.
+    let internal = request.uri().path().starts_with("/api/internal/");
+    if safe || internal || is_same_origin(request.headers(), &state.public_url.origin()) {
         return next.run(request).await;
     }
     (
@@ -87,7 +89,7 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
 }
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-     style-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'none'; \
+     style-src 'self'; img-src 'self' https: http: data:; object-src 'none'; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'";
 
 /// Security headers on every response; HSTS only when served over https.

@@ -4,6 +4,7 @@
 mod assets;
 mod guard;
 mod health;
+pub mod internal;
 
 use std::sync::OnceLock;
 
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/style/{*file}", get(assets::style))
+        .merge(internal::routes(&state))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -355,3 +355,60 @@ async fn admin_grant_and_revoke_from_the_command_line() {
     .await
     .expect("the change is on record");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_are_linked_from_the_command_line_one_by_one_or_from_csv() {
+    let db = TestDb::migrated().await;
+    let dir = passable_tempdir();
+    let mut conn = AsyncPgConnection::establish(&db.url).await.unwrap();
+    conn.batch_execute(
+        "INSERT INTO \"user\" (id, name, email) VALUES ('u1', 'Ada', 'ada@example.com'), ('u2', 'Bob', 'bob@example.com');
+         INSERT INTO artwork_jobs (id, job_id, original_url) VALUES
+           ('a', 'job-a', 'https://cdn.example/a.png'), ('b', 'job-b', 'https://cdn.example/b.png'),
+           ('c', 'job-c', 'https://cdn.example/c.png');",
+    )
+    .await
+    .unwrap();
+    let jobs = |args: &[&str]| {
+        run(gatehouse(dir.path())
+            .env("DATABASE_URL", &db.url)
+            .arg("jobs")
+            .args(args))
+    };
+
+    let one = jobs(&["link", "job-a", "Ada@Example.com"]);
+    assert!(one.status.success(), "{}", text(&one.stderr));
+    assert!(text(&one.stdout).contains("job-a -> ada@example.com"));
+
+    let csv = dir.path().join("jobs.csv");
+    std::fs::write(&csv, "job_id,email\njob-b,bob@example.com\njob-c,nobody@example.com\nno-such-job,ada@example.com\n").unwrap();
+    let bulk = jobs(&["link-csv", csv.to_str().unwrap()]);
+    assert_eq!(
+        bulk.status.code(),
+        Some(1),
+        "a failed line fails the command"
+    );
+    assert!(
+        text(&bulk.stdout).contains("1 of 3 job(s) linked"),
+        "{}",
+        text(&bulk.stdout)
+    );
+    let errors = text(&bulk.stderr);
+    assert!(
+        errors.contains("job-c: No user has that email address."),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("no-such-job: no job has that id"),
+        "{errors}"
+    );
+
+    let owners = "SELECT 1 WHERE (SELECT user_id FROM artwork_jobs WHERE job_id = 'job-a') = 'u1'
+                  AND (SELECT user_id FROM artwork_jobs WHERE job_id = 'job-b') = 'u2'
+                  AND (SELECT user_id FROM artwork_jobs WHERE job_id = 'job-c') IS NULL";
+    conn.batch_execute(&format!(
+        "DO $$ BEGIN IF NOT EXISTS ({owners}) THEN RAISE EXCEPTION 'wrong owners'; END IF; END $$"
+    ))
+    .await
+    .expect("each job went to its owner, and only those");
+}

@@ -2,6 +2,7 @@
 //! that checks the caller is an admin; for anyone else the page is the 404 page.
 
 pub mod audit;
+pub mod jobs;
 pub mod user;
 pub mod users;
 
@@ -34,6 +35,7 @@ fn AdminNav() -> impl IntoView {
         <nav aria-label="Admin" class="sub-nav">
             <a href="/admin">"Users"</a>
             <a href="/admin?filter=waiting">"Waiting"</a>
+            <a href="/admin/jobs">"Jobs"</a>
             <a href="/admin/audit">"Audit log"</a>
         </nav>
     }

@@ -27,6 +27,9 @@ use super::mail::MailSink;
 use super::TestDb;
 
 pub const PUBLIC_URL: &str = "http://gatehouse.test";
+/// The processing backend's bearer tokens in tests: the current one and one being rotated out.
+pub const INTERNAL_TOKEN: &str = "test-internal-token-0123456789abcdef";
+pub const OLD_INTERNAL_TOKEN: &str = "old-internal-token-0123456789abcdef";
 
 /// The app as browsers see it, on a database of the test's own, mailing to a local sink.
 pub struct TestApp {
@@ -76,7 +79,8 @@ impl TestApp {
             secret_key: SecretKey::generate(),
             token_keys: TokenKeys::generate(),
         };
-        let router = routes::router(AppState::new(public_url, secrets, services.clone()));
+        let tokens = vec![INTERNAL_TOKEN.to_string(), OLD_INTERNAL_TOKEN.to_string()];
+        let router = routes::router(AppState::new(public_url, secrets, services.clone(), tokens));
         Self {
             db,
             mail,

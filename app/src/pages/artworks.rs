@@ -1,0 +1,168 @@
+//! The artist's artwork jobs: the list with its submit form, and one job in detail.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::artworks::{my_job, my_jobs, SubmitArtwork};
+use crate::api::AppError;
+use crate::components::form::{Field, FormMessage, Notice};
+use crate::model::JobView;
+use crate::pages::not_found::NotFound;
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// 401 and 403 say what to do; 404 is the 404 page.
+fn refused(error: AppError) -> AnyView {
+    match error.status {
+        404 => view! { <NotFound /> }.into_any(),
+        401 => view! { <p class="form-error" role="alert">"Sign in to see your artworks. " <a href="/login?next=/artworks">"Sign in"</a></p> }.into_any(),
+        _ => view! { <p class="form-error" role="alert">{error.message}</p> }.into_any(),
+    }
+}
+
+#[component]
+fn StatusBadge(status: String) -> impl IntoView {
+    let class = match status.as_str() {
+        "done" => "badge ok",
+        "failed" => "badge danger",
+        "processing" => "badge info",
+        _ => "badge warn",
+    };
+    view! { <span class=class>{status}</span> }
+}
+
+#[component]
+fn Thumb(url: String, label: String) -> impl IntoView {
+    let href = url.clone();
+    view! {
+        <a href=href class="thumb" target="_blank" rel="noopener noreferrer">
+            <img src=url alt=label loading="lazy" width="120" height="120" />
+        </a>
+    }
+}
+
+#[component]
+pub fn ArtworksPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let page = Resource::new(
+        move || (param("status"), param("after")),
+        |(status, after)| my_jobs(status, after),
+    );
+    let submit = ServerAction::<SubmitArtwork>::new();
+    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    let notice = Signal::derive(move || {
+        (param("notice") == "submitted").then_some("Your artwork is queued for protection.")
+    });
+    view! {
+        <Title text="Your artworks" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let status = param("status");
+                match page.await {
+                    Err(e) => refused(e),
+                    Ok(page) => view! {
+                        <div class="stack">
+                            <h1>"Your artworks"</h1>
+                            <Notice text=notice />
+                            <section class="card" aria-labelledby="submit-title">
+                                <h2 id="submit-title">"Protect a new artwork"</h2>
+                                <ActionForm action=submit attr:novalidate=true>
+                                    <FormMessage error />
+                                    <Field name="original_url" label="Image address" kind="url" hint="An https:// (or http://) address of the original image." error maxlength=2048 />
+                                    <button class="button" type="submit">"Submit"</button>
+                                </ActionForm>
+                            </section>
+                            <form method="get" action="/artworks" class="filters" role="search">
+                                <div class="field">
+                                    <label for="status">"Status"</label>
+                                    <select id="status" name="status">
+                                        {["", "queued", "processing", "done", "failed"].iter().map(|s| view! {
+                                            <option value=*s selected=status == *s>{if s.is_empty() { "Any" } else { s }}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </div>
+                                <button class="button secondary" type="submit">"Show"</button>
+                            </form>
+                            <JobList rows=page.rows />
+                            {page.next.map(|next| view! {
+                                <p><a rel="next" href=format!("/artworks?status={status}&after={next}")>"Older artworks"</a></p>
+                            })}
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn JobList(rows: Vec<JobView>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! {
+            <p class="empty" role="status">"No artworks here yet. Submit the address of an image above and it appears in this list, queued for protection."</p>
+        }
+        .into_any();
+    }
+    view! {
+        <ul class="jobs">
+            {rows.into_iter().map(|job| view! {
+                <li class="job card">
+                    <div class="job-images">
+                        <Thumb url=job.original_url.clone() label="Original".to_string() />
+                        {job.protected_url.clone().filter(|_| job.status == "done").map(|url| view! { <Thumb url label="Protected".to_string() /> })}
+                    </div>
+                    <div>
+                        <p><a href=format!("/artworks/{}", job.job_id)>{format!("Job {}", job.job_id)}</a> " " <StatusBadge status=job.status.clone() /></p>
+                        <p class="hint">"Submitted " {when(job.created_at)} " · updated " {when(job.updated_at)}</p>
+                    </div>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn ArtworkPage() -> impl IntoView {
+    let params = use_params_map();
+    let detail = Resource::new(
+        move || params.read().get("job_id").unwrap_or_default(),
+        my_job,
+    );
+    view! {
+        <Title text="Artwork" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => refused(e),
+                    Ok(detail) => {
+                        let job = detail.job;
+                        view! {
+                            <div class="stack">
+                                <h1>{format!("Job {}", job.job_id)} " " <StatusBadge status=job.status.clone() /></h1>
+                                <p><a href="/artworks">"Back to your artworks"</a></p>
+                                <section class="card job-images" aria-label="Images">
+                                    <figure><Thumb url=job.original_url.clone() label="Original".to_string() /><figcaption>"Original"</figcaption></figure>
+                                    {job.protected_url.clone().filter(|_| job.status == "done").map(|url| view! {
+                                        <figure><Thumb url label="Protected".to_string() /><figcaption>"Protected"</figcaption></figure>
+                                    })}
+                                </section>
+                                <section class="card" aria-labelledby="history-title">
+                                    <h2 id="history-title">"History"</h2>
+                                    <ol class="history">
+                                        {detail.history.into_iter().map(|e| view! { <li><time>{when(e.at)}</time> " " {e.what}</li> }).collect_view()}
+                                    </ol>
+                                </section>
+                            </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
