@@ -124,7 +124,7 @@ fn Profile(
             <section class="card" aria-labelledby="sessions-title">
                 <h2 id="sessions-title">"Sessions"</h2>
                 <FormMessage error=session_error />
-                <div class="table-wrap">
+                <div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls sideways on small screens)">
                     <table>
                         <caption class="visually-hidden">"Where you are signed in"</caption>
                         <thead>

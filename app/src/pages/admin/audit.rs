@@ -60,7 +60,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                                     }).collect_view()}
                                     <button class="button" type="submit">"Filter"</button>
                                 </form>
-                                <div class="table-wrap"><table>
+                                <div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls sideways on small screens)"><table>
                                     <caption class="visually-hidden">"Audit events, newest first"</caption>
                                     <thead><tr><th scope="col">"When"</th><th scope="col">"Actor"</th><th scope="col">"Kind"</th><th scope="col">"Target"</th><th scope="col">"From"</th><th scope="col">"Detail"</th></tr></thead>
                                     <tbody>

@@ -46,7 +46,7 @@ pub fn AdminJobsPage() -> impl IntoView {
                                     view! { <p role="status">"Every job has an owner."</p> }.into_any()
                                 } else {
                                     view! {
-                                        <div class="table-wrap"><table>
+                                        <div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls sideways on small screens)"><table>
                                             <thead><tr><th scope="col">"Job"</th><th scope="col">"Status"</th><th scope="col">"Image"</th><th scope="col">"Created"</th></tr></thead>
                                             <tbody>
                                                 {page.rows.into_iter().map(|job| view! {

@@ -133,7 +133,7 @@ fn UserAdmin(detail: UserDetail, notice: Signal<Option<&'static str>>) -> impl I
                     view! { <p>"Not signed in anywhere."</p> }.into_any()
                 } else {
                     view! {
-                        <div class="table-wrap"><table>
+                        <div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls sideways on small screens)"><table>
                             <thead><tr><th scope="col">"Device"</th><th scope="col">"Address"</th><th scope="col">"Last active"</th><th scope="col"><span class="visually-hidden">"Action"</span></th></tr></thead>
                             <tbody>
                                 {detail.sessions.into_iter().map(|s| view! {

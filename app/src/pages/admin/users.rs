@@ -131,7 +131,7 @@ fn UsersTable(rows: Vec<UserRow>) -> impl IntoView {
         return view! { <p role="status">"Nobody matches."</p> }.into_any();
     }
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Table (scrolls sideways on small screens)">
             <table>
                 <caption class="visually-hidden">"Users"</caption>
                 <thead>

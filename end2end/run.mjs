@@ -1,0 +1,84 @@
+// Runs the browser tests: starts a local SMTP sink and Gatehouse (on a fresh private
+// PostgreSQL in a temporary folder), waits for /readyz, runs every journey in tests/ with
+// node's test runner, and stops everything, even when a test fails. Failures leave a
+// screenshot and the server log in end2end/artifacts/.
+//
+//   GATEHOUSE_BIN=/path/to/gatehouse node run.mjs [--screenshots]
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+import { startMailSink } from "./mailsink.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const binary = process.env.GATEHOUSE_BIN;
+if (!binary || !fs.existsSync(binary)) {
+  console.error("end2end: set GATEHOUSE_BIN to the built gatehouse binary (bash .ci/test does)");
+  process.exit(2);
+}
+const artifacts = path.join(here, "artifacts");
+fs.rmSync(artifacts, { recursive: true, force: true });
+fs.mkdirSync(artifacts, { recursive: true });
+
+const port = await new Promise((ok) => {
+  const probe = net.createServer().listen(0, "127.0.0.1", () => {
+    const { port } = probe.address();
+    probe.close(() => ok(port));
+  });
+});
+const base = `http://127.0.0.1:${port}`;
+const data = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-e2e-"));
+fs.chmodSync(data, 0o755); // PostgreSQL runs as the postgres user when we are root
+const sink = await startMailSink();
+const log = fs.openSync(path.join(artifacts, "server.log"), "w");
+const server = spawn(binary, [], {
+  cwd: data,
+  stdio: ["ignore", log, log],
+  env: {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    RUST_LOG: "info",
+    NO_COLOR: "1",
+    DATA_DIR: path.join(data, "data"),
+    BIND: `127.0.0.1:${port}`,
+    PUBLIC_URL: base,
+    SMTP_URL: sink.smtpUrl,
+    ADMIN_EMAILS: "admin@example.test",
+    INTERNAL_API_TOKENS: "e2e-internal-token-0123456789abcdef0123",
+  },
+});
+
+let status = 1;
+try {
+  const started = Date.now();
+  for (;;) {
+    try {
+      const ready = await fetch(`${base}/readyz`);
+      if (ready.ok) break;
+    } catch {}
+    if (server.exitCode !== null) throw new Error("gatehouse exited before it was ready; see artifacts/server.log");
+    if (Date.now() - started > 120_000) throw new Error("gatehouse was not ready within 120 s");
+    await new Promise((ok) => setTimeout(ok, 250));
+  }
+  const files = process.argv.includes("--screenshots")
+    ? ["tests/screenshots.test.mjs"]
+    : fs.readdirSync(path.join(here, "tests")).filter((f) => f.endsWith(".test.mjs") && f !== "screenshots.test.mjs").map((f) => `tests/${f}`);
+  // Not spawnSync: the mail sink lives in this process and must keep answering.
+  const run = spawn(process.execPath, ["--test", "--test-concurrency=2", ...files], {
+    cwd: here,
+    stdio: "inherit",
+    env: { ...process.env, BASE_URL: base, MAIL_URL: sink.httpUrl, ARTIFACTS: artifacts },
+  });
+  status = await new Promise((ok) => run.on("exit", (code) => ok(code ?? 1)));
+} catch (e) {
+  console.error(`end2end: ${e.message}`);
+} finally {
+  server.kill("SIGINT");
+  await new Promise((ok) => (server.exitCode !== null ? ok() : server.on("exit", ok)));
+  sink.close();
+  fs.rmSync(data, { recursive: true, force: true });
+  if (status === 0) fs.rmSync(artifacts, { recursive: true, force: true });
+}
+process.exit(status);

@@ -1,0 +1,115 @@
+// A person's own account: sign up, confirm, sign in, profile, sign out; a forgotten password;
+// ending another session. Each journey runs with JavaScript on and off.
+import assert from "node:assert/strict";
+import { BASE, PASSWORD, accessible, address, confirm, context, journey, link, mail, member, signIn, signUp } from "./helpers.mjs";
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = javaScriptEnabled ? "" : " (JavaScript off)";
+
+  journey(`sign up, confirm by mail, sign in, rename, sign out${mode}`, async (browser) => {
+    const { page } = await context(browser, { javaScriptEnabled });
+    const email = address("ada");
+    await signUp(page, "Ada Lovelace", email);
+    await confirm(page, email);
+    assert.match(await page.textContent("main"), /Your email address is confirmed/);
+    await signIn(page, email);
+    assert.match(await page.textContent("main"), new RegExp(email));
+    assert.match(await page.textContent("main"), /confirmed/);
+
+    await page.getByLabel("Name", { exact: true }).fill("Ada King");
+    await page.getByRole("button", { name: "Save name" }).click();
+    await page.waitForURL(/notice=name/);
+    assert.equal(await page.getByLabel("Name", { exact: true }).inputValue(), "Ada King");
+    assert.match(await page.textContent("header"), /Ada King/);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${BASE}/`);
+    await page.goto("/profile");
+    await page.waitForURL(/\/login\?next=\/profile/);
+  });
+
+  journey(`a wrong password is refused beside the form, the email kept${mode}`, async (browser) => {
+    const { page } = await context(browser, { javaScriptEnabled });
+    await page.goto("/login");
+    await page.getByLabel("Email").fill("nobody@example.test");
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").waitFor();
+    assert.match(await page.getByRole("alert").textContent(), /Email or password is incorrect/);
+    assert.equal(await page.getByLabel("Email").inputValue(), "nobody@example.test");
+    assert.equal(await page.getByLabel("Password").inputValue(), "");
+  });
+}
+
+journey("a forgotten password is reset and every old session ends", async (browser) => {
+  const first = await context(browser);
+  const second = await context(browser);
+  const email = address("grace");
+  await member(first.page, "Grace", email);
+  await signIn(second.page, email);
+
+  const someone = await context(browser, { javaScriptEnabled: false });
+  await someone.page.goto("/forgot-password");
+  await someone.page.getByLabel("Email").fill(email);
+  await someone.page.getByRole("button", { name: "Send the link" }).click();
+  await someone.page.waitForURL(/check-email\?for=reset/);
+  await someone.page.goto(link(await mail(email, 2), `${BASE}/reset-password?token=`));
+  await someone.page.getByLabel("New password", { exact: true }).fill("a brand new passphrase");
+  await someone.page.getByRole("button", { name: "Set the new password" }).click();
+  await someone.page.waitForURL(/notice=reset/);
+
+  for (const { page } of [first, second]) {
+    await page.goto("/profile");
+    await page.waitForURL(/\/login/);
+  }
+  await signIn(someone.page, email, "a brand new passphrase");
+});
+
+journey("ending another session signs that browser out", async (browser) => {
+  const laptop = await context(browser);
+  const phone = await context(browser, { javaScriptEnabled: false });
+  const email = address("lin");
+  await member(laptop.page, "Lin", email);
+  await signIn(phone.page, email);
+  await laptop.page.goto("/profile");
+  await laptop.page.getByRole("button", { name: /End the session on/ }).click();
+  await laptop.page.waitForURL(/notice=session-ended/);
+  await phone.page.reload();
+  await phone.page.waitForURL(/\/login/);
+  await laptop.page.goto("/profile");
+  assert.match(await laptop.page.textContent("main"), /this device/);
+});
+
+journey("keyboard-only sign-in", async (browser) => {
+  const { page } = await context(browser);
+  const email = address("kim");
+  await signUp(page, "Kim", email);
+  await confirm(page, email);
+  await page.goto("/login");
+  await page.keyboard.press("Tab"); // the skip link comes first
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
+  await page.getByLabel("Email").focus();
+  await page.keyboard.type(email);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/profile/);
+});
+
+journey("every page passes axe-core without serious violations, and every control has a label", async (browser) => {
+  const { page } = await context(browser);
+  for (const path of ["/", "/login", "/signup", "/forgot-password", "/check-email", "/verify-email?token=x", "/reset-password?token=x", "/no-such-page"]) {
+    await page.goto(path);
+    await accessible(page);
+  }
+  const email = address("axe");
+  await member(page, "Axe", email);
+  for (const path of ["/profile", "/"]) {
+    await page.goto(path);
+    await accessible(page);
+  }
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll("input:not([type=hidden]), select, textarea")].filter((el) => !el.labels?.length && !el.getAttribute("aria-label")).map((el) => el.name),
+  );
+  assert.deepEqual(unlabelled, []);
+});

@@ -1,0 +1,114 @@
+// Admins let people in and keep order; artists see only their own artworks.
+import assert from "node:assert/strict";
+import { before } from "node:test";
+import { BASE, accessible, address, confirm, context, journey, launch, member, signIn, signUp } from "./helpers.mjs";
+
+const ADMIN = "admin@example.test"; // ADMIN_EMAILS in run.mjs
+
+before(async () => {
+  const browser = await launch();
+  const { page } = await context(browser);
+  await signUp(page, "Admin", ADMIN);
+  await confirm(page, ADMIN);
+  await browser.close();
+});
+
+/** Signs the admin in and lets `email` in from the dashboard. */
+async function letIn(page, email) {
+  await page.goto(`/admin?filter=waiting&q=${encodeURIComponent(email)}`);
+  await page.locator("tbody tr", { hasText: email }).getByRole("link").click();
+  await page.getByRole("button", { name: "Let them in" }).click();
+  await page.waitForURL(/notice=access/);
+}
+
+journey("a waiting person is let in by an admin and then sees their artworks", async (browser) => {
+  const artist = await context(browser);
+  const email = address("newcomer");
+  await member(artist.page, "Newcomer", email);
+  await artist.page.goto("/");
+  assert.match(await artist.page.textContent("main"), /Waiting for access/);
+  await artist.page.goto("/artworks");
+  assert.match(await artist.page.textContent("main"), /waiting for an administrator/);
+
+  const admin = await context(browser);
+  await signIn(admin.page, ADMIN);
+  await admin.page.goto("/admin");
+  assert.match(await admin.page.textContent("h1"), /waiting/);
+  await letIn(admin.page, email);
+
+  await artist.page.goto("/");
+  assert.match(await artist.page.textContent("main"), /Welcome back, Newcomer/);
+  await artist.page.goto("/artworks");
+  assert.match(await artist.page.textContent("main"), /No artworks here yet/);
+});
+
+for (const javaScriptEnabled of [true, false]) {
+  journey(`an artwork appears once submitted, and nobody else can open it${javaScriptEnabled ? "" : " (JavaScript off)"}`, async (browser) => {
+    const admin = await context(browser);
+    await signIn(admin.page, ADMIN);
+    const ada = await context(browser, { javaScriptEnabled });
+    const bob = await context(browser, { javaScriptEnabled });
+    const [adaEmail, bobEmail] = [address("ada"), address("bob")];
+    await member(ada.page, "Ada", adaEmail);
+    await member(bob.page, "Bob", bobEmail);
+    await letIn(admin.page, adaEmail);
+    await letIn(admin.page, bobEmail);
+
+    await ada.page.goto("/artworks");
+    await ada.page.getByLabel("Image address").fill("https://cdn.example.test/sunflowers.png");
+    await ada.page.getByRole("button", { name: "Submit" }).click();
+    await ada.page.waitForURL(/notice=submitted/);
+    const job = ada.page.locator(".job").first();
+    assert.match(await job.textContent(), /queued/);
+    await job.getByRole("link", { name: /^Job / }).click();
+    await ada.page.waitForURL(/\/artworks\/.+/);
+    assert.match(await ada.page.textContent("main"), /Submitted \(queued\)/);
+    const url = ada.page.url();
+
+    const response = await bob.page.goto(url);
+    assert.equal(response.status(), 404);
+    assert.match(await bob.page.textContent("main"), /Page not found/);
+    await bob.page.goto("/artworks");
+    assert.doesNotMatch(await bob.page.textContent("main"), /sunflowers/);
+  });
+}
+
+journey("the admin dashboard: search, filter, ban, audit log, all accessible", async (browser) => {
+  const admin = await context(browser);
+  await signIn(admin.page, ADMIN);
+  const mallory = await context(browser);
+  const email = address("mallory");
+  await member(mallory.page, "Mallory", email);
+
+  await admin.page.goto("/admin");
+  await accessible(admin.page);
+  await admin.page.getByLabel("Email or name starts with").fill("mallory");
+  await admin.page.getByLabel("Show").selectOption("waiting");
+  await admin.page.getByRole("button", { name: "Search" }).click();
+  await admin.page.waitForURL(/q=mallory/);
+  const row = admin.page.locator("tbody tr", { hasText: email });
+  await row.waitFor();
+  await row.getByRole("link").click();
+  await accessible(admin.page);
+  await admin.page.getByLabel("Reason").fill("Posting others' artwork");
+  await admin.page.getByRole("button", { name: "Ban" }).click();
+  await admin.page.waitForURL(/notice=banned/);
+
+  await mallory.page.goto("/profile");
+  await mallory.page.waitForURL(/\/login/);
+  await mallory.page.getByLabel("Email").fill(email);
+  await mallory.page.getByLabel("Password").fill("correct horse battery staple");
+  await mallory.page.getByRole("button", { name: "Sign in" }).click();
+  await mallory.page.getByRole("alert").waitFor();
+  assert.match(await mallory.page.getByRole("alert").textContent(), /suspended: Posting others' artwork/);
+
+  await admin.page.goto(`/admin/audit?target=${encodeURIComponent(email)}`);
+  await accessible(admin.page);
+  const log = await admin.page.textContent("tbody");
+  assert.match(log, /banned/);
+  assert.match(log, /sign_up/);
+  await admin.page.goto("/admin/jobs");
+  await accessible(admin.page);
+  await admin.page.goto("/artworks");
+  await accessible(admin.page);
+});
