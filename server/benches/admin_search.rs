@@ -5,20 +5,12 @@
 //! `cargo bench -p gatehouse --bench admin_search` (USERS=… to change the count). It runs a
 //! throwaway PostgreSQL of its own, talks to it over a unix socket, and removes it after.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-use gatehouse::local_postgres::{Durability, Installation, LocalPostgres};
-use gatehouse_app::db::{migrations, pool, PoolSettings};
-use gatehouse_app::services::access::AccessRules;
+use std::time::Instant;
+
+use diesel_async::SimpleAsyncConnection;
 use gatehouse_app::services::admin::list_users;
-use gatehouse_app::services::mail::Mailer;
-use gatehouse_app::services::passwords::Passwords;
-use gatehouse_app::services::rate_limit::Limits;
-use gatehouse_app::services::{AuthSettings, Services};
-
-const ROUNDS: usize = 300;
 
 #[tokio::main]
 async fn main() {
@@ -26,19 +18,7 @@ async fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1_000_000);
-    let root = tempfile::Builder::new()
-        .prefix("gatehouse-bench-")
-        .tempdir()
-        .unwrap()
-        .keep();
-    let postgres =
-        LocalPostgres::start(&Installation::find().unwrap(), &root, Durability::Throwaway)
-            .await
-            .expect("PostgreSQL starts");
-    let url = postgres.url("gatehouse");
-    let conn = AsyncPgConnection::establish(&url).await.unwrap();
-    let (mut conn, _) = migrations::run_pending(conn).await.unwrap();
-
+    let (postgres, mut conn, services) = common::database().await;
     let started = Instant::now();
     conn.batch_execute(&format!(
         "INSERT INTO \"user\" (id, name, email, \"emailVerified\", \"createdAt\", \"updatedAt\", role, tier, \"isWhitelisted\", banned)
@@ -55,21 +35,9 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let services = Services {
-        pool: pool::build(&url, &PoolSettings::default()),
-        passwords: Passwords::new(1),
-        mailer: Mailer::Log,
-        limits: Arc::new(Limits::default()),
-        settings: Arc::new(AuthSettings {
-            public_url: url::Url::parse("http://bench.invalid").unwrap(),
-            session_ttl: chrono::Duration::days(30),
-        }),
-        access: Arc::new(AccessRules::default()),
-    };
-    let deep = list_users(&services, "", "", "", false, "").await.unwrap();
-    let mut cursor = deep.next.unwrap();
-    for _ in 0..200 {
-        cursor = list_users(&services, "", "", "", false, &cursor)
+    let mut deep = String::new();
+    for _ in 0..201 {
+        deep = list_users(&services, "", "", "", false, &deep)
             .await
             .unwrap()
             .next
@@ -80,31 +48,17 @@ async fn main() {
         ("waiting queue", "", "waiting", "", ""),
         ("search 'user12345'", "user12345", "", "", ""),
         ("tier member", "", "", "member", ""),
-        ("page 202 (keyset)", "", "", "", &cursor),
+        ("page 202 (keyset)", "", "", "", &deep),
     ];
-    println!(
-        "{:<24} {:>9} {:>9} {:>9}",
-        "query (50 rows + count)", "p50 ms", "p99 ms", "max ms"
-    );
+    common::header("query (50 rows + count)");
     for (name, q, filter, tier, after) in cases {
-        let mut times = Vec::with_capacity(ROUNDS);
-        for _ in 0..ROUNDS {
-            let t = Instant::now();
+        common::measure(name, || async {
             let page = list_users(&services, q, filter, tier, false, after)
                 .await
                 .unwrap();
-            times.push(t.elapsed());
             assert!(!page.rows.is_empty(), "{name} found nobody");
-        }
-        times.sort();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        println!(
-            "{:<24} {:>9.2} {:>9.2} {:>9.2}",
-            name,
-            ms(times[ROUNDS / 2]),
-            ms(times[ROUNDS * 99 / 100]),
-            ms(times[ROUNDS - 1])
-        );
+        })
+        .await;
     }
     drop(services);
     postgres.stop();

@@ -5,20 +5,13 @@
 //!
 //! `cargo bench -p gatehouse --bench artwork_list` (JOBS=… to change the count).
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-use gatehouse::local_postgres::{Durability, Installation, LocalPostgres};
-use gatehouse_app::db::{migrations, pool, users, PoolSettings};
-use gatehouse_app::services::access::AccessRules;
+use std::time::Instant;
+
+use diesel_async::SimpleAsyncConnection;
+use gatehouse_app::db::users;
 use gatehouse_app::services::jobs::list_mine;
-use gatehouse_app::services::mail::Mailer;
-use gatehouse_app::services::passwords::Passwords;
-use gatehouse_app::services::rate_limit::Limits;
-use gatehouse_app::services::{AuthSettings, Services};
-
-const ROUNDS: usize = 300;
 
 #[tokio::main]
 async fn main() {
@@ -28,19 +21,7 @@ async fn main() {
         .unwrap_or(10_000_000);
     let prolific = 100_000.min(total / 10);
     let artists = 100_000u64;
-    let root = tempfile::Builder::new()
-        .prefix("gatehouse-bench-")
-        .tempdir()
-        .unwrap()
-        .keep();
-    let postgres =
-        LocalPostgres::start(&Installation::find().unwrap(), &root, Durability::Throwaway)
-            .await
-            .expect("PostgreSQL starts");
-    let url = postgres.url("gatehouse");
-    let conn = AsyncPgConnection::establish(&url).await.unwrap();
-    let (mut conn, _) = migrations::run_pending(conn).await.unwrap();
-
+    let (postgres, mut conn, services) = common::database().await;
     let started = Instant::now();
     conn.batch_execute(&format!(
         "INSERT INTO \"user\" (id, name, email) SELECT 'u' || n, 'Artist ' || n, 'artist' || n || '@example.com'
@@ -51,9 +32,8 @@ async fn main() {
                 'https://cdn.example/' || n || '.png',
                 (ARRAY['queued', 'processing', 'done', 'failed'])[1 + n % 4],
                 now() - n * interval '1 second', now()
-           FROM generate_series(0, {} - 1) AS n;
-         ANALYZE;",
-        total
+           FROM generate_series(0, {total} - 1) AS n;
+         ANALYZE;"
     ))
     .await
     .unwrap();
@@ -62,27 +42,12 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let services = Services {
-        pool: pool::build(&url, &PoolSettings::default()),
-        passwords: Passwords::new(1),
-        mailer: Mailer::Log,
-        limits: Arc::new(Limits::default()),
-        settings: Arc::new(AuthSettings {
-            public_url: url::Url::parse("http://bench.invalid").unwrap(),
-            session_ttl: chrono::Duration::days(30),
-        }),
-        access: Arc::new(AccessRules::default()),
-    };
     let mut conn = services.pool.get().await.unwrap();
     let big = users::find(&mut conn, "u0").await.unwrap().unwrap();
     let typical = users::find(&mut conn, "u4242").await.unwrap().unwrap();
     drop(conn);
-    let mut deep = list_mine(&services, &big, "", "")
-        .await
-        .unwrap()
-        .next
-        .unwrap();
-    for _ in 0..100 {
+    let mut deep = String::new();
+    for _ in 0..101 {
         deep = list_mine(&services, &big, "", &deep)
             .await
             .unwrap()
@@ -90,32 +55,18 @@ async fn main() {
             .unwrap();
     }
     let cases = [
-        ("typical artist, first page", &typical, "", String::new()),
-        ("prolific, first page", &big, "", String::new()),
-        ("prolific, status done", &big, "done", String::new()),
-        ("prolific, page 102", &big, "", deep),
+        ("typical artist, first page", &typical, "", ""),
+        ("prolific, first page", &big, "", ""),
+        ("prolific, status done", &big, "done", ""),
+        ("prolific, page 102", &big, "", deep.as_str()),
     ];
-    println!(
-        "{:<28} {:>9} {:>9} {:>9}",
-        "list (24 jobs)", "p50 ms", "p99 ms", "max ms"
-    );
+    common::header("list (24 jobs)");
     for (name, user, status, after) in cases {
-        let mut times = Vec::with_capacity(ROUNDS);
-        for _ in 0..ROUNDS {
-            let t = Instant::now();
-            let page = list_mine(&services, user, status, &after).await.unwrap();
-            times.push(t.elapsed());
+        common::measure(name, || async {
+            let page = list_mine(&services, user, status, after).await.unwrap();
             assert!(!page.rows.is_empty(), "{name} found nothing");
-        }
-        times.sort();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        println!(
-            "{:<28} {:>9.2} {:>9.2} {:>9.2}",
-            name,
-            ms(times[ROUNDS / 2]),
-            ms(times[ROUNDS * 99 / 100]),
-            ms(times[ROUNDS - 1])
-        );
+        })
+        .await;
     }
     drop(services);
     postgres.stop();

@@ -3,13 +3,14 @@
 //! transaction, so concurrent changes queue and every one is on record. Gatehouse always
 //! keeps at least one admin.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use serde_json::{json, Value};
 
 use super::accounts::AuthError;
 use super::audit::{self, Actor, Event, Origin};
+use super::pages;
 use super::sessions::describe_device;
 use super::Services;
 use crate::db::admin::{self as queries, AuditSearch, UserFilter, UserSearch};
@@ -49,17 +50,6 @@ fn row(user: User) -> UserRow {
     }
 }
 
-/// `micros~id`: where a page ended.
-pub fn cursor(at: DateTime<Utc>, id: &str) -> String {
-    format!("{}~{id}", at.timestamp_micros())
-}
-
-fn parse_cursor(cursor: &str) -> Option<(DateTime<Utc>, String)> {
-    let (micros, id) = cursor.split_once('~')?;
-    let at = Utc.timestamp_micros(micros.parse().ok()?).single()?;
-    Some((at, id.to_string()))
-}
-
 /// The users table. `filter`: all, waiting, whitelisted, banned, admin.
 pub async fn list_users(
     services: &Services,
@@ -84,17 +74,9 @@ pub async fn list_users(
     if text.chars().count() > 254 {
         return Err(invalid("q", "Search for at most 254 characters."));
     }
-    let after = match after {
-        "" => None,
-        cursor => Some(parse_cursor(cursor).ok_or_else(|| {
-            invalid(
-                "after",
-                "That page link is broken; start again from the first page.",
-            )
-        })?),
-    };
+    let after = pages::parse_cursor(after)?;
     let mut conn = services.pool.get().await?;
-    let mut rows = queries::search_users(
+    let rows = queries::search_users(
         &mut conn,
         &UserSearch {
             text: (!text.is_empty()).then_some(text),
@@ -106,11 +88,7 @@ pub async fn list_users(
         },
     )
     .await?;
-    let next = (rows.len() as i64 > PAGE_SIZE).then(|| {
-        rows.truncate(PAGE_SIZE as usize);
-        let last = rows.last().expect("a full page");
-        cursor(last.created_at, &last.id)
-    });
+    let (rows, next) = pages::split(rows, PAGE_SIZE, |u| (u.created_at, &u.id));
     Ok(UserPage {
         rows: rows.into_iter().map(row).collect(),
         next,
@@ -430,19 +408,11 @@ pub async fn audit_log(
             return Err(invalid(field, "At most 254 characters."));
         }
     }
-    let after = match after {
-        "" => None,
-        cursor => Some(parse_cursor(cursor).ok_or_else(|| {
-            invalid(
-                "after",
-                "That page link is broken; start again from the first page.",
-            )
-        })?),
-    };
+    let after = pages::parse_cursor(after)?;
     let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
     let (actor, target, action) = (some(actor), some(target), some(action));
     let mut conn = services.pool.get().await?;
-    let mut rows = queries::search_audit(
+    let rows = queries::search_audit(
         &mut conn,
         &AuditSearch {
             actor: actor.as_deref(),
@@ -455,11 +425,7 @@ pub async fn audit_log(
         },
     )
     .await?;
-    let next = (rows.len() as i64 > PAGE_SIZE).then(|| {
-        rows.truncate(PAGE_SIZE as usize);
-        let last = rows.last().expect("a full page");
-        cursor(last.created_at, &last.id)
-    });
+    let (rows, next) = pages::split(rows, PAGE_SIZE, |e| (e.created_at, &e.id));
     Ok(AuditPage {
         rows: rows
             .into_iter()

@@ -2,13 +2,14 @@
 //! what admins assign. Only the owner ever sees a job; to anyone else it does not exist.
 //! Every change is an audit event, which is also the job's history.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use serde_json::json;
 
 use super::accounts::AuthError;
 use super::audit::{self, Actor, Event, Origin};
+use super::pages;
 use super::{ServiceError, Services};
 use crate::db::jobs::{self, Job};
 use crate::db::models::User;
@@ -88,28 +89,6 @@ pub fn job_id(raw: &str) -> Result<&str, AuthError> {
     }
 }
 
-fn cursor(at: DateTime<Utc>, id: &str) -> String {
-    format!("{}~{id}", at.timestamp_micros())
-}
-
-fn parse_cursor(cursor: &str) -> Result<Option<(DateTime<Utc>, String)>, AuthError> {
-    if cursor.is_empty() {
-        return Ok(None);
-    }
-    let broken = || {
-        invalid(
-            "after",
-            "That page link is broken; start again from the first page.",
-        )
-    };
-    let (micros, id) = cursor.split_once('~').ok_or_else(broken)?;
-    let at = Utc
-        .timestamp_micros(micros.parse().map_err(|_| broken())?)
-        .single()
-        .ok_or_else(broken)?;
-    Ok(Some((at, id.to_string())))
-}
-
 /// How many jobs the user owns, and the five newest.
 pub async fn overview(services: &Services, user: &User) -> Result<Overview, ServiceError> {
     let mut conn = services.pool.get().await?;
@@ -144,7 +123,7 @@ pub async fn list_mine(
             ))
         }
     };
-    let after = parse_cursor(after)?;
+    let after = pages::parse_cursor(after)?;
     let mut conn = services.pool.get().await?;
     page_of(&mut conn, Some(&user.id), status, after).await
 }
@@ -155,12 +134,8 @@ async fn page_of(
     status: Option<&str>,
     after: Option<(DateTime<Utc>, String)>,
 ) -> Result<JobPage, AuthError> {
-    let mut rows = jobs::page(conn, owner, status, after, PAGE_SIZE + 1).await?;
-    let next = (rows.len() as i64 > PAGE_SIZE).then(|| {
-        rows.truncate(PAGE_SIZE as usize);
-        let last = rows.last().expect("a full page");
-        cursor(last.created_at, &last.id)
-    });
+    let rows = jobs::page(conn, owner, status, after, PAGE_SIZE + 1).await?;
+    let (rows, next) = pages::split(rows, PAGE_SIZE, |j| (j.created_at, &j.id));
     Ok(JobPage {
         rows: rows.into_iter().map(view).collect(),
         next,
@@ -426,7 +401,7 @@ pub async fn assign(
 
 /// Jobs nobody owns yet (rows from before users existed), newest first.
 pub async fn unowned(services: &Services, after: &str) -> Result<JobPage, AuthError> {
-    let after = parse_cursor(after)?;
+    let after = pages::parse_cursor(after)?;
     let mut conn = services.pool.get().await?;
     page_of(&mut conn, None, None, after).await
 }

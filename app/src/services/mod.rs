@@ -9,6 +9,7 @@ pub mod context;
 pub mod housekeeping;
 pub mod jobs;
 pub mod mail;
+pub mod pages;
 pub mod passwords;
 pub mod policy;
 pub mod rate_limit;

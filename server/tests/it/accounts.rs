@@ -13,6 +13,32 @@ use crate::support::TestApp;
 pub const PASSWORD: &str = "correct horse battery staple";
 const COOKIE: &str = "gatehouse_session";
 
+/// Signs a person up, confirms their address from the mailed link and signs them in, from
+/// their own browser at `ip`.
+pub async fn person<'a>(app: &'a TestApp, name: &str, email: &str, ip: &str) -> Browser<'a> {
+    let mut browser = app.browser_at(ip);
+    sign_up(&mut browser, name, email).await;
+    let mail = app.mail.wait_for(email, 1).await;
+    confirm(
+        &mut browser,
+        &mail.link("http://gatehouse.test/verify-email"),
+    )
+    .await;
+    sign_in(&mut browser, email, PASSWORD).await;
+    browser
+}
+
+/// The id of the user with this email.
+pub async fn user_id(app: &TestApp, email: &str) -> String {
+    let mut conn = app.db.conn().await;
+    user::table
+        .filter(user::email.eq(email))
+        .select(user::id)
+        .first(&mut conn)
+        .await
+        .unwrap()
+}
+
 /// Signs Ada up, confirms her address from the mailed link, and signs her in.
 pub async fn signed_in_ada<'a>(app: &'a TestApp, browser: &mut Browser<'a>) {
     sign_up(browser, "Ada Lovelace", "ada@example.com").await;

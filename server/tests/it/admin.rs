@@ -8,33 +8,8 @@ use gatehouse_app::db::schema::{audit_event, session, user};
 use gatehouse_app::services::admin::{self, Change};
 use gatehouse_app::services::audit::{Actor, Origin};
 
-use crate::accounts::{confirm, sign_in, sign_up, PASSWORD};
-use crate::support::http::Browser;
+use crate::accounts::{person, sign_in, user_id, PASSWORD};
 use crate::support::TestApp;
-
-/// Signs a person up, confirms their address and signs them in.
-async fn person<'a>(app: &'a TestApp, name: &str, email: &str, ip: &str) -> Browser<'a> {
-    let mut browser = app.browser_at(ip);
-    sign_up(&mut browser, name, email).await;
-    let mail = app.mail.wait_for(email, 1).await;
-    confirm(
-        &mut browser,
-        &mail.link("http://gatehouse.test/verify-email"),
-    )
-    .await;
-    sign_in(&mut browser, email, PASSWORD).await;
-    browser
-}
-
-async fn id_of(app: &TestApp, email: &str) -> String {
-    let mut conn = app.db.conn().await;
-    user::table
-        .filter(user::email.eq(email))
-        .select(user::id)
-        .first(&mut conn)
-        .await
-        .unwrap()
-}
 
 async fn flags(app: &TestApp, email: &str) -> (bool, String, String, bool) {
     let mut conn = app.db.conn().await;
@@ -124,7 +99,7 @@ async fn every_admin_function_answers_404_to_everyone_else_and_changes_nothing()
     let app = TestApp::with_access("", "boss@example.com").await;
     let _boss = person(&app, "Boss", "boss@example.com", "10.0.3.1").await;
     let mut bob = person(&app, "Bob", "bob@example.com", "10.0.3.2").await;
-    let bob_id = id_of(&app, "bob@example.com").await;
+    let bob_id = user_id(&app, "bob@example.com").await;
     let mut conn = app.db.conn().await;
     diesel::update(user::table.filter(user::email.eq("bob@example.com")))
         .set(user::is_whitelisted.eq(true))
@@ -230,8 +205,8 @@ async fn an_admin_searches_filters_and_lets_people_in() {
     assert!(!waiting.body.contains("boss@example.com</td>"));
 
     // Bulk: let Bob and Carl in from the waiting list.
-    let bob_id = id_of(&app, "bob@example.com").await;
-    let carl_id = id_of(&app, "carl@example.com").await;
+    let bob_id = user_id(&app, "bob@example.com").await;
+    let carl_id = user_id(&app, "carl@example.com").await;
     let (posted, _) = boss
         .submit(
             "/admin?filter=waiting",
@@ -278,7 +253,7 @@ async fn removing_access_or_banning_ends_sessions_at_once() {
     let app = TestApp::with_access("bob@example.com", "boss@example.com").await;
     let mut boss = person(&app, "Boss", "boss@example.com", "10.0.5.1").await;
     let mut bob = person(&app, "Bob", "bob@example.com", "10.0.5.2").await;
-    let bob_id = id_of(&app, "bob@example.com").await;
+    let bob_id = user_id(&app, "bob@example.com").await;
 
     let (_, page) = boss
         .submit(
@@ -337,7 +312,7 @@ async fn an_admin_sees_and_ends_a_users_sessions_and_deletes_them() {
     let app = TestApp::with_access("", "boss@example.com").await;
     let mut boss = person(&app, "Boss", "boss@example.com", "10.0.6.1").await;
     let mut bob = person(&app, "Bob", "bob@example.com", "10.0.6.2").await;
-    let bob_id = id_of(&app, "bob@example.com").await;
+    let bob_id = user_id(&app, "bob@example.com").await;
     let page = boss.get(&format!("/admin/users/{bob_id}")).await;
     assert!(
         page.body.contains("Firefox on Linux") && page.body.contains("10.0.6.2"),
@@ -404,7 +379,7 @@ async fn an_admin_sees_and_ends_a_users_sessions_and_deletes_them() {
 async fn the_last_admin_cannot_be_removed() {
     let app = TestApp::with_access("", "boss@example.com").await;
     let mut boss = person(&app, "Boss", "boss@example.com", "10.0.7.1").await;
-    let boss_id = id_of(&app, "boss@example.com").await;
+    let boss_id = user_id(&app, "boss@example.com").await;
     for (action, fields) in [
         (
             "/api/admin/set-role",
@@ -459,8 +434,8 @@ async fn two_admins_demoting_each_other_at_once_leave_one() {
         .await
         .unwrap();
     let (a, b) = (
-        id_of(&app, "a@example.com").await,
-        id_of(&app, "b@example.com").await,
+        user_id(&app, "a@example.com").await,
+        user_id(&app, "b@example.com").await,
     );
     let demote = |actor: String, target: String| {
         let services = app.services.clone();
@@ -498,7 +473,7 @@ async fn fifty_concurrent_changes_leave_a_consistent_row_and_one_event_each() {
     // Another admin, so Bob's role may go back and forth.
     let _boss = person(&app, "Boss", "boss@example.com", "10.0.9.2").await;
     let _bob = person(&app, "Bob", "bob@example.com", "10.0.9.1").await;
-    let bob = id_of(&app, "bob@example.com").await;
+    let bob = user_id(&app, "bob@example.com").await;
     let mut tasks = Vec::new();
     for n in 0..50 {
         let services = app.services.clone();

@@ -5,34 +5,11 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use gatehouse_app::db::schema::{artwork_jobs, audit_event, user};
+use gatehouse_app::db::schema::{artwork_jobs, audit_event};
 
-use crate::accounts::{confirm, sign_in, sign_up, PASSWORD};
+use crate::accounts::{person, user_id};
 use crate::support::http::{Browser, TestResponse, INTERNAL_TOKEN, OLD_INTERNAL_TOKEN};
 use crate::support::TestApp;
-
-async fn person<'a>(app: &'a TestApp, name: &str, email: &str, ip: &str) -> Browser<'a> {
-    let mut browser = app.browser_at(ip);
-    sign_up(&mut browser, name, email).await;
-    let mail = app.mail.wait_for(email, 1).await;
-    confirm(
-        &mut browser,
-        &mail.link("http://gatehouse.test/verify-email"),
-    )
-    .await;
-    sign_in(&mut browser, email, PASSWORD).await;
-    browser
-}
-
-async fn user_id(app: &TestApp, email: &str) -> String {
-    let mut conn = app.db.conn().await;
-    user::table
-        .filter(user::email.eq(email))
-        .select(user::id)
-        .first(&mut conn)
-        .await
-        .unwrap()
-}
 
 /// Ada and Bob, both let in by the allow-list.
 async fn artists(app: &TestApp) -> (Browser<'_>, Browser<'_>) {
