@@ -35,6 +35,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Look after the keys of provider tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Give artwork jobs to their owners.
     Jobs {
         #[command(subcommand)]
@@ -62,4 +67,12 @@ pub enum AdminCommand {
 pub enum DbCommand {
     /// Connect, run the verification queries and print a report (exit code 1 on a failure).
     Check,
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum KeysCommand {
+    /// Re-encrypt every stored provider token under the first key of TOKEN_ENCRYPTION_KEYS
+    /// (and encrypt clear-text tokens an adopted Better Auth database holds). Older keys keep
+    /// decrypting until this has run; then they can be removed.
+    Rotate,
 }

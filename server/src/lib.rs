@@ -25,7 +25,7 @@ use gatehouse_app::services::rate_limit::Limits;
 use gatehouse_app::services::Services;
 use gatehouse_app::services::{admin, jobs};
 
-use cli::{AdminCommand, Cli, Command, DbCommand, JobsCommand};
+use cli::{AdminCommand, Cli, Command, DbCommand, JobsCommand, KeysCommand};
 use config::Settings;
 use local_postgres::{Durability, Installation, LocalPostgres};
 use state::AppState;
@@ -53,6 +53,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => db_check(&cli.settings).await,
         Command::Admin { command } => admin(&cli.settings, command).await,
         Command::Jobs { command } => link_jobs(&cli.settings, command).await,
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => rotate_keys(&cli.settings).await,
     }
 }
 
@@ -241,6 +244,30 @@ async fn link_jobs(settings: &Settings, command: JobsCommand) -> anyhow::Result<
     }
     println!("{} of {} job(s) linked", pairs.len() - failed, pairs.len());
     Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn rotate_keys(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let secrets = secrets::resolve(settings)?;
+    let database = Database::open(settings).await?;
+    let pool = database.reach(settings).await?;
+    database::migrate(&database.url).await?;
+    let rotation =
+        gatehouse_app::services::keys::rotate(&pool, &secrets.token_keys.cipher()).await?;
+    for (account, column, why) in &rotation.failed {
+        eprintln!("gatehouse: account {account} {column}: {why}; left as it was");
+    }
+    println!(
+        "{} token(s) re-encrypted under key `{}`, {} already current, {} failed",
+        rotation.rewritten,
+        secrets.token_keys.current().id,
+        rotation.current,
+        rotation.failed.len()
+    );
+    Ok(if rotation.failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

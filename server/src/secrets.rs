@@ -82,6 +82,16 @@ impl TokenKeys {
         self.0.iter().find(|k| k.id == id)
     }
 
+    /// The cipher for provider tokens: the first key encrypts, all decrypt.
+    pub fn cipher(&self) -> gatehouse_app::services::crypto::TokenCipher {
+        gatehouse_app::services::crypto::TokenCipher::new(
+            self.0
+                .iter()
+                .map(|k| (k.id.clone(), *k.key.bytes()))
+                .collect(),
+        )
+    }
+
     fn to_config_value(&self) -> String {
         self.0
             .iter()

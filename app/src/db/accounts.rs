@@ -64,3 +64,46 @@ pub async fn set_password(
     }
     Ok(())
 }
+
+/// The provider tokens of one account row: (id, access, refresh, id token).
+pub type StoredTokens = (String, Option<String>, Option<String>, Option<String>);
+
+/// The next `limit` accounts after `after_id` (by id) that hold any provider token, locked
+/// until the transaction ends.
+pub async fn lock_tokens_after(
+    conn: &mut AsyncPgConnection,
+    after_id: &str,
+    limit: i64,
+) -> QueryResult<Vec<StoredTokens>> {
+    account::table
+        .filter(account::id.gt(after_id))
+        .filter(
+            account::access_token
+                .is_not_null()
+                .or(account::refresh_token.is_not_null())
+                .or(account::id_token.is_not_null()),
+        )
+        .order(account::id)
+        .select((
+            account::id,
+            account::access_token,
+            account::refresh_token,
+            account::id_token,
+        ))
+        .limit(limit)
+        .for_update()
+        .load(conn)
+        .await
+}
+
+pub async fn set_tokens(conn: &mut AsyncPgConnection, tokens: &StoredTokens) -> QueryResult<usize> {
+    let (id, access, refresh, id_token) = tokens;
+    diesel::update(account::table.find(id))
+        .set((
+            account::access_token.eq(access),
+            account::refresh_token.eq(refresh),
+            account::id_token.eq(id_token),
+        ))
+        .execute(conn)
+        .await
+}

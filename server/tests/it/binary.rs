@@ -412,3 +412,108 @@ async fn jobs_are_linked_from_the_command_line_one_by_one_or_from_csv() {
     .await
     .expect("each job went to its owner, and only those");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_rotate_encrypts_clear_tokens_and_moves_old_ones_to_the_new_key() {
+    use gatehouse::secrets::TokenKeys;
+    use gatehouse_app::services::crypto::{account_aad, TokenCipher};
+
+    let db = TestDb::migrated().await;
+    let dir = passable_tempdir();
+    let k1 = format!("k1:{}", "11".repeat(32));
+    let k2 = format!("k2:{}", "22".repeat(32));
+    let old: TokenKeys = k1.parse().unwrap();
+    let under_k1 = old
+        .cipher()
+        .encrypt("gho_refresh", &account_aad("a2", "refreshToken"));
+    let mut conn = AsyncPgConnection::establish(&db.url).await.unwrap();
+    conn.batch_execute(&format!(
+        "INSERT INTO \"user\" (id, name, email) VALUES ('u1', 'Ada', 'ada@example.com');
+         INSERT INTO account (id, \"accountId\", \"providerId\", \"userId\", \"accessToken\", \"idToken\") VALUES
+           ('a1', '583231', 'github', 'u1', 'gho_cleartext_from_better_auth', NULL);
+         INSERT INTO account (id, \"accountId\", \"providerId\", \"userId\", \"refreshToken\") VALUES
+           ('a2', 'sub-1', 'oidc', 'u1', '{under_k1}');
+         INSERT INTO account (id, \"accountId\", \"providerId\", \"userId\", password) VALUES
+           ('a3', 'u1', 'credential', 'u1', '$argon2id$v=19$m=19456,t=2,p=1$x$y');"
+    ))
+    .await
+    .unwrap();
+    let rotate = |keys: &str| {
+        run(gatehouse(dir.path())
+            .env("DATABASE_URL", &db.url)
+            .env("SECRET_KEY", "33".repeat(32))
+            .env("TOKEN_ENCRYPTION_KEYS", keys)
+            .args(["keys", "rotate"]))
+    };
+
+    let first = rotate(&format!("{k2},{k1}"));
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout)
+            .contains("2 token(s) re-encrypted under key `k2`, 0 already current, 0 failed"),
+        "{}",
+        text(&first.stdout)
+    );
+
+    let a1 = read(&mut conn, "a1").await;
+    let a2 = read(&mut conn, "a2").await;
+    let stored = a1.access.unwrap();
+    assert!(!stored.contains("gho_cleartext"), "no token in the clear");
+    assert_eq!(TokenCipher::key_of(&stored), Some("k2"));
+    let new: TokenKeys = k2.parse().unwrap();
+    assert_eq!(
+        new.cipher()
+            .decrypt(&stored, &account_aad("a1", "accessToken"))
+            .unwrap(),
+        "gho_cleartext_from_better_auth"
+    );
+    let refresh = a2.refresh.unwrap();
+    assert_eq!(
+        new.cipher()
+            .decrypt(&refresh, &account_aad("a2", "refreshToken"))
+            .unwrap(),
+        "gho_refresh"
+    );
+
+    // Once rotated, the old key can go; running again changes nothing.
+    let again = rotate(&k2);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stdout).contains("0 token(s) re-encrypted under key `k2`, 2 already current")
+    );
+
+    // A value under a key nobody configured is reported and left alone, not lost.
+    conn.batch_execute(&format!(
+        "UPDATE account SET \"refreshToken\" = '{under_k1}' WHERE id = 'a2'"
+    ))
+    .await
+    .unwrap();
+    let missing = rotate(&k2);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stderr).contains("account a2 refreshToken: encrypted with key `k1`"),
+        "{}",
+        text(&missing.stderr)
+    );
+    assert_eq!(read(&mut conn, "a2").await.refresh.unwrap(), under_k1);
+}
+
+#[derive(diesel::QueryableByName)]
+struct Tokens {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    access: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    refresh: Option<String>,
+}
+
+/// The access and refresh token of one account row, as stored.
+async fn read(conn: &mut AsyncPgConnection, id: &str) -> Tokens {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(
+        "SELECT \"accessToken\" AS access, \"refreshToken\" AS refresh FROM account WHERE id = $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(id)
+    .get_result(conn)
+    .await
+    .unwrap()
+}
