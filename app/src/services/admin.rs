@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::accounts::AuthError;
 use super::audit::{self, Actor, Event, Origin};
-use super::pages;
+use super::paging;
 use super::sessions::describe_device;
 use super::Services;
 use crate::db::admin::{self as queries, AuditSearch, UserFilter, UserSearch};
@@ -74,7 +74,7 @@ pub async fn list_users(
     if text.chars().count() > 254 {
         return Err(invalid("q", "Search for at most 254 characters."));
     }
-    let after = pages::parse_cursor(after)?;
+    let after = paging::parse_cursor(after)?;
     let mut conn = services.pool.get().await?;
     let rows = queries::search_users(
         &mut conn,
@@ -88,7 +88,7 @@ pub async fn list_users(
         },
     )
     .await?;
-    let (rows, next) = pages::split(rows, PAGE_SIZE, |u| (u.created_at, &u.id));
+    let (rows, next) = paging::split(rows, PAGE_SIZE, |u| (u.created_at, &u.id));
     Ok(UserPage {
         rows: rows.into_iter().map(row).collect(),
         next,
@@ -408,7 +408,7 @@ pub async fn audit_log(
             return Err(invalid(field, "At most 254 characters."));
         }
     }
-    let after = pages::parse_cursor(after)?;
+    let after = paging::parse_cursor(after)?;
     let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
     let (actor, target, action) = (some(actor), some(target), some(action));
     let mut conn = services.pool.get().await?;
@@ -425,7 +425,7 @@ pub async fn audit_log(
         },
     )
     .await?;
-    let (rows, next) = pages::split(rows, PAGE_SIZE, |e| (e.created_at, &e.id));
+    let (rows, next) = paging::split(rows, PAGE_SIZE, |e| (e.created_at, &e.id));
     Ok(AuditPage {
         rows: rows
             .into_iter()

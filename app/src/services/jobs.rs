@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::accounts::AuthError;
 use super::audit::{self, Actor, Event, Origin};
-use super::pages;
+use super::paging;
 use super::{ServiceError, Services};
 use crate::db::jobs::{self, Job};
 use crate::db::models::User;
@@ -123,7 +123,7 @@ pub async fn list_mine(
             ))
         }
     };
-    let after = pages::parse_cursor(after)?;
+    let after = paging::parse_cursor(after)?;
     let mut conn = services.pool.get().await?;
     page_of(&mut conn, Some(&user.id), status, after).await
 }
@@ -135,7 +135,7 @@ async fn page_of(
     after: Option<(DateTime<Utc>, String)>,
 ) -> Result<JobPage, AuthError> {
     let rows = jobs::page(conn, owner, status, after, PAGE_SIZE + 1).await?;
-    let (rows, next) = pages::split(rows, PAGE_SIZE, |j| (j.created_at, &j.id));
+    let (rows, next) = paging::split(rows, PAGE_SIZE, |j| (j.created_at, &j.id));
     Ok(JobPage {
         rows: rows.into_iter().map(view).collect(),
         next,
@@ -401,7 +401,7 @@ pub async fn assign(
 
 /// Jobs nobody owns yet (rows from before users existed), newest first.
 pub async fn unowned(services: &Services, after: &str) -> Result<JobPage, AuthError> {
-    let after = pages::parse_cursor(after)?;
+    let after = paging::parse_cursor(after)?;
     let mut conn = services.pool.get().await?;
     page_of(&mut conn, None, None, after).await
 }

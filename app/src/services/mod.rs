@@ -11,7 +11,7 @@ pub mod housekeeping;
 pub mod jobs;
 pub mod keys;
 pub mod mail;
-pub mod pages;
+pub mod paging;
 pub mod passwords;
 pub mod policy;
 pub mod rate_limit;
