@@ -45,6 +45,8 @@ pub struct Passwords {
 
 impl Passwords {
     pub fn new(limit: usize) -> Self {
+        // Made now, so the first sign-in for an unknown email is not the slow one.
+        dummy_hash();
         Self {
             permits: Arc::new(Semaphore::new(limit.max(1))),
         }

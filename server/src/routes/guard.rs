@@ -65,6 +65,30 @@ pub async fn form_posts_only(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// A server function that fails before its body runs (say, `on=perhaps` for a bool) is
+/// answered by the framework with status 500 whatever the error. Our error carries the right
+/// status; this puts it on the response, so bad input is a 4xx, never a 5xx.
+pub async fn server_function_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let status = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|error| error["status"].as_u64())
+        .and_then(|status| StatusCode::from_u16(status as u16).ok());
+    if let Some(status) = status {
+        parts.status = status;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 /// The largest request body Gatehouse accepts; no Gatehouse form comes near it.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 

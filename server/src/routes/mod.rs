@@ -80,7 +80,8 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .layer(middleware::from_fn(guard::limit_body))
                 .layer(CookieManagerLayer::new())
-                .layer(middleware::from_fn(guard::form_posts_only)),
+                .layer(middleware::from_fn(guard::form_posts_only))
+                .layer(middleware::from_fn(guard::server_function_status)),
         )
         .with_state(state)
 }

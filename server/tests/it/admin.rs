@@ -587,3 +587,83 @@ async fn the_audit_log_filters_and_pages_newest_first() {
     let broken = boss.call("/api/admin/audit", &[("after", "garbage")]).await;
     assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// A server function, the fields posted to it, and the status it must answer.
+type Refusal<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_to_the_admin_functions_is_refused_and_changes_nothing() {
+    let app = TestApp::with_access("", "boss@example.com").await;
+    let mut boss = person(&app, "Boss", "boss@example.com", "10.0.11.1").await;
+    let _bob = person(&app, "Bob", "bob@example.com", "10.0.11.2").await;
+    let bob = user_id(&app, "bob@example.com").await;
+    let long_reason = "r".repeat(501);
+    let cases: [Refusal; 9] = [
+        (
+            "/api/admin/set-role",
+            vec![("id", &bob), ("role", "owner")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/admin/set-role",
+            vec![("id", "no-such-user"), ("role", "admin")],
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/admin/set-whitelist",
+            vec![("id", "no-such-user"), ("on", "true")],
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/admin/set-whitelist",
+            vec![("id", &bob), ("on", "perhaps")],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/admin/ban",
+            vec![("id", &bob), ("reason", &long_reason)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/admin/end-session",
+            vec![("id", &bob), ("session", "no-such-session")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/admin/delete-user",
+            vec![("id", &bob), ("confirm", "")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/admin/users",
+            vec![("tier", "gold")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/admin/users",
+            vec![("after", "not-a-cursor")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (action, fields, status) in cases {
+        let answer = boss.call(action, &fields).await;
+        assert_eq!(
+            answer.status, status,
+            "{action} {fields:?}: {}",
+            answer.body
+        );
+        assert!(!answer.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty());
+    }
+    assert_eq!(
+        flags(&app, "bob@example.com").await,
+        (false, "user".into(), "free".into(), false)
+    );
+    assert_eq!(
+        events(&app, "role_changed").await,
+        1,
+        "only Boss's own promotion"
+    );
+}

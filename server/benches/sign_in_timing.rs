@@ -1,0 +1,71 @@
+//! Does a sign-in answer tell, by its timing, whether an email is registered? Times the
+//! service call behind the sign-in form for an unknown email, a known email with a wrong
+//! password, and the right password (which also makes a session), and prints the figures.
+//!
+//! `cargo bench -p gatehouse --bench sign_in_timing`
+
+mod common;
+
+use std::sync::Arc;
+
+use diesel_async::SimpleAsyncConnection;
+use gatehouse_app::services::accounts::{self, AuthError};
+use gatehouse_app::services::audit::Origin;
+use gatehouse_app::services::rate_limit::Limits;
+use gatehouse_app::services::Services;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+#[tokio::main]
+async fn main() {
+    let (postgres, mut conn, services) = common::database().await;
+    accounts::sign_up(
+        &services,
+        "Ada",
+        "ada@example.com",
+        PASSWORD,
+        &Origin::default(),
+    )
+    .await
+    .unwrap();
+    conn.batch_execute("UPDATE \"user\" SET \"emailVerified\" = true")
+        .await
+        .unwrap();
+
+    // Fresh limits for every attempt: the figures are about hashing, not the rate limiter.
+    let unlimited = || Services {
+        limits: Arc::new(Limits::default()),
+        ..services.clone()
+    };
+    common::header("sign-in (argon2id 19 MiB, t=2)");
+    for (name, email, password, expect_ok) in [
+        (
+            "unknown email",
+            "nobody@example.com",
+            "not the password",
+            false,
+        ),
+        (
+            "known email, wrong password",
+            "ada@example.com",
+            "not the password",
+            false,
+        ),
+        ("right password", "ada@example.com", PASSWORD, true),
+    ] {
+        common::measure(name, || {
+            let services = unlimited();
+            async move {
+                let result =
+                    accounts::sign_in(&services, email, password, &Origin::default()).await;
+                match (expect_ok, result) {
+                    (true, Ok(_)) | (false, Err(AuthError::InvalidCredentials)) => {}
+                    (_, other) => panic!("{name}: unexpected {:?}", other.map(|_| "a session")),
+                }
+            }
+        })
+        .await;
+    }
+    drop(services);
+    postgres.stop();
+}
