@@ -80,6 +80,23 @@ fn collect<T>(
     }
 }
 
+/// Records something a user did to their own account.
+async fn record_own(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user: &User,
+    action: &str,
+    detail: serde_json::Value,
+    origin: &Origin,
+) -> diesel::QueryResult<()> {
+    let event = Event {
+        action,
+        actor: Actor::User(&user.id, &user.email),
+        target: Some((&user.id, &user.email)),
+        detail,
+    };
+    audit::record(conn, event, origin).await
+}
+
 fn verification_identifier(user_id: &str) -> String {
     format!("email-verification:{user_id}")
 }
@@ -124,14 +141,11 @@ pub async fn sign_up(
     match created {
         Some(user) => {
             send_verification(services, &mut conn, &user).await?;
-            audit::record(
+            record_own(
                 &mut conn,
-                Event {
-                    action: "sign_up",
-                    actor: Actor::User(&user.id, &user.email),
-                    target: Some((&user.id, &user.email)),
-                    detail: json!({ "method": "password" }),
-                },
+                &user,
+                "sign_up",
+                json!({ "method": "password" }),
                 origin,
             )
             .await?;
@@ -234,17 +248,7 @@ pub async fn verify_email(
         return Err(AuthError::LinkInvalid);
     };
     users::mark_email_verified(&mut conn, &user.id).await?;
-    audit::record(
-        &mut conn,
-        Event {
-            action: "email_verified",
-            actor: Actor::User(&user.id, &user.email),
-            target: Some((&user.id, &user.email)),
-            detail: json!({}),
-        },
-        origin,
-    )
-    .await?;
+    record_own(&mut conn, &user, "email_verified", json!({}), origin).await?;
     Ok(())
 }
 
@@ -336,14 +340,11 @@ pub async fn sign_in(
     }
     let user = access::apply_at_sign_in(&mut conn, &services.access, user, origin).await?;
     let (token, session) = sessions::start(services, &mut conn, &user.id, origin).await?;
-    audit::record(
+    record_own(
         &mut conn,
-        Event {
-            action: "sign_in",
-            actor: Actor::User(&user.id, &user.email),
-            target: Some((&user.id, &user.email)),
-            detail: json!({ "method": "password", "session": session.id }),
-        },
+        &user,
+        "sign_in",
+        json!({ "method": "password", "session": session.id }),
         origin,
     )
     .await?;
@@ -449,14 +450,11 @@ pub async fn reset_password(
         }
         other => other?,
     };
-    audit::record(
+    record_own(
         &mut conn,
-        Event {
-            action: "password_reset",
-            actor: Actor::User(&user.id, &user.email),
-            target: Some((&user.id, &user.email)),
-            detail: json!({ "sessions_ended": "all" }),
-        },
+        &user,
+        "password_reset",
+        json!({ "sessions_ended": "all" }),
         origin,
     )
     .await?;
@@ -480,14 +478,11 @@ pub async fn change_password(
     accounts::set_password(&mut conn, &user.id, &hash).await?;
     let ended =
         session_rows::delete_all_but(&mut conn, &user.id, Some(&current.session.id)).await?;
-    audit::record(
+    record_own(
         &mut conn,
-        Event {
-            action: "password_changed",
-            actor: Actor::User(&user.id, &user.email),
-            target: Some((&user.id, &user.email)),
-            detail: json!({ "other_sessions_ended": ended }),
-        },
+        user,
+        "password_changed",
+        json!({ "other_sessions_ended": ended }),
         origin,
     )
     .await?;
@@ -538,14 +533,11 @@ pub async fn delete_account(
     check_password(services, user, "password", password).await?;
     let mut conn = services.pool.get().await?;
     users::delete(&mut conn, &user.id).await?;
-    audit::record(
+    record_own(
         &mut conn,
-        Event {
-            action: "user_deleted",
-            actor: Actor::User(&user.id, &user.email),
-            target: Some((&user.id, &user.email)),
-            detail: json!({ "by": "self" }),
-        },
+        user,
+        "user_deleted",
+        json!({ "by": "self" }),
         origin,
     )
     .await?;
@@ -562,14 +554,11 @@ pub async fn end_session(
     let mut conn = services.pool.get().await?;
     let ended = session_rows::delete_own(&mut conn, &user.id, session_id).await? > 0;
     if ended {
-        audit::record(
+        record_own(
             &mut conn,
-            Event {
-                action: "session_ended",
-                actor: Actor::User(&user.id, &user.email),
-                target: Some((&user.id, &user.email)),
-                detail: json!({ "session": session_id }),
-            },
+            user,
+            "session_ended",
+            json!({ "session": session_id }),
             origin,
         )
         .await?;
@@ -587,14 +576,11 @@ pub async fn end_other_sessions(
     let mut conn = services.pool.get().await?;
     let ended =
         session_rows::delete_all_but(&mut conn, &user.id, Some(&current.session.id)).await?;
-    audit::record(
+    record_own(
         &mut conn,
-        Event {
-            action: "session_ended",
-            actor: Actor::User(&user.id, &user.email),
-            target: Some((&user.id, &user.email)),
-            detail: json!({ "others": ended }),
-        },
+        user,
+        "session_ended",
+        json!({ "others": ended }),
         origin,
     )
     .await?;
