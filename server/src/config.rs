@@ -199,6 +199,17 @@ pub struct Settings {
     )]
     pub audit_retention_days: u32,
 
+    /// How many proxies (load balancers) in front of Gatehouse append the client's address
+    /// to X-Forwarded-For. 0 trusts none and uses the TCP peer.
+    #[arg(
+        long,
+        env = "TRUSTED_PROXY_HOPS",
+        value_name = "TRUSTED_PROXY_HOPS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub trusted_proxy_hops: usize,
+
     /// How often expired sessions and verification tokens are deleted (seconds).
     #[arg(
         long,
@@ -249,6 +260,12 @@ impl Settings {
             return Err(ConfigError::new(
                 "DB_CONNECTION_TIMEOUT_MS",
                 "expected a positive number of milliseconds",
+            ));
+        }
+        if self.trusted_proxy_hops > 10 {
+            return Err(ConfigError::new(
+                "TRUSTED_PROXY_HOPS",
+                "expected at most 10",
             ));
         }
         if self.cleanup_interval_secs == 0 {
@@ -326,6 +343,7 @@ impl Settings {
         AuthSettings {
             public_url: self.public_url().0,
             session_ttl: chrono::Duration::days(self.session_ttl_days.into()),
+            trusted_proxy_hops: self.trusted_proxy_hops,
         }
     }
 

@@ -40,11 +40,17 @@ pub fn origin() -> Origin {
     let Ok(parts) = parts() else {
         return Origin::default();
     };
+    let hops = use_context::<Services>().map_or(0, |s| s.settings.trusted_proxy_hops);
+    let forwarded_for = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
     Origin {
-        ip_address: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip().to_string()),
+        ip_address: crate::services::audit::client_address(peer, forwarded_for, hops),
         user_agent: parts
             .headers
             .get(header::USER_AGENT)

@@ -14,6 +14,30 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
+/// The client's address: the TCP peer, or, behind `hops` trusted proxies that each append to
+/// X-Forwarded-For, the address the outermost of them saw. Entries further left were written
+/// by the client and prove nothing, so they are never used.
+pub fn client_address(
+    peer: Option<std::net::IpAddr>,
+    forwarded_for: Option<&str>,
+    hops: usize,
+) -> Option<String> {
+    if hops > 0 {
+        let entries: Vec<&str> = forwarded_for
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .collect();
+        if let Some(entry) = entries.len().checked_sub(hops).and_then(|i| entries.get(i)) {
+            if let Ok(ip) = entry.parse::<std::net::IpAddr>() {
+                return Some(ip.to_string());
+            }
+        }
+    }
+    peer.map(|ip| ip.to_string())
+}
+
 /// Who did it.
 #[derive(Clone, Copy, Debug)]
 pub enum Actor<'a> {
@@ -62,4 +86,32 @@ pub async fn record(
         .execute(conn)
         .await
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let peer = Some("10.0.0.1".parse().unwrap());
+        let xff = Some("6.6.6.6, 203.0.113.9");
+        assert_eq!(
+            client_address(peer, xff, 0).as_deref(),
+            Some("10.0.0.1"),
+            "trust none: spoofing does nothing"
+        );
+        assert_eq!(client_address(peer, xff, 1).as_deref(), Some("203.0.113.9"));
+        assert_eq!(client_address(peer, xff, 2).as_deref(), Some("6.6.6.6"));
+        assert_eq!(
+            client_address(peer, xff, 3).as_deref(),
+            Some("10.0.0.1"),
+            "fewer entries than hops"
+        );
+        assert_eq!(
+            client_address(peer, Some("not-an-ip"), 1).as_deref(),
+            Some("10.0.0.1")
+        );
+        assert_eq!(client_address(peer, None, 1).as_deref(), Some("10.0.0.1"));
+    }
 }

@@ -19,6 +19,8 @@ pub struct AuthSettings {
     pub public_url: Url,
     /// How long a session lasts without activity in its second half.
     pub session_ttl: Duration,
+    /// How many proxies in front of Gatehouse append to X-Forwarded-For (0: trust none).
+    pub trusted_proxy_hops: usize,
 }
 
 impl AuthSettings {

@@ -43,6 +43,7 @@ pub async fn database() -> (LocalPostgres, AsyncPgConnection, Services) {
         settings: Arc::new(AuthSettings {
             public_url: url::Url::parse("http://bench.invalid").unwrap(),
             session_ttl: chrono::Duration::days(30),
+            trusted_proxy_hops: 0,
         }),
         access: Arc::new(AccessRules::default()),
     };

@@ -805,3 +805,40 @@ async fn bad_input_on_the_mail_forms_is_refused() {
     assert!(page.body.contains(r#"action="/api/resend-verification""#));
     assert_eq!(app.mail.count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    for (app, expected) in [
+        (TestApp::new().await, "127.0.0.1"),
+        (TestApp::behind_a_proxy().await, "203.0.113.9"),
+    ] {
+        let mut ada = app.browser();
+        crate::accounts::sign_up(&mut ada, "Ada", "ada@example.com").await;
+        let mail = app.mail.wait_for("ada@example.com", 1).await;
+        crate::accounts::confirm(&mut ada, &mail.link("http://gatehouse.test/verify-email")).await;
+        let body = format!(
+            "email=ada%40example.com&password={}",
+            PASSWORD.replace(' ', "+")
+        );
+        let answer = ada
+            .raw(
+                Request::post("/api/sign-in")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ORIGIN, "http://gatehouse.test")
+                    .header("x-forwarded-for", "6.6.6.6, 203.0.113.9")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let mut conn = app.db.conn().await;
+        let ip: Option<String> = session::table
+            .select(session::ip_address)
+            .first(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(ip.as_deref(), Some(expected));
+    }
+}

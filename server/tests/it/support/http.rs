@@ -51,21 +51,38 @@ impl TestApp {
     }
 
     pub async fn with_public_url(db: TestDb, public_url: &str) -> Self {
-        Self::configured(db, public_url, AccessRules::default()).await
+        Self::configured(db, public_url, AccessRules::default(), 0).await
+    }
+
+    /// The app behind one load balancer that appends to X-Forwarded-For.
+    pub async fn behind_a_proxy() -> Self {
+        Self::configured(
+            TestDb::migrated().await,
+            PUBLIC_URL,
+            AccessRules::default(),
+            1,
+        )
+        .await
     }
 
     /// The app with ALLOWLIST and ADMIN_EMAILS.
     pub async fn with_access(allowlist: &str, admin_emails: &str) -> Self {
         let rules = AccessRules::parse(allowlist, admin_emails).unwrap();
-        Self::configured(TestDb::migrated().await, PUBLIC_URL, rules).await
+        Self::configured(TestDb::migrated().await, PUBLIC_URL, rules, 0).await
     }
 
-    async fn configured(db: TestDb, public_url: &str, access: AccessRules) -> Self {
+    async fn configured(
+        db: TestDb,
+        public_url: &str,
+        access: AccessRules,
+        proxy_hops: usize,
+    ) -> Self {
         let mail = MailSink::start().await;
         let public_url: PublicUrl = public_url.parse().expect("a valid public URL");
         let settings = AuthSettings {
             public_url: url::Url::parse(public_url.as_str()).unwrap(),
             session_ttl: Duration::days(30),
+            trusted_proxy_hops: proxy_hops,
         };
         let services = Services {
             pool: db.pool.clone(),
