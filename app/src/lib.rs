@@ -32,6 +32,7 @@ use pages::login::LoginPage;
 use pages::not_found::NotFound;
 use pages::profile::ProfilePage;
 use pages::reset_password::ResetPasswordPage;
+use pages::sign_in_failed::SignInFailedPage;
 use pages::signup::SignupPage;
 use pages::verify_email::VerifyEmailPage;
 
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in-failed") view=SignInFailedPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
                     <Route path=path!("/check-email") view=CheckEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />

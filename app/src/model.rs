@@ -69,6 +69,23 @@ pub struct ConnectedAccount {
     pub created_at: DateTime<Utc>,
 }
 
+/// A provider account connected to the signed-in person, on their profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedAccount {
+    pub provider_id: String,
+    pub provider_name: String,
+    pub account_id: String,
+    /// False when it is their only way to sign in.
+    pub can_unlink: bool,
+}
+
+/// A provider people can sign in with: its id (the path /auth/<id>) and its name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderChoice {
+    pub id: String,
+    pub name: String,
+}
+
 /// An artwork job, in a list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobSummary {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use gatehouse_app::db::PoolSettings;
 use gatehouse_app::services::access::AccessRules;
+use gatehouse_app::services::providers::{GithubSettings, OidcSettings, Providers, GITHUB};
 use gatehouse_app::services::AuthSettings;
 use url::Url;
 
@@ -219,20 +220,81 @@ pub struct Settings {
         global = true
     )]
     pub cleanup_interval_secs: u64,
+
+    /// The GitHub OAuth app's client id. Unset: no "Sign in with GitHub".
+    #[arg(
+        long,
+        env = "GITHUB_CLIENT_ID",
+        value_name = "GITHUB_CLIENT_ID",
+        global = true
+    )]
+    pub github_client_id: Option<String>,
+
+    /// The GitHub OAuth app's client secret.
+    #[arg(
+        long,
+        env = "GITHUB_CLIENT_SECRET",
+        value_name = "GITHUB_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub github_client_secret: Option<String>,
+
+    /// GitHub's authorization page (change for GitHub Enterprise).
+    #[arg(
+        long,
+        env = "GITHUB_AUTHORIZE_URL",
+        value_name = "GITHUB_AUTHORIZE_URL",
+        default_value = "https://github.com/login/oauth/authorize",
+        global = true
+    )]
+    pub github_authorize_url: Url,
+
+    /// GitHub's token endpoint.
+    #[arg(
+        long,
+        env = "GITHUB_TOKEN_URL",
+        value_name = "GITHUB_TOKEN_URL",
+        default_value = "https://github.com/login/oauth/access_token",
+        global = true
+    )]
+    pub github_token_url: Url,
+
+    /// GitHub's REST API (`https://HOST/api/v3` on GitHub Enterprise).
+    #[arg(
+        long,
+        env = "GITHUB_API_URL",
+        value_name = "GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        global = true
+    )]
+    pub github_api_url: Url,
+
+    /// OpenID Connect providers' ids, comma-separated (`google,okta`). Each id needs
+    /// OIDC_<ID>_ISSUER, OIDC_<ID>_CLIENT_ID and OIDC_<ID>_CLIENT_SECRET, and may have
+    /// OIDC_<ID>_NAME, the name on its button.
+    #[arg(
+        long,
+        env = "OIDC_PROVIDERS",
+        value_name = "OIDC_PROVIDERS",
+        default_value = "",
+        global = true
+    )]
+    pub oidc_providers: String,
 }
 
 /// A configuration value that parsed but makes no sense.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}: {problem}")]
 pub struct ConfigError {
-    pub variable: &'static str,
+    pub variable: String,
     pub problem: String,
 }
 
 impl ConfigError {
-    pub fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+    pub fn new(variable: impl Into<String>, problem: impl Into<String>) -> Self {
         Self {
-            variable,
+            variable: variable.into(),
             problem: problem.into(),
         }
     }
@@ -304,6 +366,7 @@ impl Settings {
                 "expected at least 1 day",
             ));
         }
+        self.providers()?;
         if self.db_max_retries > 20 {
             return Err(ConfigError::new(
                 "DB_MAX_RETRIES",
@@ -353,6 +416,83 @@ impl Settings {
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
             .collect()
+    }
+
+    /// GitHub (when its client id is set) and each OIDC provider, from the environment.
+    pub fn providers(&self) -> Result<Providers, ConfigError> {
+        self.providers_from(|name| std::env::var(name).ok())
+    }
+
+    /// The same, reading per-provider variables through `var` (tests pass a map).
+    pub fn providers_from(
+        &self,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Providers, ConfigError> {
+        let github = match (&self.github_client_id, &self.github_client_secret) {
+            (None, None) => None,
+            (Some(client_id), Some(client_secret)) => Some(GithubSettings {
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+                authorize_url: self.github_authorize_url.clone(),
+                token_url: self.github_token_url.clone(),
+                api_url: self.github_api_url.clone(),
+            }),
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    "GITHUB_CLIENT_SECRET",
+                    "expected the OAuth app's secret, since GITHUB_CLIENT_ID is set",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    "GITHUB_CLIENT_ID",
+                    "expected the OAuth app's client id, since GITHUB_CLIENT_SECRET is set",
+                ))
+            }
+        };
+        let mut oidc: Vec<OidcSettings> = Vec::new();
+        for id in self
+            .oidc_providers
+            .split(',')
+            .map(|id| id.trim().to_lowercase())
+            .filter(|id| !id.is_empty())
+        {
+            let id_ok = id.len() <= 32
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !id_ok || id == GITHUB || id == "credential" || oidc.iter().any(|p| p.id == id) {
+                return Err(ConfigError::new(
+                    "OIDC_PROVIDERS",
+                    format!(
+                        "`{id}` is not a usable provider id (letters, digits and -, unique, \
+                         not github or credential)"
+                    ),
+                ));
+            }
+            let prefix = format!("OIDC_{}_", id.to_uppercase().replace('-', "_"));
+            let required = |suffix: &str| {
+                let name = format!("{prefix}{suffix}");
+                var(&name)
+                    .filter(|v| !v.trim().is_empty())
+                    .ok_or_else(|| ConfigError::new(name, format!("required for provider `{id}`")))
+            };
+            let issuer_name = format!("{prefix}ISSUER");
+            let issuer = Url::parse(&required("ISSUER")?)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "https" | "http"))
+                .ok_or_else(|| ConfigError::new(issuer_name, "expected an http(s) URL"))?;
+            oidc.push(OidcSettings {
+                name: var(&format!("{prefix}NAME"))
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| id.clone()),
+                issuer,
+                client_id: required("CLIENT_ID")?,
+                client_secret: required("CLIENT_SECRET")?,
+                id,
+            });
+        }
+        Ok(Providers::new(github, oidc))
     }
 
     pub fn access_rules(&self) -> AccessRules {

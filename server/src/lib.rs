@@ -106,7 +106,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     database::migrate(&database.url).await?;
 
     let public_url = settings.public_url();
-    let services = build_services(&settings, pool.clone())?;
+    let services = build_services(&settings, &secrets, pool.clone())?;
     let state = AppState::new(
         public_url.clone(),
         secrets,
@@ -150,7 +150,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 /// The rules' dependencies, from the settings.
-pub fn build_services(settings: &Settings, pool: DbPool) -> anyhow::Result<Services> {
+pub fn build_services(
+    settings: &Settings,
+    secrets: &secrets::Secrets,
+    pool: DbPool,
+) -> anyhow::Result<Services> {
     let mailer = Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from())?;
     match mailer {
         Mailer::Log => tracing::warn!(
@@ -167,6 +171,8 @@ pub fn build_services(settings: &Settings, pool: DbPool) -> anyhow::Result<Servi
         limits: Arc::new(Limits::default()),
         settings: Arc::new(settings.auth_settings()),
         access: Arc::new(settings.access_rules()),
+        providers: Arc::new(settings.providers()?),
+        cipher: secrets.token_keys.cipher(),
     })
 }
 
@@ -174,7 +180,7 @@ async fn admin(settings: &Settings, command: AdminCommand) -> anyhow::Result<Exi
     let database = Database::open(settings).await?;
     let pool = database.reach(settings).await?;
     database::migrate(&database.url).await?;
-    let services = build_services(settings, pool)?;
+    let services = build_services(settings, &secrets::resolve(settings)?, pool)?;
     let (email, grant) = match &command {
         AdminCommand::Grant { email } => (email, true),
         AdminCommand::Revoke { email } => (email, false),
@@ -221,7 +227,7 @@ async fn link_jobs(settings: &Settings, command: JobsCommand) -> anyhow::Result<
     let database = Database::open(settings).await?;
     let pool = database.reach(settings).await?;
     database::migrate(&database.url).await?;
-    let services = build_services(settings, pool)?;
+    let services = build_services(settings, &secrets::resolve(settings)?, pool)?;
     let mut failed = 0;
     for (job_id, email) in &pairs {
         let by = gatehouse_app::services::audit::Actor::System("command line");

@@ -20,6 +20,8 @@ pub struct AppState {
     pub services: Services,
     /// Bearer tokens the processing backend may use on /api/internal.
     pub internal_tokens: Arc<Vec<String>>,
+    /// Encrypts the provider flow's cookie; derived from SECRET_KEY.
+    pub flow_key: tower_cookies::Key,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
         internal_tokens: Vec<String>,
     ) -> Self {
         Self {
+            flow_key: tower_cookies::Key::derive_from(secrets.secret_key.bytes()),
             internal_tokens: Arc::new(internal_tokens),
             leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
             pool: services.pool.clone(),

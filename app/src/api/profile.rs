@@ -7,7 +7,9 @@ use super::server::{
     clear_session_cookie, current, fail, invalid, origin, redirect, require_user, services,
 };
 use super::AppError;
-use crate::model::{Me, SessionView};
+use crate::model::{LinkedAccount, Me, ProviderChoice, SessionView};
+#[cfg(feature = "ssr")]
+use crate::services::providers::linking;
 #[cfg(feature = "ssr")]
 use crate::services::{accounts, sessions};
 
@@ -100,6 +102,38 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
         .await
         .map_err(|e| fail(e, &[]))?;
     redirect("/profile?notice=sessions-ended");
+    Ok(())
+}
+
+/// The person's connected provider accounts, and the providers they could still connect.
+#[server(endpoint = "my-linked-accounts")]
+pub async fn my_linked_accounts() -> Result<(Vec<LinkedAccount>, Vec<ProviderChoice>), AppError> {
+    let current = require_user().await?;
+    let services = services()?;
+    let linked = linking::connected(&services, &current.user)
+        .await
+        .map_err(|e| fail(accounts::AuthError::Service(e), &[]))?;
+    let available = services
+        .providers
+        .all()
+        .into_iter()
+        .filter(|p| !linked.iter().any(|l| l.provider_id == p.id()))
+        .map(|p| ProviderChoice {
+            id: p.id().to_string(),
+            name: p.name().to_string(),
+        })
+        .collect();
+    Ok((linked, available))
+}
+
+/// Disconnects a provider, unless it is the person's last way to sign in.
+#[server(endpoint = "unlink-account")]
+pub async fn unlink_account(#[server(default)] provider: String) -> Result<(), AppError> {
+    let current = require_user().await?;
+    linking::unlink(&services()?, &current.user, &provider, &origin())
+        .await
+        .map_err(|e| fail(e, &[]))?;
+    redirect("/profile?notice=unlinked");
     Ok(())
 }
 

@@ -9,8 +9,7 @@ use http::request::Parts;
 use http::{header, HeaderValue, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
-use tower_cookies::cookie::{time, SameSite};
-use tower_cookies::{Cookie, Cookies};
+use tower_cookies::Cookies;
 
 use super::AppError;
 use crate::model::FieldError;
@@ -41,22 +40,11 @@ pub fn origin() -> Origin {
         return Origin::default();
     };
     let hops = use_context::<Services>().map_or(0, |s| s.settings.trusted_proxy_hops);
-    let forwarded_for = parts
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
-    Origin {
-        ip_address: crate::services::audit::client_address(peer, forwarded_for, hops),
-        user_agent: parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|ua| ua.to_str().ok())
-            .map(|ua| ua.chars().take(512).collect()),
-    }
+    Origin::of_request(peer, &parts.headers, hops)
 }
 
 /// A browser posting a plain form (no JavaScript): it is answered with a redirect.
@@ -89,7 +77,7 @@ pub async fn current() -> Result<Option<Current>, AppError> {
         .map_err(|e| fail(AuthError::Service(e), &[]))?;
     match &current {
         Some(current) if current.refreshed => set_session_cookie(&services, &cookies, token),
-        None => cookies.remove(Cookie::build(name).path("/").into()),
+        None => cookies.remove(services.settings.removal(name)),
         Some(_) => {}
     }
     Ok(current)
@@ -127,25 +115,15 @@ pub async fn start_session_cookie(services: &Services, token: String) -> Result<
 }
 
 fn set_session_cookie(services: &Services, cookies: &Cookies, token: String) {
-    let ttl = services.settings.session_ttl.num_seconds();
-    cookies.add(
-        Cookie::build((services.settings.session_cookie_name(), token))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .path("/")
-            .secure(services.settings.secure_cookies())
-            .max_age(time::Duration::seconds(ttl))
-            .into(),
-    );
+    cookies.add(services.settings.session_cookie(token));
 }
 
 pub async fn clear_session_cookie(services: &Services) -> Result<(), AppError> {
     let cookies = cookies().await?;
     cookies.remove(
-        Cookie::build(services.settings.session_cookie_name())
-            .path("/")
-            .secure(services.settings.secure_cookies())
-            .into(),
+        services
+            .settings
+            .removal(services.settings.session_cookie_name()),
     );
     Ok(())
 }
@@ -205,11 +183,4 @@ pub fn redirect(path: &str) {
     leptos_axum::redirect(path);
 }
 
-/// Only local paths, so a sign-in link cannot send people elsewhere.
-pub fn local_path(next: &str) -> Option<&str> {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.chars().any(char::is_control);
-    ok.then_some(next)
-}
+pub use crate::services::policy::local_path;

@@ -1,6 +1,6 @@
 //! The `account` table: one row per way to sign in.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -105,5 +105,145 @@ pub async fn set_tokens(conn: &mut AsyncPgConnection, tokens: &StoredTokens) -> 
             account::id_token.eq(id_token),
         ))
         .execute(conn)
+        .await
+}
+
+/// A provider account as stored: tokens already encrypted by the caller.
+pub struct ProviderAccountRow<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub provider_id: &'a str,
+    pub account_id: &'a str,
+    pub tokens: &'a EncryptedTokens,
+}
+
+/// Provider tokens, encrypted, with their expiries and scope.
+#[derive(Clone, Debug, Default)]
+pub struct EncryptedTokens {
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+    pub refresh_token_expires_at: Option<DateTime<Utc>>,
+    pub scope: Option<String>,
+}
+
+/// The account behind a provider's user id, if any.
+pub async fn find_by_provider(
+    conn: &mut AsyncPgConnection,
+    provider_id: &str,
+    account_id: &str,
+) -> QueryResult<Option<Account>> {
+    account::table
+        .filter(account::provider_id.eq(provider_id))
+        .filter(account::account_id.eq(account_id))
+        .select(Account::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Inserts a provider account; `false` when that provider account is already someone's
+/// (the unique key on provider and account id decides a race).
+pub async fn insert_provider(
+    conn: &mut AsyncPgConnection,
+    row: ProviderAccountRow<'_>,
+) -> QueryResult<bool> {
+    let t = row.tokens;
+    let inserted = diesel::insert_into(account::table)
+        .values((
+            account::id.eq(row.id),
+            account::account_id.eq(row.account_id),
+            account::provider_id.eq(row.provider_id),
+            account::user_id.eq(row.user_id),
+            account::access_token.eq(&t.access_token),
+            account::refresh_token.eq(&t.refresh_token),
+            account::id_token.eq(&t.id_token),
+            account::access_token_expires_at.eq(t.access_token_expires_at),
+            account::refresh_token_expires_at.eq(t.refresh_token_expires_at),
+            account::scope.eq(&t.scope),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(inserted == 1)
+}
+
+/// Replaces an account's provider tokens (a new sign-in or a refresh).
+pub async fn replace_tokens(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    t: &EncryptedTokens,
+) -> QueryResult<usize> {
+    diesel::update(account::table.find(id))
+        .set((
+            account::access_token.eq(&t.access_token),
+            account::refresh_token.eq(&t.refresh_token),
+            account::id_token.eq(&t.id_token),
+            account::access_token_expires_at.eq(t.access_token_expires_at),
+            account::refresh_token_expires_at.eq(t.refresh_token_expires_at),
+            account::scope.eq(&t.scope),
+            account::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await
+}
+
+/// The stored tokens of one account.
+pub async fn tokens(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<EncryptedTokens> {
+    let (access_token, refresh_token, id_token, access_at, refresh_at, scope) = account::table
+        .find(id)
+        .select((
+            account::access_token,
+            account::refresh_token,
+            account::id_token,
+            account::access_token_expires_at,
+            account::refresh_token_expires_at,
+            account::scope,
+        ))
+        .first(conn)
+        .await?;
+    Ok(EncryptedTokens {
+        access_token,
+        refresh_token,
+        id_token,
+        access_token_expires_at: access_at,
+        refresh_token_expires_at: refresh_at,
+        scope,
+    })
+}
+
+/// Every way the user signs in, oldest first.
+pub async fn of_user(conn: &mut AsyncPgConnection, user_id: &str) -> QueryResult<Vec<Account>> {
+    account::table
+        .filter(account::user_id.eq(user_id))
+        .order(account::created_at)
+        .select(Account::as_select())
+        .load(conn)
+        .await
+}
+
+/// Removes the user's account with `provider_id`; how many rows went.
+pub async fn delete_provider(
+    conn: &mut AsyncPgConnection,
+    user_id: &str,
+    provider_id: &str,
+) -> QueryResult<usize> {
+    diesel::delete(
+        account::table
+            .filter(account::user_id.eq(user_id))
+            .filter(account::provider_id.eq(provider_id)),
+    )
+    .execute(conn)
+    .await
+}
+
+/// How many passkeys the user has (each is a way to sign in).
+pub async fn passkey_count(conn: &mut AsyncPgConnection, user_id: &str) -> QueryResult<i64> {
+    use super::schema::passkey;
+    passkey::table
+        .filter(passkey::user_id.eq(user_id))
+        .count()
+        .get_result(conn)
         .await
 }

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::SignIn;
+use crate::api::auth::{sign_in_providers, SignIn};
 use crate::components::form::{Field, FormMessage, Notice};
 
 #[component]
@@ -24,6 +24,7 @@ pub fn LoginPage() -> impl IntoView {
         <section class="card" aria-labelledby="login-title">
             <h1 id="login-title">"Sign in"</h1>
             <Notice text=notice />
+            <ProviderButtons next=Signal::derive(next) />
             <ActionForm action=action attr:novalidate=true>
                 <FormMessage error />
                 <Field name="email" label="Email" kind="email" autocomplete="email" error maxlength=254 />
@@ -37,5 +38,32 @@ pub fn LoginPage() -> impl IntoView {
                 <a href="/signup">"Create an account"</a>
             </p>
         </section>
+    }
+}
+
+/// "Sign in with GitHub" and one button per OpenID Connect provider: plain forms that post
+/// to /auth/<provider>, which sends the browser on to the provider.
+#[component]
+fn ProviderButtons(next: Signal<String>) -> impl IntoView {
+    let providers = Resource::new(|| (), |_| sign_in_providers());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let providers = providers.await.unwrap_or_default();
+                (!providers.is_empty()).then(|| view! {
+                    <div class="providers">
+                        {providers.into_iter().map(|p| view! {
+                            <form method="post" action=format!("/auth/{}", p.id)>
+                                <input type="hidden" name="next" value=move || next.get() />
+                                <button class="button secondary wide" type="submit">
+                                    {format!("Sign in with {}", p.name)}
+                                </button>
+                            </form>
+                        }).collect_view()}
+                        <p class="divider">"or with your email and password"</p>
+                    </div>
+                })
+            })}
+        </Suspense>
     }
 }

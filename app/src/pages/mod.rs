@@ -9,5 +9,6 @@ pub mod login;
 pub mod not_found;
 pub mod profile;
 pub mod reset_password;
+pub mod sign_in_failed;
 pub mod signup;
 pub mod verify_email;

@@ -5,11 +5,11 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::profile::{
-    current_user, my_sessions, ChangePassword, DeleteAccount, EndOtherSessions, EndSession,
-    ResendMyVerification, UpdateName,
+    current_user, my_linked_accounts, my_sessions, ChangePassword, DeleteAccount, EndOtherSessions,
+    EndSession, ResendMyVerification, UnlinkAccount, UpdateName,
 };
 use crate::components::form::{Field, FormMessage, Notice};
-use crate::model::{Me, SessionView};
+use crate::model::{LinkedAccount, Me, ProviderChoice, SessionView};
 
 fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -19,6 +19,7 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
 pub fn ProfilePage() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_user());
     let sessions = Resource::new(|| (), |_| my_sessions());
+    let linked = Resource::new(|| (), |_| my_linked_accounts());
     let query = use_query_map();
     let notice = Signal::derive(move || match query.read().get("notice").as_deref() {
         Some("name") => Some("Your name is saved."),
@@ -26,6 +27,8 @@ pub fn ProfilePage() -> impl IntoView {
         Some("verification-sent") => Some("We have sent you a new confirmation link."),
         Some("session-ended") => Some("That session has ended."),
         Some("sessions-ended") => Some("Every other session has ended."),
+        Some("linked") => Some("The account is connected: you can sign in with it now."),
+        Some("unlinked") => Some("The account is disconnected."),
         _ => None,
     });
     view! {
@@ -35,7 +38,8 @@ pub fn ProfilePage() -> impl IntoView {
                 match me.await {
                     Ok(Some(me)) => {
                         let sessions = sessions.await.unwrap_or_default();
-                        view! { <Profile me sessions notice /> }.into_any()
+                        let (linked, available) = linked.await.unwrap_or_default();
+                        view! { <Profile me sessions linked available notice /> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/login?next=/profile" /> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -49,6 +53,8 @@ pub fn ProfilePage() -> impl IntoView {
 fn Profile(
     me: Me,
     sessions: Vec<SessionView>,
+    linked: Vec<LinkedAccount>,
+    available: Vec<ProviderChoice>,
     notice: Signal<Option<&'static str>>,
 ) -> impl IntoView {
     let update_name = ServerAction::<UpdateName>::new();
@@ -109,6 +115,8 @@ fn Profile(
                     <button class="button" type="submit">"Save name"</button>
                 </ActionForm>
             </section>
+
+            <Connected linked available />
 
             <section class="card" aria-labelledby="password-title">
                 <h2 id="password-title">"Password"</h2>
@@ -172,4 +180,53 @@ fn Profile(
             </section>
         </div>
     }
+}
+
+/// "Connected accounts": each provider account the person signs in with, with a button to
+/// disconnect it (not offered for the last way in), and buttons to connect the others.
+#[component]
+fn Connected(linked: Vec<LinkedAccount>, available: Vec<ProviderChoice>) -> impl IntoView {
+    let unlink = ServerAction::<UnlinkAccount>::new();
+    let error = Signal::derive(move || unlink.value().get().and_then(Result::err));
+    if linked.is_empty() && available.is_empty() {
+        return None;
+    }
+    Some(view! {
+        <section class="card" aria-labelledby="connected-title">
+            <h2 id="connected-title">"Connected accounts"</h2>
+            <FormMessage error />
+            {if linked.is_empty() {
+                view! { <p>"No account is connected yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="connected">
+                        {linked.into_iter().map(|account| {
+                            let label = format!("Disconnect {}", account.provider_name);
+                            view! {
+                                <li>
+                                    <span>{account.provider_name.clone()} " " <span class="muted">{format!("(id {})", account.account_id)}</span></span>
+                                    {if account.can_unlink {
+                                        view! {
+                                            <ActionForm action=unlink>
+                                                <input type="hidden" name="provider" value=account.provider_id.clone() />
+                                                <button class="button small secondary" type="submit" aria-label=label>"Disconnect"</button>
+                                            </ActionForm>
+                                        }.into_any()
+                                    } else {
+                                        view! { <span class="muted">"your only way to sign in"</span> }.into_any()
+                                    }}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {available.into_iter().map(|p| view! {
+                <form method="post" action=format!("/auth/{}", p.id)>
+                    <input type="hidden" name="intent" value="link" />
+                    <button class="button secondary" type="submit">{format!("Connect {}", p.name)}</button>
+                </form>
+            }).collect_view()}
+        </section>
+    })
 }

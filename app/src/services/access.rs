@@ -85,17 +85,21 @@ pub fn has_access(user: &User) -> bool {
 }
 
 /// At sign-in with a confirmed email: whitelists and promotes as the configuration says, and
-/// records what changed. Returns the user as it now is.
+/// records what changed. `github` is (login, id) for a GitHub sign-in. Returns the user as
+/// it now is.
 pub async fn apply_at_sign_in(
     conn: &mut DbConn,
     rules: &AccessRules,
     mut user: User,
+    github: Option<(&str, &str)>,
     origin: &Origin,
 ) -> diesel::QueryResult<User> {
     if !user.email_verified {
         return Ok(user);
     }
-    if !user.is_whitelisted && rules.allows_email(&user.email) {
+    let allowed = rules.allows_email(&user.email)
+        || github.is_some_and(|(login, id)| rules.allows_github(login, id));
+    if !user.is_whitelisted && allowed {
         users::set_whitelisted(conn, &user.id, true).await?;
         user.is_whitelisted = true;
         record(

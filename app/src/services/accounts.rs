@@ -81,7 +81,7 @@ fn collect<T>(
 }
 
 /// Records something a user did to their own account.
-async fn record_own(
+pub(crate) async fn record_own(
     conn: &mut diesel_async::AsyncPgConnection,
     user: &User,
     action: &str,
@@ -338,7 +338,7 @@ pub async fn sign_in(
         send_verification(services, &mut conn, &user).await?;
         return Err(AuthError::EmailNotVerified);
     }
-    let user = access::apply_at_sign_in(&mut conn, &services.access, user, origin).await?;
+    let user = access::apply_at_sign_in(&mut conn, &services.access, user, None, origin).await?;
     let (token, session) = sessions::start(services, &mut conn, &user.id, origin).await?;
     record_own(
         &mut conn,

@@ -14,6 +14,26 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
+impl Origin {
+    /// From a request: the client's address (see [`client_address`]) and its user agent.
+    pub fn of_request(
+        peer: Option<std::net::IpAddr>,
+        headers: &http::HeaderMap,
+        trusted_proxy_hops: usize,
+    ) -> Self {
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &http::HeaderValue| v.to_str().ok())
+        };
+        Origin {
+            ip_address: client_address(peer, header("x-forwarded-for"), trusted_proxy_hops),
+            user_agent: header(http::header::USER_AGENT.as_str())
+                .map(|ua| ua.chars().take(512).collect()),
+        }
+    }
+}
+
 /// The client's address: the TCP peer, or, behind `hops` trusted proxies that each append to
 /// X-Forwarded-For, the address the outermost of them saw. Entries further left were written
 /// by the client and prove nothing, so they are never used.

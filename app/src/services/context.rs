@@ -4,11 +4,15 @@
 use std::sync::Arc;
 
 use chrono::Duration;
+use tower_cookies::cookie::{time, SameSite};
+use tower_cookies::Cookie;
 use url::Url;
 
 use super::access::AccessRules;
+use super::crypto::TokenCipher;
 use super::mail::Mailer;
 use super::passwords::Passwords;
+use super::providers::Providers;
 use super::rate_limit::Limits;
 use crate::db::DbPool;
 
@@ -37,6 +41,45 @@ impl AuthSettings {
         }
     }
 
+    /// `__Host-` over https, like the session cookie: the provider flow's cookie.
+    pub fn flow_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Host-gatehouse_flow"
+        } else {
+            "gatehouse_flow"
+        }
+    }
+
+    /// A cookie as Gatehouse sets them all: HttpOnly, SameSite=Lax (so it comes back on the
+    /// top-level redirect from a provider), Path=/, Secure over https.
+    pub fn cookie(
+        &self,
+        name: &'static str,
+        value: String,
+        max_age: chrono::Duration,
+    ) -> Cookie<'static> {
+        Cookie::build((name, value))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .secure(self.secure_cookies())
+            .max_age(time::Duration::seconds(max_age.num_seconds()))
+            .into()
+    }
+
+    /// The session cookie for a new or extended session.
+    pub fn session_cookie(&self, token: String) -> Cookie<'static> {
+        self.cookie(self.session_cookie_name(), token, self.session_ttl)
+    }
+
+    /// What removes a cookie set by [`Self::cookie`].
+    pub fn removal(&self, name: &'static str) -> Cookie<'static> {
+        Cookie::build(name)
+            .path("/")
+            .secure(self.secure_cookies())
+            .into()
+    }
+
     /// An absolute link to `path_and_query` on the public address.
     pub fn link(&self, path_and_query: &str) -> String {
         let base = self.public_url.as_str().trim_end_matches('/');
@@ -53,4 +96,8 @@ pub struct Services {
     pub settings: Arc<AuthSettings>,
     /// ALLOWLIST and ADMIN_EMAILS.
     pub access: Arc<AccessRules>,
+    /// GitHub and the OpenID Connect providers people may sign in with.
+    pub providers: Arc<Providers>,
+    /// Encrypts provider tokens at rest (TOKEN_ENCRYPTION_KEYS).
+    pub cipher: TokenCipher,
 }

@@ -14,6 +14,7 @@ pub mod mail;
 pub mod paging;
 pub mod passwords;
 pub mod policy;
+pub mod providers;
 pub mod rate_limit;
 pub mod sessions;
 pub mod tokens;

@@ -111,6 +111,15 @@ pub fn new_password(field: &str, password: &str, email: &str) -> Result<(), Fiel
     Ok(())
 }
 
+/// Only local paths, so a sign-in link cannot send people elsewhere (no open redirect).
+pub fn local_path(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    ok.then_some(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use gatehouse_app::db::{migrations, pool, PoolSettings};
 use gatehouse_app::services::access::AccessRules;
 use gatehouse_app::services::mail::Mailer;
 use gatehouse_app::services::passwords::Passwords;
+use gatehouse_app::services::providers::Providers;
 use gatehouse_app::services::rate_limit::Limits;
 use gatehouse_app::services::{AuthSettings, Services};
 
@@ -46,6 +47,8 @@ pub async fn database() -> (LocalPostgres, AsyncPgConnection, Services) {
             trusted_proxy_hops: 0,
         }),
         access: Arc::new(AccessRules::default()),
+        providers: Arc::new(Providers::default()),
+        cipher: gatehouse::secrets::TokenKeys::generate().cipher(),
     };
     (postgres, conn, services)
 }

@@ -5,6 +5,7 @@ mod assets;
 mod guard;
 mod health;
 pub mod internal;
+mod oauth;
 
 use std::sync::OnceLock;
 
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::ready))
         .route("/style/{*file}", get(assets::style))
         .merge(internal::routes(&state))
+        .merge(oauth::routes())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -10,4 +10,5 @@ mod housekeeping;
 mod local_postgres;
 mod migrations;
 mod pages;
+mod providers;
 mod sessions;

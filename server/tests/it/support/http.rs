@@ -18,12 +18,17 @@ use gatehouse::state::AppState;
 use gatehouse_app::services::access::AccessRules;
 use gatehouse_app::services::mail::Mailer;
 use gatehouse_app::services::passwords::Passwords;
+use gatehouse_app::services::providers::{GithubSettings, OidcSettings, Providers};
 use gatehouse_app::services::rate_limit::Limits;
 use gatehouse_app::services::{AuthSettings, Services};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use super::mail::MailSink;
+use super::provider::{
+    StandIn, GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_ID,
+    OIDC_NAME,
+};
 use super::TestDb;
 
 pub const PUBLIC_URL: &str = "http://gatehouse.test";
@@ -36,6 +41,8 @@ pub struct TestApp {
     pub db: TestDb,
     pub mail: MailSink,
     pub services: Services,
+    /// The keys provider tokens are encrypted with.
+    pub token_keys: TokenKeys,
     router: Router,
 }
 
@@ -51,7 +58,44 @@ impl TestApp {
     }
 
     pub async fn with_public_url(db: TestDb, public_url: &str) -> Self {
-        Self::configured(db, public_url, AccessRules::default(), 0).await
+        Self::configured(
+            db,
+            public_url,
+            AccessRules::default(),
+            0,
+            Providers::default(),
+        )
+        .await
+    }
+
+    /// The app with GitHub and one OpenID Connect provider, both at the stand-in.
+    pub async fn with_providers(provider: &StandIn) -> Self {
+        Self::with_providers_and_access(provider, "").await
+    }
+
+    /// The same, with ALLOWLIST.
+    pub async fn with_providers_and_access(provider: &StandIn, allowlist: &str) -> Self {
+        let github = GithubSettings {
+            client_id: GITHUB_CLIENT_ID.into(),
+            client_secret: GITHUB_CLIENT_SECRET.into(),
+            authorize_url: format!("{}/login/oauth/authorize", provider.github_base())
+                .parse()
+                .unwrap(),
+            token_url: format!("{}/login/oauth/access_token", provider.github_base())
+                .parse()
+                .unwrap(),
+            api_url: format!("{}/api", provider.github_base()).parse().unwrap(),
+        };
+        let oidc = OidcSettings {
+            id: OIDC_ID.into(),
+            name: OIDC_NAME.into(),
+            issuer: provider.issuer().parse().unwrap(),
+            client_id: OIDC_CLIENT_ID.into(),
+            client_secret: OIDC_CLIENT_SECRET.into(),
+        };
+        let rules = AccessRules::parse(allowlist, "").unwrap();
+        let providers = Providers::new(Some(github), vec![oidc]);
+        Self::configured(TestDb::migrated().await, PUBLIC_URL, rules, 0, providers).await
     }
 
     /// The app behind one load balancer that appends to X-Forwarded-For.
@@ -61,6 +105,7 @@ impl TestApp {
             PUBLIC_URL,
             AccessRules::default(),
             1,
+            Providers::default(),
         )
         .await
     }
@@ -68,7 +113,8 @@ impl TestApp {
     /// The app with ALLOWLIST and ADMIN_EMAILS.
     pub async fn with_access(allowlist: &str, admin_emails: &str) -> Self {
         let rules = AccessRules::parse(allowlist, admin_emails).unwrap();
-        Self::configured(TestDb::migrated().await, PUBLIC_URL, rules, 0).await
+        let providers = Providers::default();
+        Self::configured(TestDb::migrated().await, PUBLIC_URL, rules, 0, providers).await
     }
 
     async fn configured(
@@ -76,6 +122,7 @@ impl TestApp {
         public_url: &str,
         access: AccessRules,
         proxy_hops: usize,
+        providers: Providers,
     ) -> Self {
         let mail = MailSink::start().await;
         let public_url: PublicUrl = public_url.parse().expect("a valid public URL");
@@ -84,6 +131,7 @@ impl TestApp {
             session_ttl: Duration::days(30),
             trusted_proxy_hops: proxy_hops,
         };
+        let token_keys = TokenKeys::generate();
         let services = Services {
             pool: db.pool.clone(),
             passwords: Passwords::new(2),
@@ -91,10 +139,12 @@ impl TestApp {
             limits: Arc::new(Limits::default()),
             settings: Arc::new(settings),
             access: Arc::new(access),
+            providers: Arc::new(providers),
+            cipher: token_keys.cipher(),
         };
         let secrets = Secrets {
             secret_key: SecretKey::generate(),
-            token_keys: TokenKeys::generate(),
+            token_keys: token_keys.clone(),
         };
         let tokens = vec![INTERNAL_TOKEN.to_string(), OLD_INTERNAL_TOKEN.to_string()];
         let router = routes::router(AppState::new(public_url, secrets, services.clone(), tokens));
@@ -102,6 +152,7 @@ impl TestApp {
             db,
             mail,
             services,
+            token_keys,
             router,
         }
     }
@@ -290,8 +341,51 @@ impl Browser<'_> {
         self.send(request).await
     }
 
+    /// Presses a "Sign in with …" (or "Connect") button: posts its form to
+    /// `/auth/<provider>` and returns the provider's authorization URL it redirects to.
+    pub async fn start_provider(&mut self, provider: &str, fields: &[(&str, &str)]) -> String {
+        let started = self
+            .post_from("/login", &format!("/auth/{provider}"), fields, "text/html")
+            .await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        started.location().to_string()
+    }
+
+    /// Signs in or connects through the stand-in provider as `login_as`; returns the
+    /// callback's answer (a redirect to where the person lands).
+    pub async fn through_provider(
+        &mut self,
+        provider: &str,
+        fields: &[(&str, &str)],
+        login_as: &str,
+    ) -> TestResponse {
+        let authorize = self.start_provider(provider, fields).await;
+        let callback = provider_answer(&format!("{authorize}&login_as={login_as}")).await;
+        self.get(&callback).await
+    }
+
     /// Sends a request as built, with this browser's cookies and address.
     pub async fn raw(&mut self, request: Request<Body>) -> TestResponse {
         self.send(request).await
     }
+}
+
+/// What the provider's authorization page answers (it approves or denies at once): the
+/// callback path on Gatehouse it redirects to.
+pub async fn provider_answer(authorize_url: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = client.get(authorize_url).send().await.unwrap();
+    assert!(
+        answer.status().is_redirection(),
+        "the provider approves at once, got {}",
+        answer.status()
+    );
+    let location = answer.headers()[header::LOCATION].to_str().unwrap();
+    location
+        .strip_prefix(PUBLIC_URL)
+        .unwrap_or_else(|| panic!("the provider sends the person back to Gatehouse: {location}"))
+        .to_string()
 }

@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod http;
 pub mod mail;
+pub mod provider;
 
 pub use cluster::TestDb;
 pub use http::TestApp;

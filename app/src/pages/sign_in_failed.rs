@@ -1,0 +1,65 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::auth::sign_in_providers;
+
+/// What a refused provider sign-in means, in words a person can act on. `{p}` is the
+/// provider's name.
+fn explain(reason: &str) -> &'static str {
+    match reason {
+        "denied" => "You did not allow Gatehouse to use your {p} account, so you are not signed in.",
+        "expired" => "This sign-in took longer than ten minutes or was already finished. Start again.",
+        "state" => "This sign-in could not be checked: it may have been started in another tab or window. Start again.",
+        "replayed" => "This sign-in link was already used. Start again.",
+        "provider" => "{p} did not answer as expected. Try again in a moment.",
+        "no-verified-email" => "{p} has no verified email address for you. Verify your email address there, then try again.",
+        "email-in-use" => "An account with this email address already exists. Sign in to it another way, then connect {p} from your profile.",
+        "linked-elsewhere" => "This {p} account is already connected to another Gatehouse account.",
+        "already-connected" => "Another {p} account is already connected to yours. Disconnect it first to connect this one.",
+        "confirm-email" => "Confirm your email address first: we have sent you a link. Then sign in again.",
+        "banned" => "This account has been suspended.",
+        "signed-out" => "Sign in first to connect an account.",
+        _ => "Something went wrong on our side. Try again in a moment.",
+    }
+}
+
+/// Where a refused provider sign-in lands (status 400), with what happened and a way back.
+#[component]
+pub fn SignInFailedPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::BAD_REQUEST);
+    }
+    let query = use_query_map();
+    let providers = Resource::new(|| (), |_| sign_in_providers());
+    view! {
+        <Title text="Sign-in did not work" />
+        <section class="card" aria-labelledby="failed-title">
+            <h1 id="failed-title">"Sign-in did not work"</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let providers = providers.await.unwrap_or_default();
+                    let (reason, id) = query.with(|q| (q.get("reason").unwrap_or_default(), q.get("provider")));
+                    let name = providers
+                        .into_iter()
+                        .find(|p| Some(&p.id) == id.as_ref())
+                        .map_or_else(|| "the provider".to_string(), |p| p.name);
+                    let text = explain(&reason).replace("{p}", &name);
+                    // A sentence starts with a capital, even "the provider".
+                    let mut chars = text.chars();
+                    let text: String = chars
+                        .next()
+                        .map(|c| c.to_uppercase().chain(chars).collect())
+                        .unwrap_or_default();
+                    view! { <p class="form-error" role="alert">{text}</p> }
+                })}
+            </Suspense>
+            <p class="links">
+                <a href="/login">"Back to sign in"</a>
+                " · "
+                <a href="/profile">"Your profile"</a>
+            </p>
+        </section>
+    }
+}

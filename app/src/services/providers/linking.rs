@@ -1,0 +1,402 @@
+//! What a provider's word means for Gatehouse users. A first sign-in makes the user (their
+//! email confirmed only if the provider says so). It joins an existing user only when both
+//! sides have confirmed the same email; otherwise the person signs in another way and
+//! connects the provider from their profile. A provider account belongs to one user, and
+//! nobody can remove their last way to sign in.
+
+use chrono::Utc;
+use diesel_async::scoped_futures::ScopedFutureExt;
+use diesel_async::AsyncConnection;
+use serde_json::json;
+
+use super::{Identity, ProviderError, Tokens};
+use crate::db::accounts::{self, EncryptedTokens, ProviderAccountRow, CREDENTIAL};
+use crate::db::models::{new_id, User};
+use crate::db::{users, verifications, DbConn};
+use crate::model::LinkedAccount;
+use crate::services::accounts::{record_own, AuthError};
+use crate::services::audit::{self, Actor, Event, Origin};
+use crate::services::crypto::{account_aad, TokenCipher};
+use crate::services::sessions::{self, is_banned};
+use crate::services::{access, tokens, ServiceError, Services};
+
+/// Why a provider sign-in or link was refused; `code()` names it for the failure page.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("another user has this email; they must connect the provider from their profile")]
+    EmailInUse,
+    #[error("this provider account is connected to another user")]
+    LinkedElsewhere,
+    #[error("the user already has another account of this provider connected")]
+    AlreadyConnected,
+    #[error("the email is not confirmed yet; a confirmation link was sent")]
+    ConfirmEmail,
+    #[error("the user is banned")]
+    Banned,
+    #[error("connecting an account needs a signed-in user")]
+    SignedOut,
+    /// A concurrent sign-in for the same person won a race; the attempt is rolled back and
+    /// retried, and never leaves this module.
+    #[error("a concurrent sign-in won the race")]
+    Race,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<diesel::result::Error> for Refusal {
+    fn from(e: diesel::result::Error) -> Self {
+        Refusal::Service(e.into())
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for Refusal {
+    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        Refusal::Service(e.into())
+    }
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Provider(e) => e.code(),
+            Refusal::EmailInUse => "email-in-use",
+            Refusal::LinkedElsewhere => "linked-elsewhere",
+            Refusal::AlreadyConnected => "already-connected",
+            Refusal::ConfirmEmail => "confirm-email",
+            Refusal::Banned => "banned",
+            Refusal::SignedOut => "signed-out",
+            Refusal::Race | Refusal::Service(_) => "unavailable",
+        }
+    }
+}
+
+/// A flow state's digest is kept here until its callback takes it: a callback works once.
+fn flow_identifier(provider: &str) -> String {
+    format!("oauth-state:{provider}")
+}
+
+/// Remembers a flow's state until the callback (or the flow's expiry).
+pub async fn remember_flow(
+    services: &Services,
+    provider: &str,
+    state: &str,
+) -> Result<(), ServiceError> {
+    let mut conn = services.pool.get().await?;
+    verifications::insert(
+        &mut conn,
+        &flow_identifier(provider),
+        &tokens::digest(state),
+        Utc::now() + chrono::Duration::minutes(super::FLOW_MINUTES),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Takes a flow's state; `Replayed` when a callback already took it.
+pub async fn take_flow(services: &Services, provider: &str, state: &str) -> Result<(), Refusal> {
+    let mut conn = services.pool.get().await?;
+    match verifications::take(&mut conn, &tokens::digest(state)).await? {
+        Some((identifier, _)) if identifier == flow_identifier(provider) => Ok(()),
+        _ => Err(ProviderError::Replayed.into()),
+    }
+}
+
+/// Encrypts tokens for account row `id`, each bound to its row and column.
+fn seal(cipher: &TokenCipher, id: &str, t: &Tokens) -> EncryptedTokens {
+    let enc = |column: &str, value: &str| cipher.encrypt(value, &account_aad(id, column));
+    EncryptedTokens {
+        access_token: Some(enc("accessToken", &t.access_token)),
+        refresh_token: t.refresh_token.as_deref().map(|v| enc("refreshToken", v)),
+        id_token: t.id_token.as_deref().map(|v| enc("idToken", v)),
+        access_token_expires_at: t.access_token_expires_at,
+        refresh_token_expires_at: None,
+        scope: t.scope.clone(),
+    }
+}
+
+/// Signs a person in with what the provider vouched for; returns the session's cookie token.
+pub async fn sign_in(
+    services: &Services,
+    identity: &Identity,
+    tokens: &Tokens,
+    origin: &Origin,
+) -> Result<String, Refusal> {
+    let mut conn = services.pool.get().await?;
+    let mut attempts = 0;
+    let (user, created) = loop {
+        attempts += 1;
+        match find_or_create(&mut conn, &services.cipher, identity, tokens).await {
+            Err(Refusal::Race) if attempts < 3 => continue,
+            other => break other?,
+        }
+    };
+    let method = json!({ "method": identity.provider });
+    if created {
+        record_own(&mut conn, &user, "sign_up", method.clone(), origin).await?;
+    }
+    if is_banned(&user, Utc::now()) {
+        return Err(Refusal::Banned);
+    }
+    if !user.email_verified {
+        crate::services::accounts::resend_verification(services, &user)
+            .await
+            .map_err(|e| match e {
+                AuthError::Service(e) => Refusal::Service(e),
+                _ => Refusal::ConfirmEmail,
+            })?;
+        return Err(Refusal::ConfirmEmail);
+    }
+    let github = identity
+        .login
+        .as_deref()
+        .map(|login| (login, identity.account_id.as_str()));
+    let user = access::apply_at_sign_in(&mut conn, &services.access, user, github, origin).await?;
+    let (token, session) = sessions::start(services, &mut conn, &user.id, origin).await?;
+    let detail = json!({ "method": identity.provider, "session": session.id });
+    record_own(&mut conn, &user, "sign_in", detail, origin).await?;
+    Ok(token)
+}
+
+/// The user behind this provider account, made or joined as the rules say; `true` when made.
+async fn find_or_create(
+    conn: &mut DbConn,
+    cipher: &TokenCipher,
+    identity: &Identity,
+    tokens: &Tokens,
+) -> Result<(User, bool), Refusal> {
+    conn.transaction::<_, Refusal, _>(|conn| {
+        async move {
+            if let Some(account) =
+                accounts::find_by_provider(conn, &identity.provider, &identity.account_id).await?
+            {
+                accounts::replace_tokens(conn, &account.id, &seal(cipher, &account.id, tokens))
+                    .await?;
+                let user = users::find(conn, &account.user_id)
+                    .await?
+                    .ok_or(Refusal::Race)?;
+                return Ok((user, false));
+            }
+            let (user, created) = match users::find_by_email(conn, &identity.email).await? {
+                Some(user) if user.email_verified && identity.email_verified => (user, false),
+                Some(_) => return Err(Refusal::EmailInUse),
+                None => {
+                    let user = users::insert(
+                        conn,
+                        &identity.name,
+                        &identity.email,
+                        identity.email_verified,
+                    )
+                    .await?
+                    .ok_or(Refusal::Race)?;
+                    (user, true)
+                }
+            };
+            if !insert_account(conn, cipher, &user, identity, tokens).await? {
+                return Err(Refusal::Race);
+            }
+            Ok((user, created))
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+async fn insert_account(
+    conn: &mut DbConn,
+    cipher: &TokenCipher,
+    user: &User,
+    identity: &Identity,
+    tokens: &Tokens,
+) -> diesel::QueryResult<bool> {
+    let id = new_id();
+    let sealed = seal(cipher, &id, tokens);
+    accounts::insert_provider(
+        conn,
+        ProviderAccountRow {
+            id: &id,
+            user_id: &user.id,
+            provider_id: &identity.provider,
+            account_id: &identity.account_id,
+            tokens: &sealed,
+        },
+    )
+    .await
+}
+
+/// Connects a provider account to the signed-in user.
+pub async fn link(
+    services: &Services,
+    user: &User,
+    identity: &Identity,
+    tokens: &Tokens,
+    origin: &Origin,
+) -> Result<(), Refusal> {
+    let cipher = &services.cipher;
+    let mut conn = services.pool.get().await?;
+    let linked = conn
+        .transaction::<_, Refusal, _>(|conn| {
+            async move {
+                users::lock(conn, &user.id)
+                    .await?
+                    .ok_or(Refusal::SignedOut)?;
+                if let Some(account) =
+                    accounts::find_by_provider(conn, &identity.provider, &identity.account_id)
+                        .await?
+                {
+                    if account.user_id != user.id {
+                        return Err(Refusal::LinkedElsewhere);
+                    }
+                    let sealed = seal(cipher, &account.id, tokens);
+                    accounts::replace_tokens(conn, &account.id, &sealed).await?;
+                    return Ok(false);
+                }
+                let theirs = accounts::of_user(conn, &user.id).await?;
+                if theirs.iter().any(|a| a.provider_id == identity.provider) {
+                    return Err(Refusal::AlreadyConnected);
+                }
+                if !insert_account(conn, cipher, user, identity, tokens).await? {
+                    return Err(Refusal::LinkedElsewhere);
+                }
+                Ok(true)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    if linked {
+        let detail = json!({ "provider": identity.provider, "account": identity.account_id });
+        record_own(&mut conn, user, "account_linked", detail, origin).await?;
+    }
+    Ok(())
+}
+
+/// The ways the user signs in that count: a password, each provider account, each passkey.
+fn sign_in_methods(accounts: &[crate::db::models::Account], passkeys: i64) -> usize {
+    let usable = accounts
+        .iter()
+        .filter(|a| a.provider_id != CREDENTIAL || a.password.is_some())
+        .count();
+    usable + usize::try_from(passkeys).unwrap_or(0)
+}
+
+/// Disconnects a provider from the user, unless it is their last way to sign in.
+pub async fn unlink(
+    services: &Services,
+    user: &User,
+    provider_id: &str,
+    origin: &Origin,
+) -> Result<(), AuthError> {
+    if provider_id == CREDENTIAL {
+        return Err(AuthError::NotFound);
+    }
+    let mut conn = services.pool.get().await?;
+    conn.transaction::<_, AuthError, _>(|conn| {
+        async move {
+            // Locked, so two tabs cannot each remove one of the last two ways in.
+            users::lock(conn, &user.id).await?;
+            let theirs = accounts::of_user(conn, &user.id).await?;
+            let Some(account) = theirs.iter().find(|a| a.provider_id == provider_id) else {
+                return Err(AuthError::NotFound);
+            };
+            let passkeys = accounts::passkey_count(conn, &user.id).await?;
+            if sign_in_methods(&theirs, passkeys) <= 1 {
+                return Err(AuthError::Conflict(
+                    "This is the only way you can sign in. Set a password (\u{201c}Forgot your \
+                     password?\u{201d} on the sign-in page) or connect another account first."
+                        .into(),
+                ));
+            }
+            accounts::delete_provider(conn, &user.id, provider_id).await?;
+            let detail = json!({ "provider": provider_id, "account": account.account_id });
+            record_own(conn, user, "account_unlinked", detail, origin).await?;
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// The user's connected provider accounts, for the profile page.
+pub async fn connected(
+    services: &Services,
+    user: &User,
+) -> Result<Vec<LinkedAccount>, ServiceError> {
+    let mut conn = services.pool.get().await?;
+    let theirs = accounts::of_user(&mut conn, &user.id).await?;
+    let passkeys = accounts::passkey_count(&mut conn, &user.id).await?;
+    let last = sign_in_methods(&theirs, passkeys) <= 1;
+    Ok(theirs
+        .iter()
+        .filter(|a| a.provider_id != CREDENTIAL)
+        .map(|a| LinkedAccount {
+            provider_id: a.provider_id.clone(),
+            provider_name: services.providers.name_of(&a.provider_id),
+            account_id: a.account_id.clone(),
+            can_unlink: !last,
+        })
+        .collect())
+}
+
+/// The user's access token at `provider_id`, refreshed first when it has expired and a
+/// refresh token exists. `None` when they have no such account or no token.
+pub async fn access_token(
+    services: &Services,
+    user_id: &str,
+    provider_id: &str,
+) -> Result<Option<String>, Refusal> {
+    let cipher = &services.cipher;
+    let mut conn = services.pool.get().await?;
+    let theirs = accounts::of_user(&mut conn, user_id).await?;
+    let Some(account) = theirs.into_iter().find(|a| a.provider_id == provider_id) else {
+        return Ok(None);
+    };
+    let stored = accounts::tokens(&mut conn, &account.id).await?;
+    let open = |column: &str, value: &str| {
+        cipher
+            .decrypt(value, &account_aad(&account.id, column))
+            .map_err(|e| Refusal::Provider(ProviderError::unavailable(e)))
+    };
+    let expired = stored
+        .access_token_expires_at
+        .is_some_and(|at| at <= Utc::now());
+    match (&stored.access_token, &stored.refresh_token) {
+        (Some(access), _) if !expired => Ok(Some(open("accessToken", access)?)),
+        (_, Some(refresh)) => {
+            let provider = services
+                .providers
+                .find(provider_id)
+                .ok_or_else(|| ProviderError::unavailable("the provider is not configured"))?;
+            let refresh = open("refreshToken", refresh)?;
+            let mut fresh = services.providers.refresh(provider, &refresh).await?;
+            // A provider may keep the refresh token and not send it again.
+            fresh.refresh_token.get_or_insert(refresh);
+            fresh.id_token = match &stored.id_token {
+                Some(t) if fresh.id_token.is_none() => Some(open("idToken", t)?),
+                _ => fresh.id_token.clone(),
+            };
+            accounts::replace_tokens(&mut conn, &account.id, &seal(cipher, &account.id, &fresh))
+                .await?;
+            Ok(Some(fresh.access_token))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Writes a refused provider sign-in to the audit log.
+pub async fn record_refusal(
+    services: &Services,
+    provider: &str,
+    refusal: &Refusal,
+    origin: &Origin,
+) -> Result<(), ServiceError> {
+    let mut conn = services.pool.get().await?;
+    let event = Event {
+        action: "provider_sign_in_failed",
+        actor: Actor::Anonymous,
+        target: None,
+        detail: json!({ "provider": provider, "reason": refusal.code(), "detail": refusal.to_string() }),
+    };
+    audit::record(&mut conn, event, origin).await?;
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! Provider sign-in over HTTP. `POST /auth/{provider}` starts a flow (to sign in, or with
+//! `intent=link` to connect the provider to the signed-in user) and sends the browser to the
+//! provider; `GET /auth/{provider}/callback` finishes it. The flow rides in an encrypted,
+//! HttpOnly cookie for ten minutes; its state's digest is kept in the database until the
+//! callback takes it, so a callback works once. Every refusal lands on /sign-in-failed with
+//! a reason a person can read, and is logged and audited.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use gatehouse_app::services::audit::Origin;
+use gatehouse_app::services::policy::local_path;
+use gatehouse_app::services::providers::linking::{self, Refusal};
+use gatehouse_app::services::providers::{Flow, ProviderError, FLOW_MINUTES};
+use gatehouse_app::services::sessions::{self, Current};
+use gatehouse_app::services::Services;
+use serde::Deserialize;
+use tower_cookies::Cookies;
+
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/{provider}", post(start))
+        .route("/auth/{provider}/callback", get(callback))
+}
+
+/// Where a finished flow goes when it has no `next`.
+const SIGNED_IN: &str = "/";
+const LINKED: &str = "/profile?notice=linked";
+
+#[derive(Deserialize)]
+struct StartForm {
+    #[serde(default)]
+    next: String,
+    /// `link` to connect the provider to the signed-in user.
+    #[serde(default)]
+    intent: String,
+}
+
+async fn start(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    cookies: Cookies,
+    Form(form): Form<StartForm>,
+) -> Response {
+    let services = &state.services;
+    let Some(provider) = services.providers.find(&provider_id) else {
+        return unknown_provider();
+    };
+    let link_user = if form.intent == "link" {
+        match signed_in(services, &cookies).await {
+            Some(current) => Some(current.user.id),
+            None => return Redirect::to("/login?next=/profile").into_response(),
+        }
+    } else {
+        None
+    };
+    let fallback = if link_user.is_some() {
+        LINKED
+    } else {
+        SIGNED_IN
+    };
+    let next = local_path(&form.next).unwrap_or(fallback);
+    let redirect_uri = callback_uri(services, &provider_id);
+    let started = services
+        .providers
+        .start(provider, &redirect_uri, next, link_user.as_deref())
+        .await;
+    let origin = origin(services, peer, &headers);
+    let (url, flow) = match started {
+        Ok(started) => started,
+        Err(e) => return refused(services, &provider_id, e.into(), &origin).await,
+    };
+    if let Err(e) = linking::remember_flow(services, &provider_id, &flow.state).await {
+        return refused(services, &provider_id, e.into(), &origin).await;
+    }
+    let sealed = serde_json::to_string(&flow).expect("a flow serializes");
+    let name = services.settings.flow_cookie_name();
+    let cookie = services
+        .settings
+        .cookie(name, sealed, chrono::Duration::minutes(FLOW_MINUTES));
+    cookies.private(&state.flow_key).add(cookie);
+    Redirect::to(url.as_str()).into_response()
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+async fn callback(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    cookies: Cookies,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let services = &state.services;
+    if services.providers.find(&provider_id).is_none() {
+        return unknown_provider();
+    }
+    let jar = cookies.private(&state.flow_key);
+    let name = services.settings.flow_cookie_name();
+    let flow = jar
+        .get(name)
+        .and_then(|c| serde_json::from_str::<Flow>(c.value()).ok());
+    if flow.is_some() {
+        cookies.remove(services.settings.removal(name));
+    }
+    let origin = origin(services, peer, &headers);
+    match finish(services, &cookies, &provider_id, flow, query, &origin).await {
+        Ok(Finished::SignedIn { token, next }) => {
+            cookies.add(services.settings.session_cookie(token));
+            Redirect::to(&next).into_response()
+        }
+        Ok(Finished::Linked { next }) => Redirect::to(&next).into_response(),
+        Err(refusal) => refused(services, &provider_id, refusal, &origin).await,
+    }
+}
+
+enum Finished {
+    SignedIn { token: String, next: String },
+    Linked { next: String },
+}
+
+async fn finish(
+    services: &Services,
+    cookies: &Cookies,
+    provider_id: &str,
+    flow: Option<Flow>,
+    query: CallbackQuery,
+    origin: &Origin,
+) -> Result<Finished, Refusal> {
+    let provider = services
+        .providers
+        .find(provider_id)
+        .ok_or(ProviderError::Expired)?;
+    let flow = flow
+        .filter(|f| f.provider == provider_id && !f.is_expired(chrono::Utc::now()))
+        .ok_or(ProviderError::Expired)?;
+    if query.state.as_deref() != Some(flow.state.as_str()) {
+        return Err(ProviderError::StateMismatch.into());
+    }
+    linking::take_flow(services, provider_id, &flow.state).await?;
+    match query.error.as_deref() {
+        Some("access_denied") => return Err(ProviderError::Denied.into()),
+        Some(other) => {
+            let what = format!("the provider answered `{}`", truncate(other));
+            return Err(ProviderError::Unavailable(what).into());
+        }
+        None => {}
+    }
+    let code = query
+        .code
+        .filter(|c| !c.is_empty() && c.len() <= 2048)
+        .ok_or_else(|| ProviderError::Unavailable("no code in the callback".into()))?;
+    let redirect_uri = callback_uri(services, provider_id);
+    let (identity, tokens) = services
+        .providers
+        .finish(provider, &flow, &code, &redirect_uri)
+        .await?;
+    match &flow.link_user {
+        Some(user_id) => {
+            // Still the same person, still signed in.
+            let current = signed_in(services, cookies)
+                .await
+                .filter(|c| &c.user.id == user_id)
+                .ok_or(Refusal::SignedOut)?;
+            linking::link(services, &current.user, &identity, &tokens, origin).await?;
+            Ok(Finished::Linked { next: flow.next })
+        }
+        None => {
+            let token = linking::sign_in(services, &identity, &tokens, origin).await?;
+            Ok(Finished::SignedIn {
+                token,
+                next: flow.next,
+            })
+        }
+    }
+}
+
+/// Logs and audits a refusal, and sends the person to a page that explains it.
+async fn refused(
+    services: &Services,
+    provider_id: &str,
+    refusal: Refusal,
+    origin: &Origin,
+) -> Response {
+    match &refusal {
+        Refusal::Service(e) => {
+            tracing::error!(provider = provider_id, "provider sign-in failed: {e}")
+        }
+        other => tracing::warn!(
+            provider = provider_id,
+            reason = other.code(),
+            "provider sign-in refused: {other}"
+        ),
+    }
+    if let Err(e) = linking::record_refusal(services, provider_id, &refusal, origin).await {
+        tracing::error!("could not audit a refused provider sign-in: {e}");
+    }
+    let page = format!(
+        "/sign-in-failed?reason={}&provider={}",
+        refusal.code(),
+        provider_id
+    );
+    Redirect::to(&page).into_response()
+}
+
+fn unknown_provider() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "No such sign-in provider is configured here.",
+    )
+        .into_response()
+}
+
+fn callback_uri(services: &Services, provider_id: &str) -> String {
+    services
+        .settings
+        .link(&format!("/auth/{provider_id}/callback"))
+}
+
+async fn signed_in(services: &Services, cookies: &Cookies) -> Option<Current> {
+    let token = cookies.get(services.settings.session_cookie_name())?;
+    sessions::authenticate(services, token.value())
+        .await
+        .ok()
+        .flatten()
+}
+
+fn origin(services: &Services, peer: SocketAddr, headers: &HeaderMap) -> Origin {
+    Origin::of_request(
+        Some(peer.ip()),
+        headers,
+        services.settings.trusted_proxy_hops,
+    )
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(100).collect()
+}

@@ -1,0 +1,714 @@
+//! Sign-in with GitHub and with an OpenID Connect provider, against the stand-in provider
+//! (real HTTP, real protocol) and the real router and database.
+
+use axum::http::StatusCode;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use gatehouse_app::db::accounts::StoredTokens;
+use gatehouse_app::db::schema::{account, audit_event, user};
+use gatehouse_app::services::crypto::{account_aad, TokenCipher};
+use gatehouse_app::services::providers::linking;
+
+use crate::accounts::{person, user_id};
+use crate::support::http::{provider_answer, Browser};
+use crate::support::provider::{Fault, GithubUser, StandIn, OIDC_ID};
+use crate::support::TestApp;
+
+const FLOW_COOKIE: &str = "gatehouse_flow";
+const SESSION_COOKIE: &str = "gatehouse_session";
+
+/// The stand-in, with Octocat at GitHub and a verified person at the OIDC issuer.
+async fn provider() -> StandIn {
+    let provider = StandIn::start().await;
+    provider.add_github(GithubUser::new(583231, "octocat", "octo@example.com"));
+    provider.add_oidc("sub-ada", "ada@acme.example", true);
+    provider
+}
+
+async fn users(app: &TestApp) -> Vec<(String, bool)> {
+    let mut conn = app.db.conn().await;
+    user::table
+        .order(user::email)
+        .select((user::email, user::email_verified))
+        .load(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// (provider, account id, user's email) of every account.
+async fn accounts(app: &TestApp) -> Vec<(String, String, String)> {
+    let mut conn = app.db.conn().await;
+    account::table
+        .inner_join(user::table)
+        .order((account::provider_id, account::account_id))
+        .select((account::provider_id, account::account_id, user::email))
+        .load(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// The reasons of refused provider sign-ins in the audit log, oldest first.
+async fn refusals(app: &TestApp) -> Vec<String> {
+    let mut conn = app.db.conn().await;
+    let details: Vec<serde_json::Value> = audit_event::table
+        .filter(audit_event::action.eq("provider_sign_in_failed"))
+        .order(audit_event::created_at)
+        .select(audit_event::detail)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    details
+        .iter()
+        .map(|d| d["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Asserts the callback sent the person to the failure page for `reason`, and that the
+/// page explains it with `words`, status 400.
+async fn assert_refused(
+    browser: &mut Browser<'_>,
+    callback: &crate::support::http::TestResponse,
+    reason: &str,
+    words: &str,
+) {
+    assert_eq!(callback.status, StatusCode::SEE_OTHER, "{}", callback.body);
+    let location = callback.location().to_string();
+    assert!(
+        location.starts_with(&format!("/sign-in-failed?reason={reason}&")),
+        "expected {reason}, went to {location}"
+    );
+    let page = browser.get(&location).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains(words), "{words:?} not in {}", page.body);
+    assert!(page.body.contains(r#"href="/login""#));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn github_sign_in_makes_the_user_once_and_lands_where_they_were_going() {
+    let provider = provider().await;
+    let app = TestApp::with_providers(&provider).await;
+    let mut browser = app.browser();
+
+    let login = browser.get("/login?next=/artworks").await;
+    assert!(
+        login.body.contains(r#"action="/auth/github""#),
+        "{}",
+        login.body
+    );
+    assert!(login.body.contains("Sign in with GitHub"));
+    assert!(login.body.contains("Sign in with Acme ID"));
+    assert!(login.body.contains(r#"name="next" value="/artworks""#));
+
+    let authorize = browser
+        .start_provider("github", &[("next", "/artworks")])
+        .await;
+    assert!(
+        authorize.starts_with(&provider.github_base()),
+        "{authorize}"
+    );
+    let url = url::Url::parse(&authorize).unwrap();
+    let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(query["scope"], "read:user user:email");
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert_eq!(
+        query["redirect_uri"],
+        "http://gatehouse.test/auth/github/callback"
+    );
+    // The flow's cookie is encrypted: its state cannot be read from it.
+    let flow = browser
+        .cookie(FLOW_COOKIE)
+        .expect("a flow cookie")
+        .to_string();
+    assert!(!flow.contains(&query["state"]));
+
+    let callback = provider_answer(&format!("{authorize}&login_as=octocat")).await;
+    let landed = browser.get(&callback).await;
+    assert_eq!(landed.status, StatusCode::SEE_OTHER, "{}", landed.body);
+    assert_eq!(landed.location(), "/artworks");
+    assert!(browser.cookie(SESSION_COOKIE).is_some());
+    assert!(
+        browser.cookie(FLOW_COOKIE).is_none(),
+        "the flow cookie is spent"
+    );
+
+    let profile = browser.get("/profile").await;
+    assert!(
+        profile.body.contains("octo@example.com"),
+        "{}",
+        profile.body
+    );
+    assert!(
+        profile.body.contains("octocat at GitHub"),
+        "GitHub's name is used"
+    );
+    assert!(profile.body.contains("Connected accounts"));
+    assert!(profile.body.contains("(id 583231)"));
+    assert!(profile.body.contains("your only way to sign in"));
+    assert_eq!(users(&app).await, vec![("octo@example.com".into(), true)]);
+
+    // Signing in again finds the same user.
+    let mut again = app.browser();
+    let landed = again.through_provider("github", &[], "octocat").await;
+    assert_eq!(landed.location(), "/");
+    assert_eq!(users(&app).await.len(), 1);
+    assert_eq!(
+        accounts(&app).await,
+        vec![("github".into(), "583231".into(), "octo@example.com".into())]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oidc_sign_in_checks_the_id_token_and_keeps_tokens_encrypted() {
+    let provider = provider().await;
+    let app = TestApp::with_providers(&provider).await;
+    let mut browser = app.browser();
+
+    let authorize = browser.start_provider(OIDC_ID, &[]).await;
+    assert!(authorize.starts_with(&provider.issuer()), "{authorize}");
+    assert!(authorize.contains("nonce="), "{authorize}");
+    assert!(
+        authorize.contains("scope=openid+email+profile"),
+        "{authorize}"
+    );
+    let callback = provider_answer(&format!("{authorize}&login_as=sub-ada")).await;
+    let landed = browser.get(&callback).await;
+    assert_eq!(landed.location(), "/", "{}", landed.body);
+    assert_eq!(users(&app).await, vec![("ada@acme.example".into(), true)]);
+
+    // Every token at rest is ciphertext bound to its row; the cipher opens it.
+    let mut conn = app.db.conn().await;
+    let (id, access, id_token): (String, Option<String>, Option<String>) = account::table
+        .filter(account::provider_id.eq(OIDC_ID))
+        .select((account::id, account::access_token, account::id_token))
+        .first(&mut conn)
+        .await
+        .unwrap();
+    let (access, id_token) = (access.unwrap(), id_token.unwrap());
+    let issued = provider.issued_access_tokens();
+    assert!(access.starts_with("enc:v1:") && id_token.starts_with("enc:v1:"));
+    assert!(issued.iter().all(|t| !access.contains(t.as_str())));
+    let clear = app
+        .services
+        .cipher
+        .decrypt(&access, &account_aad(&id, "accessToken"))
+        .unwrap();
+    assert!(issued.contains(&clear));
+    let jwt = app
+        .services
+        .cipher
+        .decrypt(&id_token, &account_aad(&id, "idToken"))
+        .unwrap();
+    assert_eq!(jwt.split('.').count(), 3, "a signed JWT");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_id_token_failing_any_check_is_refused() {
+    let provider = provider().await;
+    let app = TestApp::with_providers(&provider).await;
+    for fault in [
+        Fault::BadSignature,
+        Fault::WrongAudience,
+        Fault::Expired,
+        Fault::WrongNonce,
+    ] {
+        provider.set_fault(fault);
+        let mut browser = app.browser();
+        let callback = browser.through_provider(OIDC_ID, &[], "sub-ada").await;
+        assert_refused(
+            &mut browser,
+            &callback,
+            "provider",
+            "Acme ID did not answer as expected",
+        )
+        .await;
+        assert!(
+            browser.cookie(SESSION_COOKIE).is_none(),
+            "{fault:?} signed someone in"
+        );
+    }
+    assert!(users(&app).await.is_empty());
+    assert_eq!(refusals(&app).await, vec!["provider"; 4]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_failure_gets_a_clear_page_and_an_audit_record() {
+    let provider = provider().await;
+    let mut unverified = GithubUser::new(7, "nomail", "nomail@example.com");
+    unverified.emails = vec![("nomail@example.com".into(), true, false)];
+    provider.add_github(unverified);
+    let app = TestApp::with_providers(&provider).await;
+
+    // The person says no at GitHub.
+    let mut browser = app.browser();
+    let authorize = browser.start_provider("github", &[]).await;
+    let callback = browser
+        .get(&provider_answer(&format!("{authorize}&deny=1")).await)
+        .await;
+    assert_refused(
+        &mut browser,
+        &callback,
+        "denied",
+        "You did not allow Gatehouse to use your GitHub account",
+    )
+    .await;
+
+    // The state that comes back is not the one sent.
+    let authorize = browser.start_provider("github", &[]).await;
+    let callback = provider_answer(&format!("{authorize}&login_as=octocat")).await;
+    let state = callback.split("state=").nth(1).unwrap().to_string();
+    let forged = callback.replace(&state, "forged-state");
+    let answer = browser.get(&forged).await;
+    assert_refused(&mut browser, &answer, "state", "could not be checked").await;
+
+    // A callback in a browser that started no sign-in (the cookie is missing).
+    let mut first = app.browser();
+    let authorize = first.start_provider("github", &[]).await;
+    let callback = provider_answer(&format!("{authorize}&login_as=octocat")).await;
+    let mut other = app.browser();
+    let answer = other.get(&callback).await;
+    assert_refused(
+        &mut other,
+        &answer,
+        "expired",
+        "took longer than ten minutes",
+    )
+    .await;
+
+    // A callback replayed with the same cookie works once.
+    let flow = first.cookie(FLOW_COOKIE).unwrap().to_string();
+    assert_eq!(first.get(&callback).await.location(), "/");
+    let mut thief = app.browser();
+    thief.set_cookie(FLOW_COOKIE, &flow);
+    let answer = thief.get(&callback).await;
+    assert_refused(&mut thief, &answer, "replayed", "already used").await;
+    assert!(thief.cookie(SESSION_COOKIE).is_none());
+
+    // GitHub has no verified primary address for this person.
+    let mut browser = app.browser();
+    let answer = browser.through_provider("github", &[], "nomail").await;
+    assert_refused(
+        &mut browser,
+        &answer,
+        "no-verified-email",
+        "GitHub has no verified email address",
+    )
+    .await;
+
+    // The provider is down, or answers garbage.
+    provider.set_fault(Fault::Down);
+    let started = browser
+        .raw(
+            axum::http::Request::post(format!("/auth/{OIDC_ID}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("origin", "http://gatehouse.test")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_refused(
+        &mut browser,
+        &started,
+        "provider",
+        "Acme ID did not answer as expected",
+    )
+    .await;
+    let answer = browser.through_provider("github", &[], "octocat").await;
+    assert_refused(
+        &mut browser,
+        &answer,
+        "provider",
+        "GitHub did not answer as expected",
+    )
+    .await;
+    provider.set_fault(Fault::Garbage);
+    let answer = browser.through_provider("github", &[], "octocat").await;
+    assert_refused(&mut browser, &answer, "provider", "GitHub did not answer").await;
+    provider.set_fault(Fault::None);
+
+    assert_eq!(
+        refusals(&app).await,
+        [
+            "denied",
+            "state",
+            "expired",
+            "replayed",
+            "no-verified-email",
+            "provider",
+            "provider",
+            "provider"
+        ]
+    );
+    assert_eq!(users(&app).await, vec![("octo@example.com".into(), true)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_joins_an_existing_user_only_when_both_verified_the_email() {
+    let provider = provider().await;
+    provider.add_oidc("sub-unverified", "ada@example.com", false);
+    provider.add_github(GithubUser::new(42, "ada-gh", "ada@example.com"));
+    let app = TestApp::with_providers(&provider).await;
+    let _ada = person(&app, "Ada Lovelace", "ada@example.com", "10.0.0.1").await;
+
+    // The issuer does not vouch for the address: no joining, and the page says what to do.
+    let mut stranger = app.browser();
+    let answer = stranger
+        .through_provider(OIDC_ID, &[], "sub-unverified")
+        .await;
+    assert_refused(
+        &mut stranger,
+        &answer,
+        "email-in-use",
+        "connect Acme ID from your profile",
+    )
+    .await;
+
+    // GitHub vouches, and Ada confirmed hers: the account joins her user.
+    let mut browser = app.browser();
+    assert_eq!(
+        browser
+            .through_provider("github", &[], "ada-gh")
+            .await
+            .location(),
+        "/"
+    );
+    assert_eq!(users(&app).await.len(), 1);
+    let mut kinds: Vec<String> = accounts(&app).await.into_iter().map(|a| a.0).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["credential", "github"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unverified_provider_email_makes_an_unconfirmed_user_who_must_confirm_it() {
+    let provider = provider().await;
+    provider.add_oidc("sub-new", "new@acme.example", false);
+    let app = TestApp::with_providers(&provider).await;
+    let mut browser = app.browser();
+    let answer = browser.through_provider(OIDC_ID, &[], "sub-new").await;
+    assert_refused(
+        &mut browser,
+        &answer,
+        "confirm-email",
+        "Confirm your email address first",
+    )
+    .await;
+    assert_eq!(users(&app).await, vec![("new@acme.example".into(), false)]);
+    let mail = app.mail.wait_for("new@acme.example", 1).await;
+    let link = mail.link("http://gatehouse.test/verify-email");
+    crate::accounts::confirm(&mut browser, &link).await;
+    assert_eq!(
+        browser
+            .through_provider(OIDC_ID, &[], "sub-new")
+            .await
+            .location(),
+        "/"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_return_path_is_a_local_path_only() {
+    let provider = provider().await;
+    let app = TestApp::with_providers(&provider).await;
+    for (next, lands) in [
+        ("/artworks?status=done", "/artworks?status=done"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("", "/"),
+    ] {
+        let mut browser = app.browser();
+        let answer = browser
+            .through_provider("github", &[("next", next)], "octocat")
+            .await;
+        assert_eq!(answer.location(), lands, "next={next}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn people_connect_and_disconnect_providers_from_their_profile() {
+    let provider = provider().await;
+    provider.add_github(GithubUser::new(99, "bob-gh", "bob@elsewhere.example"));
+    let app = TestApp::with_providers(&provider).await;
+    let mut ada = person(&app, "Ada Lovelace", "ada@example.com", "10.0.0.1").await;
+
+    let profile = ada.get("/profile").await;
+    assert!(profile.body.contains("Connect GitHub"), "{}", profile.body);
+    assert!(profile.body.contains("Connect Acme ID"));
+    assert!(profile.body.contains("No account is connected yet."));
+
+    // Connecting GitHub (another email there is fine: she asked for it).
+    let answer = ada
+        .through_provider("github", &[("intent", "link")], "bob-gh")
+        .await;
+    assert_eq!(
+        answer.location(),
+        "/profile?notice=linked",
+        "{}",
+        answer.body
+    );
+    let profile = ada.get("/profile?notice=linked").await;
+    assert!(profile.body.contains("The account is connected"));
+    assert!(profile.body.contains("Disconnect GitHub"));
+    assert!(!profile.body.contains("Connect GitHub"));
+
+    // Signing in with it now reaches Ada.
+    let mut elsewhere = app.browser();
+    elsewhere.through_provider("github", &[], "bob-gh").await;
+    assert!(elsewhere
+        .get("/profile")
+        .await
+        .body
+        .contains("ada@example.com"));
+
+    // Another signed-in person cannot take it.
+    let mut eve = person(&app, "Eve", "eve@example.com", "10.0.0.2").await;
+    let answer = eve
+        .through_provider("github", &[("intent", "link")], "bob-gh")
+        .await;
+    assert_refused(
+        &mut eve,
+        &answer,
+        "linked-elsewhere",
+        "already connected to another Gatehouse account",
+    )
+    .await;
+
+    // Disconnecting: bad input and strangers first.
+    let mut nobody = app.browser();
+    assert_eq!(
+        nobody
+            .call("/api/unlink-account", &[("provider", "github")])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        eve.call("/api/unlink-account", &[("provider", "github")])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        ada.call("/api/unlink-account", &[("provider", "credential")])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        ada.call("/api/unlink-account", &[("provider", "")])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let (posted, page) = ada
+        .submit("/profile", "/api/unlink-account", &[("provider", "github")])
+        .await;
+    assert_eq!(posted.location(), "/profile?notice=unlinked");
+    assert!(page.body.contains("The account is disconnected."));
+    let kinds: Vec<String> = accounts(&app).await.into_iter().map(|a| a.0).collect();
+    assert_eq!(kinds, ["credential", "credential"]);
+
+    // Starting a connection needs a session.
+    let mut nobody = app.browser();
+    let started = nobody
+        .raw(
+            axum::http::Request::post("/auth/github")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("origin", "http://gatehouse.test")
+                .body(axum::body::Body::from("intent=link"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(started.location(), "/login?next=/profile");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nobody_can_remove_their_last_way_to_sign_in() {
+    let provider = provider().await;
+    let app = TestApp::with_providers(&provider).await;
+    let mut octo = app.browser();
+    octo.through_provider("github", &[], "octocat").await;
+    let refused = octo
+        .call("/api/unlink-account", &[("provider", "github")])
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("only way you can sign in"));
+    // With a second way in, the first can go.
+    octo.through_provider(OIDC_ID, &[("intent", "link")], "sub-ada")
+        .await;
+    let done = octo
+        .call("/api/unlink-account", &[("provider", "github")])
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let kinds: Vec<String> = accounts(&app).await.into_iter().map(|a| a.0).collect();
+    assert_eq!(kinds, [OIDC_ID]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_concurrent_double_callback_makes_one_user_and_one_account() {
+    let provider = provider().await;
+    let app = TestApp::with_providers(&provider).await;
+    for _ in 0..5 {
+        let (mut a, mut b) = (app.browser(), app.browser());
+        let first = a.start_provider("github", &[]).await;
+        let second = b.start_provider("github", &[]).await;
+        let first = provider_answer(&format!("{first}&login_as=octocat")).await;
+        let second = provider_answer(&format!("{second}&login_as=octocat")).await;
+        let (x, y) = tokio::join!(a.get(&first), b.get(&second));
+        assert_eq!(
+            (x.location(), y.location()),
+            ("/", "/"),
+            "{} {}",
+            x.body,
+            y.body
+        );
+    }
+    assert_eq!(users(&app).await.len(), 1);
+    assert_eq!(accounts(&app).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn allowlisted_github_accounts_are_let_in_and_banned_users_stay_out() {
+    let provider = provider().await;
+    provider.add_github(GithubUser::new(5, "mallory", "mallory@example.com"));
+    let app = TestApp::with_providers_and_access(&provider, "github:octocat").await;
+    let mut octo = app.browser();
+    octo.through_provider("github", &[], "octocat").await;
+    let mut mallory = app.browser();
+    mallory.through_provider("github", &[], "mallory").await;
+    let mut conn = app.db.conn().await;
+    let let_in: Vec<(String, bool)> = user::table
+        .order(user::email)
+        .select((user::email, user::is_whitelisted))
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        let_in,
+        [
+            ("mallory@example.com".into(), false),
+            ("octo@example.com".into(), true)
+        ]
+    );
+
+    diesel::update(user::table.filter(user::email.eq("mallory@example.com")))
+        .set((user::banned.eq(true), user::ban_reason.eq("spam")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut again = app.browser();
+    let answer = again.through_provider("github", &[], "mallory").await;
+    assert_refused(&mut again, &answer, "banned", "suspended").await;
+    assert!(again.cookie(SESSION_COOKIE).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_provider_tokens_are_refreshed_and_rotation_keeps_them_readable() {
+    let provider = provider().await;
+    provider.expire_access_tokens_after(0);
+    let app = TestApp::with_providers(&provider).await;
+    let mut octo = app.browser();
+    octo.through_provider("github", &[], "octocat").await;
+    let mut ada = app.browser();
+    ada.through_provider(OIDC_ID, &[], "sub-ada").await;
+    let octo_id = user_id(&app, "octo@example.com").await;
+    let first_tokens = provider.issued_access_tokens();
+
+    provider.expire_access_tokens_after(3600);
+    let before = provider.token_requests();
+    let fresh = linking::access_token(&app.services, &octo_id, "github")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!first_tokens.contains(&fresh), "a new token");
+    assert_eq!(provider.token_requests(), before + 1);
+    let again = linking::access_token(&app.services, &octo_id, "github")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again, fresh, "a live token is used as it is");
+    assert_eq!(provider.token_requests(), before + 1);
+    assert_eq!(
+        linking::access_token(&app.services, &octo_id, OIDC_ID)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Rotation: a new key first, the old one after; then the old key can go.
+    let old = app.token_keys.cipher();
+    let both = TokenCipher::new(vec![
+        ("k2".into(), [7; 32]),
+        ("k1".into(), *app.token_keys.current().key.bytes()),
+    ]);
+    let rotation = gatehouse_app::services::keys::rotate(&app.services.pool, &both)
+        .await
+        .unwrap();
+    assert!(rotation.failed.is_empty());
+    assert!(rotation.rewritten >= 5, "{}", rotation.rewritten);
+    let new_only = TokenCipher::new(vec![("k2".into(), [7; 32])]);
+    let mut conn = app.db.conn().await;
+    let rows: Vec<StoredTokens> = account::table
+        .select((
+            account::id,
+            account::access_token,
+            account::refresh_token,
+            account::id_token,
+        ))
+        .load(&mut conn)
+        .await
+        .unwrap();
+    let mut opened = 0;
+    for (id, access, refresh, id_token) in rows {
+        for (column, value) in [
+            ("accessToken", access),
+            ("refreshToken", refresh),
+            ("idToken", id_token),
+        ] {
+            if let Some(value) = value {
+                assert!(new_only.decrypt(&value, &account_aad(&id, column)).is_ok());
+                assert!(old.decrypt(&value, &account_aad(&id, column)).is_err());
+                opened += 1;
+            }
+        }
+    }
+    assert_eq!(opened, 5, "access and refresh for both, and the ID token");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_providers_and_forged_starts_are_refused() {
+    let provider = provider().await;
+    let app = TestApp::with_providers(&provider).await;
+    assert_eq!(
+        app.get("/auth/nope/callback?code=x&state=y").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut browser = app.browser();
+    let unknown = browser
+        .raw(
+            axum::http::Request::post("/auth/nope")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("origin", "http://gatehouse.test")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    // A form on another site cannot start a flow.
+    let forged = browser
+        .raw(
+            axum::http::Request::post("/auth/github")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("origin", "https://evil.example")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(browser.cookie(FLOW_COOKIE).is_none());
+    // Without providers configured, there is no button and no route to them.
+    let plain = TestApp::new().await;
+    assert!(!plain.get("/login").await.body.contains("/auth/github"));
+}
