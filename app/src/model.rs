@@ -79,6 +79,16 @@ pub struct LinkedAccount {
     pub can_unlink: bool,
 }
 
+/// How the signed-in person signs in, for their profile.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInMethods {
+    /// Whether they have a password (people who came through a provider may not).
+    pub has_password: bool,
+    pub linked: Vec<LinkedAccount>,
+    /// Configured providers they have not connected.
+    pub available: Vec<ProviderChoice>,
+}
+
 /// A provider people can sign in with: its id (the path /auth/<id>) and its name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderChoice {

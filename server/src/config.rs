@@ -654,4 +654,52 @@ mod tests {
         assert_eq!(url.origin(), "https://gatehouse.example");
         assert!(url.is_https());
     }
+
+    #[test]
+    fn providers_come_from_their_variables_and_gaps_are_named() {
+        let vars: std::collections::HashMap<&str, &str> = [
+            ("OIDC_ACME_ID_ISSUER", "https://id.acme.example"),
+            ("OIDC_ACME_ID_CLIENT_ID", "gatehouse"),
+            ("OIDC_ACME_ID_CLIENT_SECRET", "s3cret"),
+            ("OIDC_ACME_ID_NAME", "Acme"),
+            ("OIDC_OKTA_ISSUER", "https://okta.example"),
+            ("OIDC_OKTA_CLIENT_ID", "id"),
+        ]
+        .into();
+        let var = |name: &str| vars.get(name).map(|v| v.to_string());
+        let s = settings(&["--github-client-id", "abc", "--github-client-secret", "xyz"]).unwrap();
+        let providers = s.providers_from(var).unwrap();
+        let names: Vec<_> = providers
+            .all()
+            .iter()
+            .map(|p| (p.id().to_string(), p.name().to_string()))
+            .collect();
+        assert_eq!(names, [("github".to_string(), "GitHub".to_string())]);
+
+        let s = settings(&["--oidc-providers", "Acme-ID"]).unwrap();
+        let providers = s.providers_from(var).unwrap();
+        assert_eq!(providers.find("acme-id").unwrap().name(), "Acme");
+        assert!(
+            providers.find("github").is_none(),
+            "no GitHub without a client id"
+        );
+
+        let missing = settings(&["--oidc-providers", "acme-id,okta"]).unwrap();
+        let error = missing.providers_from(var).unwrap_err();
+        assert_eq!(error.variable, "OIDC_OKTA_CLIENT_SECRET");
+        for bad in ["github", "credential", "no_underscores", "acme-id,acme-id"] {
+            let s = settings(&["--oidc-providers", bad]).unwrap();
+            assert_eq!(
+                s.providers_from(var).unwrap_err().variable,
+                "OIDC_PROVIDERS",
+                "{bad}"
+            );
+        }
+        let half = settings(&["--github-client-id", "abc"]).unwrap();
+        assert_eq!(
+            half.validate().unwrap_err().variable,
+            "GITHUB_CLIENT_SECRET"
+        );
+        assert!(settings(&["--github-authorize-url", "not a url"]).is_err());
+    }
 }

@@ -103,14 +103,5 @@ pub async fn reset_password(
 /// The providers people can sign in with, for the buttons on /login.
 #[server(endpoint = "sign-in-providers")]
 pub async fn sign_in_providers() -> Result<Vec<crate::model::ProviderChoice>, AppError> {
-    let services = services()?;
-    Ok(services
-        .providers
-        .all()
-        .into_iter()
-        .map(|p| crate::model::ProviderChoice {
-            id: p.id().to_string(),
-            name: p.name().to_string(),
-        })
-        .collect())
+    Ok(services()?.providers.choices())
 }

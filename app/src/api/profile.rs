@@ -7,7 +7,7 @@ use super::server::{
     clear_session_cookie, current, fail, invalid, origin, redirect, require_user, services,
 };
 use super::AppError;
-use crate::model::{LinkedAccount, Me, ProviderChoice, SessionView};
+use crate::model::{Me, SessionView, SignInMethods};
 #[cfg(feature = "ssr")]
 use crate::services::providers::linking;
 #[cfg(feature = "ssr")]
@@ -105,25 +105,13 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
     Ok(())
 }
 
-/// The person's connected provider accounts, and the providers they could still connect.
-#[server(endpoint = "my-linked-accounts")]
-pub async fn my_linked_accounts() -> Result<(Vec<LinkedAccount>, Vec<ProviderChoice>), AppError> {
+/// How the person signs in: password or not, connected providers, and the others.
+#[server(endpoint = "my-sign-in-methods")]
+pub async fn my_sign_in_methods() -> Result<SignInMethods, AppError> {
     let current = require_user().await?;
-    let services = services()?;
-    let linked = linking::connected(&services, &current.user)
+    linking::methods(&services()?, &current.user)
         .await
-        .map_err(|e| fail(accounts::AuthError::Service(e), &[]))?;
-    let available = services
-        .providers
-        .all()
-        .into_iter()
-        .filter(|p| !linked.iter().any(|l| l.provider_id == p.id()))
-        .map(|p| ProviderChoice {
-            id: p.id().to_string(),
-            name: p.name().to_string(),
-        })
-        .collect();
-    Ok((linked, available))
+        .map_err(|e| fail(accounts::AuthError::Service(e), &[]))
 }
 
 /// Disconnects a provider, unless it is the person's last way to sign in.

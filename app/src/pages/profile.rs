@@ -5,11 +5,11 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::profile::{
-    current_user, my_linked_accounts, my_sessions, ChangePassword, DeleteAccount, EndOtherSessions,
+    current_user, my_sessions, my_sign_in_methods, ChangePassword, DeleteAccount, EndOtherSessions,
     EndSession, ResendMyVerification, UnlinkAccount, UpdateName,
 };
 use crate::components::form::{Field, FormMessage, Notice};
-use crate::model::{LinkedAccount, Me, ProviderChoice, SessionView};
+use crate::model::{LinkedAccount, Me, ProviderChoice, SessionView, SignInMethods};
 
 fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -19,7 +19,7 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
 pub fn ProfilePage() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_user());
     let sessions = Resource::new(|| (), |_| my_sessions());
-    let linked = Resource::new(|| (), |_| my_linked_accounts());
+    let methods = Resource::new(|| (), |_| my_sign_in_methods());
     let query = use_query_map();
     let notice = Signal::derive(move || match query.read().get("notice").as_deref() {
         Some("name") => Some("Your name is saved."),
@@ -38,8 +38,8 @@ pub fn ProfilePage() -> impl IntoView {
                 match me.await {
                     Ok(Some(me)) => {
                         let sessions = sessions.await.unwrap_or_default();
-                        let (linked, available) = linked.await.unwrap_or_default();
-                        view! { <Profile me sessions linked available notice /> }.into_any()
+                        let methods = methods.await.unwrap_or_default();
+                        view! { <Profile me sessions methods notice /> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/login?next=/profile" /> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -53,8 +53,7 @@ pub fn ProfilePage() -> impl IntoView {
 fn Profile(
     me: Me,
     sessions: Vec<SessionView>,
-    linked: Vec<LinkedAccount>,
-    available: Vec<ProviderChoice>,
+    methods: SignInMethods,
     notice: Signal<Option<&'static str>>,
 ) -> impl IntoView {
     let update_name = ServerAction::<UpdateName>::new();
@@ -76,6 +75,7 @@ fn Profile(
     });
     let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
     let others = sessions.iter().filter(|s| !s.this_device).count();
+    let has_password = methods.has_password;
     let access = if me.whitelisted {
         "You have access."
     } else {
@@ -116,16 +116,24 @@ fn Profile(
                 </ActionForm>
             </section>
 
-            <Connected linked available />
+            <Connected linked=methods.linked available=methods.available />
 
             <section class="card" aria-labelledby="password-title">
                 <h2 id="password-title">"Password"</h2>
-                <p>"Changing it ends every other session."</p>
+                <p>
+                    {if has_password {
+                        "Changing it ends every other session."
+                    } else {
+                        "You sign in through a provider. Set a password to sign in with your email too; it ends every other session."
+                    }}
+                </p>
                 <ActionForm action=change_password attr:novalidate=true>
                     <FormMessage error=password_error />
-                    <Field name="current_password" label="Current password" kind="password" autocomplete="current-password" error=password_error maxlength=256 />
+                    <Show when=move || has_password>
+                        <Field name="current_password" label="Current password" kind="password" autocomplete="current-password" error=password_error maxlength=256 />
+                    </Show>
                     <Field name="new_password" label="New password" kind="password" autocomplete="new-password" hint="At least 8 characters." error=password_error maxlength=256 />
-                    <button class="button" type="submit">"Change password"</button>
+                    <button class="button" type="submit">{if has_password { "Change password" } else { "Set password" }}</button>
                 </ActionForm>
             </section>
 
@@ -173,7 +181,9 @@ fn Profile(
                 <p>"This deletes your account, your sessions and your artwork jobs. It cannot be undone."</p>
                 <ActionForm action=delete attr:novalidate=true>
                     <FormMessage error=delete_error />
-                    <Field name="password" label="Your password" kind="password" autocomplete="current-password" error=delete_error maxlength=256 />
+                    <Show when=move || has_password>
+                        <Field name="password" label="Your password" kind="password" autocomplete="current-password" error=delete_error maxlength=256 />
+                    </Show>
                     <Field name="confirm" label="Type DELETE to confirm" error=delete_error maxlength=10 />
                     <button class="button danger" type="submit">"Delete my account"</button>
                 </ActionForm>

@@ -489,7 +489,9 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Re-asks for the password before something that cannot be undone.
+/// Re-asks for the password before something that cannot be undone. Someone who has no
+/// password (they came through a provider) has nothing to re-enter: their session is all
+/// there is, so it suffices.
 async fn check_password(
     services: &Services,
     user: &User,
@@ -502,14 +504,21 @@ async fn check_password(
             message: "That is not your current password.".into(),
         }])
     };
-    if password.is_empty() || password.chars().count() > policy::PASSWORD_MAX {
-        return Err(wrong());
-    }
     let mut conn = services.pool.get().await?;
     let credential = accounts::credential(&mut conn, &user.id).await?;
     drop(conn);
-    let stored = credential.as_ref().and_then(|c| c.password.as_deref());
-    if services.passwords.verify(stored, password).await.is_match() {
+    let Some(stored) = credential.as_ref().and_then(|c| c.password.as_deref()) else {
+        return Ok(());
+    };
+    if password.is_empty() || password.chars().count() > policy::PASSWORD_MAX {
+        return Err(wrong());
+    }
+    if services
+        .passwords
+        .verify(Some(stored), password)
+        .await
+        .is_match()
+    {
         Ok(())
     } else {
         Err(wrong())

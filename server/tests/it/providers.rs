@@ -712,3 +712,56 @@ async fn unknown_providers_and_forged_starts_are_refused() {
     let plain = TestApp::new().await;
     assert!(!plain.get("/login").await.body.contains("/auth/github"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn someone_who_came_through_a_provider_can_set_a_password_and_delete_their_account() {
+    let provider = provider().await;
+    let app = TestApp::with_providers(&provider).await;
+    let mut octo = app.browser();
+    octo.through_provider("github", &[], "octocat").await;
+    let profile = octo.get("/profile").await;
+    assert!(profile.body.contains("Set password"), "{}", profile.body);
+    assert!(!profile.body.contains(r#"name="current_password""#));
+
+    // A too-short password is refused; a good one is set, and email sign-in works.
+    let short = octo
+        .call("/api/change-password", &[("new_password", "short")])
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (posted, _) = octo
+        .submit(
+            "/profile",
+            "/api/change-password",
+            &[("new_password", crate::accounts::PASSWORD)],
+        )
+        .await;
+    assert_eq!(posted.location(), "/profile?notice=password");
+    let mut by_mail = app.browser();
+    crate::accounts::sign_in(&mut by_mail, "octo@example.com", crate::accounts::PASSWORD).await;
+    // Now the password is asked for again before anything irreversible.
+    let wrong = octo
+        .call(
+            "/api/delete-account",
+            &[("password", ""), ("confirm", "DELETE")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Another provider-only person deletes their account with DELETE alone.
+    let mut ada = app.browser();
+    ada.through_provider(OIDC_ID, &[], "sub-ada").await;
+    let unconfirmed = ada
+        .call("/api/delete-account", &[("confirm", "delete me")])
+        .await;
+    assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (posted, _) = ada
+        .submit("/profile", "/api/delete-account", &[("confirm", "DELETE")])
+        .await;
+    assert_eq!(posted.location(), "/?notice=deleted");
+    assert_eq!(users(&app).await, vec![("octo@example.com".into(), true)]);
+    assert_eq!(
+        accounts(&app).await.len(),
+        2,
+        "octocat's GitHub and password remain"
+    );
+}

@@ -13,7 +13,7 @@ use super::{Identity, ProviderError, Tokens};
 use crate::db::accounts::{self, EncryptedTokens, ProviderAccountRow, CREDENTIAL};
 use crate::db::models::{new_id, User};
 use crate::db::{users, verifications, DbConn};
-use crate::model::LinkedAccount;
+use crate::model::{LinkedAccount, SignInMethods};
 use crate::services::accounts::{record_own, AuthError};
 use crate::services::audit::{self, Actor, Event, Origin};
 use crate::services::crypto::{account_aad, TokenCipher};
@@ -317,16 +317,13 @@ pub async fn unlink(
     .await
 }
 
-/// The user's connected provider accounts, for the profile page.
-pub async fn connected(
-    services: &Services,
-    user: &User,
-) -> Result<Vec<LinkedAccount>, ServiceError> {
+/// How the user signs in, for their profile page.
+pub async fn methods(services: &Services, user: &User) -> Result<SignInMethods, ServiceError> {
     let mut conn = services.pool.get().await?;
     let theirs = accounts::of_user(&mut conn, &user.id).await?;
     let passkeys = accounts::passkey_count(&mut conn, &user.id).await?;
     let last = sign_in_methods(&theirs, passkeys) <= 1;
-    Ok(theirs
+    let linked: Vec<LinkedAccount> = theirs
         .iter()
         .filter(|a| a.provider_id != CREDENTIAL)
         .map(|a| LinkedAccount {
@@ -335,7 +332,20 @@ pub async fn connected(
             account_id: a.account_id.clone(),
             can_unlink: !last,
         })
-        .collect())
+        .collect();
+    let available = services
+        .providers
+        .choices()
+        .into_iter()
+        .filter(|p| !linked.iter().any(|l| l.provider_id == p.id))
+        .collect();
+    Ok(SignInMethods {
+        has_password: theirs
+            .iter()
+            .any(|a| a.provider_id == CREDENTIAL && a.password.is_some()),
+        linked,
+        available,
+    })
 }
 
 /// The user's access token at `provider_id`, refreshed first when it has expired and a

@@ -23,7 +23,7 @@ pub const FLOW_MINUTES: i64 = 10;
 
 /// GitHub's OAuth app and where its endpoints are (github.com, an Enterprise server, or a
 /// stand-in in tests).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct GithubSettings {
     pub client_id: String,
     pub client_secret: String,
@@ -34,7 +34,7 @@ pub struct GithubSettings {
 }
 
 /// One OpenID Connect provider.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct OidcSettings {
     /// Its id in Gatehouse (the account table's providerId, the path /auth/<id>).
     pub id: String,
@@ -54,7 +54,7 @@ pub struct Providers {
 }
 
 /// A configured provider, as a page shows it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub enum Provider<'a> {
     Github(&'a GithubSettings),
     Oidc(&'a OidcSettings),
@@ -73,6 +73,14 @@ impl Provider<'_> {
             Provider::Github(_) => "GitHub",
             Provider::Oidc(s) => &s.name,
         }
+    }
+}
+
+/// Names the providers, never their secrets.
+impl std::fmt::Debug for Providers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<String> = self.all().iter().map(|p| p.id().to_string()).collect();
+        f.debug_struct("Providers").field("ids", &ids).finish()
     }
 }
 
@@ -100,6 +108,17 @@ impl Providers {
             .iter()
             .map(Provider::Github)
             .chain(self.oidc.iter().map(Provider::Oidc))
+            .collect()
+    }
+
+    /// Every provider as pages list them.
+    pub fn choices(&self) -> Vec<crate::model::ProviderChoice> {
+        self.all()
+            .into_iter()
+            .map(|p| crate::model::ProviderChoice {
+                id: p.id().to_string(),
+                name: p.name().to_string(),
+            })
             .collect()
     }
 
