@@ -10,7 +10,7 @@ use gatehouse_app::services::crypto::{account_aad, TokenCipher};
 use gatehouse_app::services::providers::linking;
 
 use crate::accounts::{person, user_id};
-use crate::support::http::{provider_answer, Browser};
+use crate::support::http::{provider_answer, Browser, TestResponse};
 use crate::support::provider::{Fault, GithubUser, StandIn, OIDC_ID};
 use crate::support::TestApp;
 
@@ -63,11 +63,26 @@ async fn refusals(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// Posts a form body to `path` as a page at `origin` would, answering what comes back as is.
+async fn post_form(
+    browser: &mut Browser<'_>,
+    path: impl AsRef<str>,
+    body: &'static str,
+    origin: &str,
+) -> TestResponse {
+    let request = axum::http::Request::post(path.as_ref())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", origin)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    browser.raw(request).await
+}
+
 /// Asserts the callback sent the person to the failure page for `reason`, and that the
 /// page explains it with `words`, status 400.
 async fn assert_refused(
     browser: &mut Browser<'_>,
-    callback: &crate::support::http::TestResponse,
+    callback: &TestResponse,
     reason: &str,
     words: &str,
 ) {
@@ -296,15 +311,13 @@ async fn each_failure_gets_a_clear_page_and_an_audit_record() {
 
     // The provider is down, or answers garbage.
     provider.set_fault(Fault::Down);
-    let started = browser
-        .raw(
-            axum::http::Request::post(format!("/auth/{OIDC_ID}"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("origin", "http://gatehouse.test")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let started = post_form(
+        &mut browser,
+        format!("/auth/{OIDC_ID}"),
+        "",
+        "http://gatehouse.test",
+    )
+    .await;
     assert_refused(
         &mut browser,
         &started,
@@ -509,15 +522,13 @@ async fn people_connect_and_disconnect_providers_from_their_profile() {
 
     // Starting a connection needs a session.
     let mut nobody = app.browser();
-    let started = nobody
-        .raw(
-            axum::http::Request::post("/auth/github")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("origin", "http://gatehouse.test")
-                .body(axum::body::Body::from("intent=link"))
-                .unwrap(),
-        )
-        .await;
+    let started = post_form(
+        &mut nobody,
+        "/auth/github",
+        "intent=link",
+        "http://gatehouse.test",
+    )
+    .await;
     assert_eq!(started.location(), "/login?next=/profile");
 }
 
@@ -686,26 +697,10 @@ async fn unknown_providers_and_forged_starts_are_refused() {
         StatusCode::NOT_FOUND
     );
     let mut browser = app.browser();
-    let unknown = browser
-        .raw(
-            axum::http::Request::post("/auth/nope")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("origin", "http://gatehouse.test")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let unknown = post_form(&mut browser, "/auth/nope", "", "http://gatehouse.test").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     // A form on another site cannot start a flow.
-    let forged = browser
-        .raw(
-            axum::http::Request::post("/auth/github")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("origin", "https://evil.example")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let forged = post_form(&mut browser, "/auth/github", "", "https://evil.example").await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(browser.cookie(FLOW_COOKIE).is_none());
     // Without providers configured, there is no button and no route to them.
