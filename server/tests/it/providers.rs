@@ -760,3 +760,37 @@ async fn someone_who_came_through_a_provider_can_set_a_password_and_delete_their
         "octocat's GitHub and password remain"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_email_that_is_not_an_address_is_refused_and_names_are_tidied() {
+    let provider = provider().await;
+    provider.add_github(GithubUser::new(8, "weird", "not an address"));
+    let mut long = GithubUser::new(9, "long", "Long@Example.COM");
+    long.name = Some(format!("{}\u{7}bell", "x".repeat(300)));
+    provider.add_github(long);
+    let app = TestApp::with_providers(&provider).await;
+    let mut browser = app.browser();
+    let answer = browser.through_provider("github", &[], "weird").await;
+    assert_refused(
+        &mut browser,
+        &answer,
+        "no-verified-email",
+        "GitHub has no verified email address",
+    )
+    .await;
+    assert_eq!(
+        browser
+            .through_provider("github", &[], "long")
+            .await
+            .location(),
+        "/"
+    );
+    let mut conn = app.db.conn().await;
+    let (email, name): (String, String) = user::table
+        .select((user::email, user::name))
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(email, "long@example.com");
+    assert_eq!(name, "x".repeat(100));
+}

@@ -164,10 +164,21 @@ impl Providers {
         code: &str,
         redirect_uri: &str,
     ) -> Result<(Identity, Tokens), ProviderError> {
-        match provider {
-            Provider::Github(s) => github::finish(&self.http, s, flow, code, redirect_uri).await,
-            Provider::Oidc(s) => oidc::finish(&self.http, s, flow, code, redirect_uri).await,
-        }
+        let (mut identity, tokens) = match provider {
+            Provider::Github(s) => github::finish(&self.http, s, flow, code, redirect_uri).await?,
+            Provider::Oidc(s) => oidc::finish(&self.http, s, flow, code, redirect_uri).await?,
+        };
+        // The provider's words meet the same rules as a person's typing.
+        identity.email =
+            super::policy::email(&identity.email).map_err(|_| ProviderError::NoVerifiedEmail)?;
+        let name: String = identity
+            .name
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(super::policy::NAME_MAX)
+            .collect();
+        identity.name = super::policy::name(&name).unwrap_or_else(|_| "Someone".to_string());
+        Ok((identity, tokens))
     }
 
     /// New tokens from a refresh token.
@@ -269,7 +280,7 @@ pub enum ProviderError {
     Replayed,
     #[error("the provider did not answer properly: {0}")]
     Unavailable(String),
-    #[error("the provider has no verified email address for this person")]
+    #[error("the provider has no verified, usable email address for this person")]
     NoVerifiedEmail,
 }
 
