@@ -1,7 +1,8 @@
-// Runs the browser tests: starts a local SMTP sink and Gatehouse (on a fresh private
-// PostgreSQL in a temporary folder), waits for /readyz, runs every journey in tests/ with
-// node's test runner, and stops everything, even when a test fails. Failures leave a
-// screenshot and the server log in end2end/artifacts/.
+// Runs the browser tests: starts a local SMTP sink, the stand-in GitHub (provider.mjs) and
+// Gatehouse (on a fresh private PostgreSQL in a temporary folder, signing in with the
+// stand-in), waits for /readyz, runs every journey in tests/ with node's test runner, and
+// stops everything, even when a test fails. Failures leave a screenshot, the server log and
+// the stand-in's log in end2end/artifacts/.
 //
 //   GATEHOUSE_BIN=/path/to/gatehouse node run.mjs [--screenshots]
 import { spawn } from "node:child_process";
@@ -11,6 +12,7 @@ import path from "node:path";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { startMailSink } from "./mailsink.mjs";
+import { startGitHub } from "./provider.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const binary = process.env.GATEHOUSE_BIN;
@@ -32,6 +34,8 @@ const base = `http://127.0.0.1:${port}`;
 const data = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-e2e-"));
 fs.chmodSync(data, 0o755); // PostgreSQL runs as the postgres user when we are root
 const sink = await startMailSink();
+const providerLog = fs.openSync(path.join(artifacts, "provider.log"), "w");
+const github = await startGitHub({ log: (line) => fs.writeSync(providerLog, `${new Date().toISOString()} ${line}\n`) });
 const log = fs.openSync(path.join(artifacts, "server.log"), "w");
 const server = spawn(binary, [], {
   cwd: data,
@@ -47,6 +51,11 @@ const server = spawn(binary, [], {
     SMTP_URL: sink.smtpUrl,
     ADMIN_EMAILS: "admin@example.test",
     INTERNAL_API_TOKENS: "e2e-internal-token-0123456789abcdef0123",
+    GITHUB_CLIENT_ID: github.clientId,
+    GITHUB_CLIENT_SECRET: github.clientSecret,
+    GITHUB_AUTHORIZE_URL: github.authorizeUrl,
+    GITHUB_TOKEN_URL: github.tokenUrl,
+    GITHUB_API_URL: github.apiUrl,
   },
 });
 
@@ -78,6 +87,7 @@ try {
   server.kill("SIGINT");
   await new Promise((ok) => (server.exitCode !== null ? ok() : server.on("exit", ok)));
   sink.close();
+  await github.close();
   fs.rmSync(data, { recursive: true, force: true });
   if (status === 0) fs.rmSync(artifacts, { recursive: true, force: true });
 }

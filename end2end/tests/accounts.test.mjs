@@ -33,7 +33,7 @@ for (const javaScriptEnabled of [true, false]) {
     await page.goto("/login");
     await page.getByLabel("Email").fill("nobody@example.test");
     await page.getByLabel("Password").fill("not the password");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByRole("alert").waitFor();
     assert.match(await page.getByRole("alert").textContent(), /Email or password is incorrect/);
     assert.equal(await page.getByLabel("Email").inputValue(), "nobody@example.test");

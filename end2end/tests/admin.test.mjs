@@ -1,25 +1,9 @@
 // Admins let people in and keep order; artists see only their own artworks.
 import assert from "node:assert/strict";
 import { before } from "node:test";
-import { BASE, accessible, address, confirm, context, journey, launch, member, signIn, signUp } from "./helpers.mjs";
+import { ADMIN, accessible, address, adminAccount, context, journey, letIn, member, signIn } from "./helpers.mjs";
 
-const ADMIN = "admin@example.test"; // ADMIN_EMAILS in run.mjs
-
-before(async () => {
-  const browser = await launch();
-  const { page } = await context(browser);
-  await signUp(page, "Admin", ADMIN);
-  await confirm(page, ADMIN);
-  await browser.close();
-});
-
-/** Signs the admin in and lets `email` in from the dashboard. */
-async function letIn(page, email) {
-  await page.goto(`/admin?filter=waiting&q=${encodeURIComponent(email)}`);
-  await page.locator("tbody tr", { hasText: email }).getByRole("link").click();
-  await page.getByRole("button", { name: "Let them in" }).click();
-  await page.waitForURL(/notice=access/);
-}
+before(adminAccount);
 
 journey("a waiting person is let in by an admin and then sees their artworks", async (browser) => {
   const artist = await context(browser);
@@ -98,7 +82,7 @@ journey("the admin dashboard: search, filter, ban, audit log, all accessible", a
   await mallory.page.waitForURL(/\/login/);
   await mallory.page.getByLabel("Email").fill(email);
   await mallory.page.getByLabel("Password").fill("correct horse battery staple");
-  await mallory.page.getByRole("button", { name: "Sign in" }).click();
+  await mallory.page.getByRole("button", { name: "Sign in", exact: true }).click();
   await mallory.page.getByRole("alert").waitFor();
   assert.match(await mallory.page.getByRole("alert").textContent(), /suspended: Posting others' artwork/);
 

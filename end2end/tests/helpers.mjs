@@ -1,6 +1,8 @@
 // What every journey uses: Chromium, pages with and without JavaScript, the mail sink, the
-// common steps of signing up and in, the accessibility check, and a trace on failure.
+// common steps of signing up and in (also with the stand-in GitHub), the admin, the
+// accessibility check, and a trace on failure.
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
@@ -8,6 +10,7 @@ import { AxeBuilder } from "@axe-core/playwright";
 
 export const BASE = process.env.BASE_URL;
 export const PASSWORD = "correct horse battery staple";
+export const ADMIN = "admin@example.test"; // ADMIN_EMAILS in run.mjs
 const MAIL = process.env.MAIL_URL;
 const ARTIFACTS = process.env.ARTIFACTS;
 
@@ -66,7 +69,7 @@ export async function signIn(page, email, password = PASSWORD) {
   await page.goto("/login");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.waitForURL(/\/profile/);
 }
 
@@ -75,6 +78,71 @@ export async function member(page, name, email) {
   await signUp(page, name, email);
   await confirm(page, email);
   await signIn(page, email);
+}
+
+/**
+ * Makes the admin's account once per run. Test files run in parallel processes and any of
+ * them may need it first: the first to get here signs it up and confirms it, the others wait
+ * for that (two sign-ups at once would each take the other's confirmation mail).
+ */
+export async function adminAccount() {
+  const lock = path.join(ARTIFACTS, "admin-account.lock");
+  const done = path.join(ARTIFACTS, "admin-account.done");
+  try {
+    fs.mkdirSync(lock);
+  } catch {
+    const started = Date.now();
+    while (!fs.existsSync(done)) {
+      if (Date.now() - started > 60_000) throw new Error(`${ADMIN}'s account was not made within 60 s (another test file was making it)`);
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    return;
+  }
+  const browser = await launch();
+  try {
+    const { page } = await context(browser);
+    await signUp(page, "Admin", ADMIN);
+    await confirm(page, ADMIN);
+    fs.writeFileSync(done, "");
+  } finally {
+    await browser.close();
+  }
+}
+
+/** On the admin's page: lets `email` in from the dashboard. */
+export async function letIn(page, email) {
+  await page.goto(`/admin?filter=waiting&q=${encodeURIComponent(email)}`);
+  await page.locator("tbody tr", { hasText: email }).getByRole("link").click();
+  await page.getByRole("button", { name: "Let them in" }).click();
+  await page.waitForURL(/notice=access/);
+}
+
+/**
+ * "Sign in with GitHub" on the page open at `from` (the sign-in page unless told), then, at
+ * the stand-in GitHub, types `login` and presses Authorize (or Deny with `deny: true`). Waits
+ * until the browser is back at Gatehouse.
+ */
+export async function signInWithGitHub(page, login, { from = "/login", button = "Sign in with GitHub", deny = false } = {}) {
+  if (from) await page.goto(from);
+  // A browser refuses to follow a form's redirect to another origin when the page's CSP
+  // form-action does not allow it, and says so only on the console: fail with its words.
+  const refused = page.waitForEvent("console", { predicate: (m) => m.text().includes("form-action"), timeout: 0 });
+  refused.catch(() => {});
+  await page.getByRole("button", { name: button }).click();
+  await Promise.race([
+    page.waitForURL(/\/login\/oauth\/authorize\?/),
+    refused.then((m) => {
+      throw new Error(`"${button}" did not reach the stand-in GitHub; Chromium says: ${m.text()}`);
+    }),
+  ]);
+  assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "Sign in to GitHub (stand-in)");
+  if (deny) {
+    await page.getByRole("button", { name: "Deny" }).click();
+  } else {
+    await page.getByLabel("GitHub login").fill(login);
+    await page.getByRole("button", { name: "Authorize" }).click();
+  }
+  await page.waitForURL((url) => url.origin === BASE && !url.pathname.startsWith("/auth/"));
 }
 
 /** axe-core on the current page: no serious or critical violation. */

@@ -25,6 +25,7 @@ journey("screenshots", async (browser) => {
   ];
   const anonymous = await context(browser);
   for (const p of ["/login", "/signup", "/forgot-password"]) pages.push([p.slice(1), anonymous, p]);
+  pages.push(["sign-in-failed", anonymous, "/sign-in-failed?reason=denied&provider=github"]);
   for (const [name, who, url] of pages) {
     for (const [size, viewport] of Object.entries(sizes)) {
       await who.page.setViewportSize(viewport);

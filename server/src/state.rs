@@ -22,6 +22,8 @@ pub struct AppState {
     pub internal_tokens: Arc<Vec<String>>,
     /// Encrypts the provider flow's cookie; derived from SECRET_KEY.
     pub flow_key: tower_cookies::Key,
+    /// Sent on every response; names the providers' sign-in pages.
+    pub content_security_policy: http::HeaderValue,
 }
 
 impl AppState {
@@ -31,7 +33,9 @@ impl AppState {
         services: Services,
         internal_tokens: Vec<String>,
     ) -> Self {
+        let provider_origins = services.providers.form_origins();
         Self {
+            content_security_policy: crate::routes::content_security_policy(&provider_origins),
             flow_key: tower_cookies::Key::derive_from(secrets.secret_key.bytes()),
             internal_tokens: Arc::new(internal_tokens),
             leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),

@@ -6,8 +6,9 @@ use crate::api::auth::sign_in_providers;
 
 /// What a refused provider sign-in means, in words a person can act on. `{p}` is the
 /// provider's name.
-fn explain(reason: &str) -> &'static str {
+fn explain(reason: &str, connecting: bool) -> &'static str {
     match reason {
+        "denied" if connecting => "You did not allow Gatehouse to use your {p} account, so it is not connected.",
         "denied" => "You did not allow Gatehouse to use your {p} account, so you are not signed in.",
         "expired" => "This sign-in took longer than ten minutes or was already finished. Start again.",
         "state" => "This sign-in could not be checked: it may have been started in another tab or window. Start again.",
@@ -24,7 +25,8 @@ fn explain(reason: &str) -> &'static str {
     }
 }
 
-/// Where a refused provider sign-in lands (status 400), with what happened and a way back.
+/// Where a refused provider sign-in (or connection, with `intent=link`) lands, status 400,
+/// with what happened and a way back.
 #[component]
 pub fn SignInFailedPage() -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -32,11 +34,17 @@ pub fn SignInFailedPage() -> impl IntoView {
         response.set_status(http::StatusCode::BAD_REQUEST);
     }
     let query = use_query_map();
+    let connecting = query.with_untracked(|q| q.get("intent").as_deref() == Some("link"));
+    let title = if connecting {
+        "Connecting did not work"
+    } else {
+        "Sign-in did not work"
+    };
     let providers = Resource::new(|| (), |_| sign_in_providers());
     view! {
-        <Title text="Sign-in did not work" />
+        <Title text=title />
         <section class="card" aria-labelledby="failed-title">
-            <h1 id="failed-title">"Sign-in did not work"</h1>
+            <h1 id="failed-title">{title}</h1>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let providers = providers.await.unwrap_or_default();
@@ -45,7 +53,7 @@ pub fn SignInFailedPage() -> impl IntoView {
                         .into_iter()
                         .find(|p| Some(&p.id) == id.as_ref())
                         .map_or_else(|| "the provider".to_string(), |p| p.name);
-                    let text = explain(&reason).replace("{p}", &name);
+                    let text = explain(&reason, connecting).replace("{p}", &name);
                     // A sentence starts with a capital, even "the provider".
                     let mut chars = text.chars();
                     let text: String = chars
@@ -56,9 +64,11 @@ pub fn SignInFailedPage() -> impl IntoView {
                 })}
             </Suspense>
             <p class="links">
-                <a href="/login">"Back to sign in"</a>
-                " · "
-                <a href="/profile">"Your profile"</a>
+                {if connecting {
+                    view! { <a href="/profile">"Back to your profile"</a> }.into_any()
+                } else {
+                    view! { <a href="/login">"Back to sign in"</a> }.into_any()
+                }}
             </p>
         </section>
     }

@@ -112,9 +112,20 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
     }
 }
 
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-     style-src 'self'; img-src 'self' https: http: data:; object-src 'none'; base-uri 'none'; \
-     form-action 'self'; frame-ancestors 'none'";
+/// The Content-Security-Policy. Forms post only to Gatehouse, except that the provider
+/// buttons' POST is answered with a redirect to the provider's authorization page, and
+/// browsers apply `form-action` to that redirect too: so the providers' origins are listed.
+pub fn content_security_policy(provider_origins: &[String]) -> HeaderValue {
+    let mut form_action = vec!["'self'".to_string()];
+    form_action.extend(provider_origins.iter().cloned());
+    let policy = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; \
+         img-src 'self' https: http: data:; object-src 'none'; base-uri 'none'; \
+         form-action {}; frame-ancestors 'none'",
+        form_action.join(" ")
+    );
+    HeaderValue::from_str(&policy).expect("origins are ASCII")
+}
 
 /// Security headers on every response; HSTS only when served over https.
 pub async fn security_headers(
@@ -127,7 +138,10 @@ pub async fn security_headers(
     let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
-    set(headers, "content-security-policy", CONTENT_SECURITY_POLICY);
+    headers.insert(
+        "content-security-policy",
+        state.content_security_policy.clone(),
+    );
     set(headers, "x-content-type-options", "nosniff");
     set(headers, "x-frame-options", "DENY");
     set(headers, "referrer-policy", "same-origin");

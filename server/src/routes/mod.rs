@@ -7,6 +7,8 @@ mod health;
 pub mod internal;
 mod oauth;
 
+pub use guard::content_security_policy;
+
 use std::sync::OnceLock;
 
 use axum::body::Body;

@@ -62,11 +62,8 @@ async fn start(
     } else {
         None
     };
-    let fallback = if link_user.is_some() {
-        LINKED
-    } else {
-        SIGNED_IN
-    };
+    let connecting = link_user.is_some();
+    let fallback = if connecting { LINKED } else { SIGNED_IN };
     let next = local_path(&form.next).unwrap_or(fallback);
     let redirect_uri = callback_uri(services, &provider_id);
     let started = services
@@ -76,10 +73,10 @@ async fn start(
     let origin = origin(services, peer, &headers);
     let (url, flow) = match started {
         Ok(started) => started,
-        Err(e) => return refused(services, &provider_id, e.into(), &origin).await,
+        Err(e) => return refused(services, &provider_id, e.into(), &origin, connecting).await,
     };
     if let Err(e) = linking::remember_flow(services, &provider_id, &flow.state).await {
-        return refused(services, &provider_id, e.into(), &origin).await;
+        return refused(services, &provider_id, e.into(), &origin, connecting).await;
     }
     let sealed = serde_json::to_string(&flow).expect("a flow serializes");
     let name = services.settings.flow_cookie_name();
@@ -118,13 +115,14 @@ async fn callback(
         cookies.remove(services.settings.removal(name));
     }
     let origin = origin(services, peer, &headers);
+    let connecting = flow.as_ref().is_some_and(|f| f.link_user.is_some());
     match finish(services, &cookies, &provider_id, flow, query, &origin).await {
         Ok(Finished::SignedIn { token, next }) => {
             cookies.add(services.settings.session_cookie(token));
             Redirect::to(&next).into_response()
         }
         Ok(Finished::Linked { next }) => Redirect::to(&next).into_response(),
-        Err(refusal) => refused(services, &provider_id, refusal, &origin).await,
+        Err(refusal) => refused(services, &provider_id, refusal, &origin, connecting).await,
     }
 }
 
@@ -189,12 +187,14 @@ async fn finish(
     }
 }
 
-/// Logs and audits a refusal, and sends the person to a page that explains it.
+/// Logs and audits a refusal, and sends the person to a page that explains it (`connecting`:
+/// they were connecting the provider to their account, not signing in).
 async fn refused(
     services: &Services,
     provider_id: &str,
     refusal: Refusal,
     origin: &Origin,
+    connecting: bool,
 ) -> Response {
     match &refusal {
         Refusal::Service(e) => {
@@ -209,10 +209,10 @@ async fn refused(
     if let Err(e) = linking::record_refusal(services, provider_id, &refusal, origin).await {
         tracing::error!("could not audit a refused provider sign-in: {e}");
     }
+    let intent = if connecting { "&intent=link" } else { "" };
     let page = format!(
-        "/sign-in-failed?reason={}&provider={}",
-        refusal.code(),
-        provider_id
+        "/sign-in-failed?reason={}&provider={provider_id}{intent}",
+        refusal.code()
     );
     Redirect::to(&page).into_response()
 }

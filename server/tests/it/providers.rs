@@ -95,7 +95,12 @@ async fn assert_refused(
     let page = browser.get(&location).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(page.body.contains(words), "{words:?} not in {}", page.body);
-    assert!(page.body.contains(r#"href="/login""#));
+    let back = if location.ends_with("&intent=link") {
+        r#"href="/profile">Back to your profile"#
+    } else {
+        r#"href="/login">Back to sign in"#
+    };
+    assert!(page.body.contains(back), "{}", page.body);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -485,6 +490,13 @@ async fn people_connect_and_disconnect_providers_from_their_profile() {
     )
     .await;
 
+    // Saying no at the provider while connecting says so, and leads back to the profile.
+    let authorize = eve.start_provider("github", &[("intent", "link")]).await;
+    let answer = eve
+        .get(&provider_answer(&format!("{authorize}&deny=1")).await)
+        .await;
+    assert_refused(&mut eve, &answer, "denied", "so it is not connected").await;
+
     // Disconnecting: bad input and strangers first.
     let mut nobody = app.browser();
     assert_eq!(
@@ -703,9 +715,25 @@ async fn unknown_providers_and_forged_starts_are_refused() {
     let forged = post_form(&mut browser, "/auth/github", "", "https://evil.example").await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(browser.cookie(FLOW_COOKIE).is_none());
+    // Browsers may follow the buttons' redirect to the providers' pages, and nowhere else.
+    let login = app.get("/login").await;
+    let policy = login.header("content-security-policy").unwrap();
+    let form_action = policy
+        .split(';')
+        .find(|d| d.contains("form-action"))
+        .unwrap();
+    assert_eq!(
+        form_action.trim(),
+        format!("form-action 'self' {}", provider.url)
+    );
     // Without providers configured, there is no button and no route to them.
     let plain = TestApp::new().await;
-    assert!(!plain.get("/login").await.body.contains("/auth/github"));
+    let login = plain.get("/login").await;
+    assert!(!login.body.contains("/auth/github"));
+    assert!(login
+        .header("content-security-policy")
+        .unwrap()
+        .contains("form-action 'self';"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

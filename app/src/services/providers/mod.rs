@@ -111,6 +111,23 @@ impl Providers {
             .collect()
     }
 
+    /// Where the browser is sent to sign in: GitHub's authorization page and each issuer
+    /// (OIDC authorization endpoints live on their issuer's origin at every major provider).
+    pub fn form_origins(&self) -> Vec<String> {
+        let urls = self
+            .github
+            .iter()
+            .map(|g| &g.authorize_url)
+            .chain(self.oidc.iter().map(|o| &o.issuer));
+        let mut origins: Vec<String> = Vec::new();
+        for origin in urls.map(|u| u.origin().ascii_serialization()) {
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        origins
+    }
+
     /// Every provider as pages list them.
     pub fn choices(&self) -> Vec<crate::model::ProviderChoice> {
         self.all()

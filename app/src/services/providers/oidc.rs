@@ -60,6 +60,14 @@ pub async fn authorize_url(
         .add_scope(Scope::new("profile".into()))
         .set_pkce_challenge(challenge)
         .url();
+    if url.origin() != settings.issuer.origin() {
+        tracing::warn!(
+            provider = settings.id,
+            authorize = %url.origin().ascii_serialization(),
+            "this provider's authorization page is not on its issuer's origin; browsers will \
+             refuse to go there (Content-Security-Policy form-action lists the issuers)"
+        );
+    }
     let secrets = FlowSecrets {
         state: state.secret().clone(),
         pkce_verifier: verifier.secret().clone(),
