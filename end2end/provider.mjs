@@ -175,9 +175,11 @@ export async function startGitHub({ clientId = "gatehouse-e2e", clientSecret = "
   };
 }
 
+// What the stand-in OpenID Connect issuer (oidc.mjs) shares with this one.
+
 /** The client's id and secret: HTTP Basic (each part form-URL-encoded, RFC 6749 2.3.1, as the
  * oauth2 crate sends them), or else client_id and client_secret in the form. */
-function credentials(authorization, form) {
+export function credentials(authorization, form) {
   const basic = /^Basic (\S+)$/i.exec(authorization || "");
   if (basic) {
     const decoded = Buffer.from(basic[1], "base64").toString("utf8");
@@ -195,7 +197,7 @@ function credentials(authorization, form) {
   return [form.get("client_id"), form.get("client_secret")];
 }
 
-function read(req) {
+export function read(req) {
   return new Promise((ok, fail) => {
     let body = "";
     req.setEncoding("utf8");
@@ -208,21 +210,21 @@ function read(req) {
   });
 }
 
-function send(res, status, type, body) {
+export function send(res, status, type, body) {
   res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
   res.end(body);
 }
 
-function redirect(res, to) {
+export function redirect(res, to) {
   res.writeHead(302, { location: to.toString(), "cache-control": "no-store" });
   res.end();
 }
 
-function escape(text) {
+export function escape(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
-function page(title, content) {
+export function page(title, content) {
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -1,8 +1,9 @@
-// Runs the browser tests: starts a local SMTP sink, the stand-in GitHub (provider.mjs) and
-// Gatehouse (on a fresh private PostgreSQL in a temporary folder, signing in with the
-// stand-in), waits for /readyz, runs every journey in tests/ with node's test runner, and
-// stops everything, even when a test fails. Failures leave a screenshot, the server log and
-// the stand-in's log in end2end/artifacts/.
+// Runs the browser tests: starts a local SMTP sink, the stand-in GitHub (provider.mjs), the
+// stand-in OpenID Connect issuer "Acme ID" (oidc.mjs) and Gatehouse (on a fresh private
+// PostgreSQL in a temporary folder, signing in with both stand-ins), waits for /readyz, runs
+// every journey in tests/ with node's test runner, and stops everything, even when a test
+// fails. Failures leave a screenshot, the server log and the stand-ins' logs (provider.log,
+// oidc.log) in end2end/artifacts/.
 //
 //   GATEHOUSE_BIN=/path/to/gatehouse node run.mjs [--screenshots]
 import { spawn } from "node:child_process";
@@ -13,6 +14,7 @@ import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { startMailSink } from "./mailsink.mjs";
 import { startGitHub } from "./provider.mjs";
+import { startOidc } from "./oidc.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const binary = process.env.GATEHOUSE_BIN;
@@ -36,6 +38,11 @@ fs.chmodSync(data, 0o755); // PostgreSQL runs as the postgres user when we are r
 const sink = await startMailSink();
 const providerLog = fs.openSync(path.join(artifacts, "provider.log"), "w");
 const github = await startGitHub({ log: (line) => fs.writeSync(providerLog, `${new Date().toISOString()} ${line}\n`) });
+const oidcLog = fs.openSync(path.join(artifacts, "oidc.log"), "w");
+const acme = await startOidc({
+  redirectUris: [`${base}/auth/acme/callback`],
+  log: (line) => fs.writeSync(oidcLog, `${new Date().toISOString()} ${line}\n`),
+});
 const log = fs.openSync(path.join(artifacts, "server.log"), "w");
 const server = spawn(binary, [], {
   cwd: data,
@@ -56,6 +63,11 @@ const server = spawn(binary, [], {
     GITHUB_AUTHORIZE_URL: github.authorizeUrl,
     GITHUB_TOKEN_URL: github.tokenUrl,
     GITHUB_API_URL: github.apiUrl,
+    OIDC_PROVIDERS: "acme",
+    OIDC_ACME_ISSUER: acme.issuer,
+    OIDC_ACME_CLIENT_ID: acme.clientId,
+    OIDC_ACME_CLIENT_SECRET: acme.clientSecret,
+    OIDC_ACME_NAME: "Acme ID",
   },
 });
 
@@ -88,6 +100,7 @@ try {
   await new Promise((ok) => (server.exitCode !== null ? ok() : server.on("exit", ok)));
   sink.close();
   await github.close();
+  await acme.close();
   fs.rmSync(data, { recursive: true, force: true });
   if (status === 0) fs.rmSync(artifacts, { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 // What every journey uses: Chromium, pages with and without JavaScript, the mail sink, the
-// common steps of signing up and in (also with the stand-in GitHub), the admin, the
-// accessibility check, and a trace on failure.
+// common steps of signing up and in (also with the stand-in GitHub and the stand-in OpenID
+// Connect issuer), the admin, the accessibility check, and a trace on failure.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -118,11 +118,12 @@ export async function letIn(page, email) {
 }
 
 /**
- * "Sign in with GitHub" on the page open at `from` (the sign-in page unless told), then, at
- * the stand-in GitHub, types `login` and presses Authorize (or Deny with `deny: true`). Waits
- * until the browser is back at Gatehouse.
+ * Presses `button` on the page open at `from` (unless `from` is null) and waits until the
+ * browser is at the provider's page (its URL matches `reaches`, its heading is `heading`),
+ * then lets `act` press Authorize or Deny there and waits until the browser is back at
+ * Gatehouse.
  */
-export async function signInWithGitHub(page, login, { from = "/login", button = "Sign in with GitHub", deny = false } = {}) {
+async function throughProvider(page, { from, button, reaches, heading, act }) {
   if (from) await page.goto(from);
   // A browser refuses to follow a form's redirect to another origin when the page's CSP
   // form-action does not allow it, and says so only on the console: fail with its words.
@@ -130,19 +131,51 @@ export async function signInWithGitHub(page, login, { from = "/login", button = 
   refused.catch(() => {});
   await page.getByRole("button", { name: button }).click();
   await Promise.race([
-    page.waitForURL(/\/login\/oauth\/authorize\?/),
+    page.waitForURL(reaches),
     refused.then((m) => {
-      throw new Error(`"${button}" did not reach the stand-in GitHub; Chromium says: ${m.text()}`);
+      throw new Error(`"${button}" did not reach ${heading}; Chromium says: ${m.text()}`);
     }),
   ]);
-  assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "Sign in to GitHub (stand-in)");
-  if (deny) {
-    await page.getByRole("button", { name: "Deny" }).click();
-  } else {
-    await page.getByLabel("GitHub login").fill(login);
-    await page.getByRole("button", { name: "Authorize" }).click();
-  }
+  assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), heading);
+  await act();
   await page.waitForURL((url) => url.origin === BASE && !url.pathname.startsWith("/auth/"));
+}
+
+/**
+ * "Sign in with GitHub" on the page open at `from` (the sign-in page unless told), then, at
+ * the stand-in GitHub, types `login` and presses Authorize (or Deny with `deny: true`). Waits
+ * until the browser is back at Gatehouse.
+ */
+export async function signInWithGitHub(page, login, { from = "/login", button = "Sign in with GitHub", deny = false } = {}) {
+  await throughProvider(page, {
+    from,
+    button,
+    reaches: /\/login\/oauth\/authorize\?/,
+    heading: "Sign in to GitHub (stand-in)",
+    act: async () => {
+      if (deny) return page.getByRole("button", { name: "Deny" }).click();
+      await page.getByLabel("GitHub login").fill(login);
+      await page.getByRole("button", { name: "Authorize" }).click();
+    },
+  });
+}
+
+/**
+ * The same with the stand-in OpenID Connect issuer "Acme ID" (../oidc.mjs): "Sign in with
+ * Acme ID" (or `button`), then `email` typed at Acme and Authorize (or Deny).
+ */
+export async function signInWithAcme(page, email, { from = "/login", button = "Sign in with Acme ID", deny = false } = {}) {
+  await throughProvider(page, {
+    from,
+    button,
+    reaches: /\/oidc\/authorize\?/,
+    heading: "Sign in to Acme ID (stand-in)",
+    act: async () => {
+      if (deny) return page.getByRole("button", { name: "Deny" }).click();
+      await page.getByLabel("Email at Acme").fill(email);
+      await page.getByRole("button", { name: "Authorize" }).click();
+    },
+  });
 }
 
 /** axe-core on the current page: no serious or critical violation. */

@@ -89,7 +89,7 @@ for (const javaScriptEnabled of [true, false]) {
   });
 }
 
-journey("the sign-in page with its GitHub button and the failure page pass axe-core", async (browser) => {
+journey("the sign-in page with its provider buttons and the failure page pass axe-core", async (browser) => {
   const { page } = await context(browser);
   for (const path of ["/login", "/login?next=/artworks", "/sign-in-failed?reason=denied&provider=github", "/sign-in-failed?reason=expired&provider=github"]) {
     await page.goto(path);

@@ -10,6 +10,7 @@ use gatehouse_app::db::PoolSettings;
 use gatehouse_app::services::access::AccessRules;
 use gatehouse_app::services::providers::{GithubSettings, OidcSettings, Providers, GITHUB};
 use gatehouse_app::services::AuthSettings;
+use openidconnect::IssuerUrl;
 use url::Url;
 
 use crate::secrets::{SecretKey, TokenKeys};
@@ -478,9 +479,11 @@ impl Settings {
                     .ok_or_else(|| ConfigError::new(name, format!("required for provider `{id}`")))
             };
             let issuer_name = format!("{prefix}ISSUER");
-            let issuer = Url::parse(&required("ISSUER")?)
+            let issuer = required("ISSUER")?;
+            let issuer = Url::parse(&issuer)
                 .ok()
                 .filter(|u| matches!(u.scheme(), "https" | "http"))
+                .and_then(|_| IssuerUrl::new(issuer).ok())
                 .ok_or_else(|| ConfigError::new(issuer_name, "expected an http(s) URL"))?;
             oidc.push(OidcSettings {
                 name: var(&format!("{prefix}NAME"))

@@ -40,7 +40,9 @@ pub struct OidcSettings {
     pub id: String,
     /// What the button says: "Sign in with <name>".
     pub name: String,
-    pub issuer: Url,
+    /// Exactly as configured: it must equal the `issuer` in discovery and in ID tokens, and
+    /// `https://accounts.google.com` is not `https://accounts.google.com/`.
+    pub issuer: openidconnect::IssuerUrl,
     pub client_id: String,
     pub client_secret: String,
 }
@@ -118,7 +120,7 @@ impl Providers {
             .github
             .iter()
             .map(|g| &g.authorize_url)
-            .chain(self.oidc.iter().map(|o| &o.issuer));
+            .chain(self.oidc.iter().map(|o| o.issuer.url()));
         let mut origins: Vec<String> = Vec::new();
         for origin in urls.map(|u| u.origin().ascii_serialization()) {
             if !origins.contains(&origin) {

@@ -2,10 +2,12 @@
 //! ID token check (signature against the issuer's JWKS, issuer, audience, expiry, nonce).
 //! Discovery runs at each step, so a provider's new signing keys are seen at once.
 
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreClientAuthMethod, CoreProviderMetadata,
+};
 use openidconnect::{
-    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    AccessTokenHash, AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
     PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, TokenResponse,
 };
 use url::Url;
@@ -26,15 +28,25 @@ async fn client(
     settings: &OidcSettings,
     redirect_uri: Option<&str>,
 ) -> Result<Client, ProviderError> {
-    let issuer = IssuerUrl::from_url(settings.issuer.clone());
-    let metadata = CoreProviderMetadata::discover_async(issuer, http)
+    let metadata = CoreProviderMetadata::discover_async(settings.issuer.clone(), http)
         .await
         .map_err(|e| ProviderError::unavailable(format!("discovery: {e}")))?;
-    let client = CoreClient::from_provider_metadata(
+    // The secret goes in HTTP Basic (the default), or in the form when that is all the
+    // provider accepts.
+    let post_only = metadata
+        .token_endpoint_auth_methods_supported()
+        .is_some_and(|methods| {
+            methods.contains(&CoreClientAuthMethod::ClientSecretPost)
+                && !methods.contains(&CoreClientAuthMethod::ClientSecretBasic)
+        });
+    let mut client = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(settings.client_id.clone()),
         Some(ClientSecret::new(settings.client_secret.clone())),
     );
+    if post_only {
+        client = client.set_auth_type(AuthType::RequestBody);
+    }
     Ok(match redirect_uri {
         Some(uri) => client.set_redirect_uri(
             RedirectUrl::new(uri.to_string()).map_err(ProviderError::unavailable)?,
@@ -60,7 +72,7 @@ pub async fn authorize_url(
         .add_scope(Scope::new("profile".into()))
         .set_pkce_challenge(challenge)
         .url();
-    if url.origin() != settings.issuer.origin() {
+    if url.origin() != settings.issuer.url().origin() {
         tracing::warn!(
             provider = settings.id,
             authorize = %url.origin().ascii_serialization(),

@@ -89,7 +89,7 @@ impl TestApp {
         let oidc = OidcSettings {
             id: OIDC_ID.into(),
             name: OIDC_NAME.into(),
-            issuer: provider.issuer().parse().unwrap(),
+            issuer: openidconnect::IssuerUrl::new(provider.issuer()).unwrap(),
             client_id: OIDC_CLIENT_ID.into(),
             client_secret: OIDC_CLIENT_SECRET.into(),
         };

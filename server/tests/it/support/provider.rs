@@ -141,7 +141,7 @@ impl StandIn {
             .route("/github/login/oauth/access_token", post(github_token))
             .route("/github/api/user", get(github_user))
             .route("/github/api/user/emails", get(github_emails))
-            .route("/oidc/.well-known/openid-configuration", get(discovery))
+            .route("/.well-known/openid-configuration", get(discovery))
             .route("/oidc/jwks", get(jwks))
             .route("/oidc/authorize", get(authorize))
             .route("/oidc/token", post(oidc_token))
@@ -160,8 +160,10 @@ impl StandIn {
         format!("{}/github", self.url)
     }
 
+    /// The issuer has no path, like `https://accounts.google.com`: it must be kept exactly
+    /// as it is, without a trailing slash.
     pub fn issuer(&self) -> String {
-        format!("{}/oidc", self.url)
+        self.url.clone()
     }
 
     pub fn add_github(&self, user: GithubUser) {
@@ -261,8 +263,21 @@ async fn authorize(
     Redirect::to(target.as_str()).into_response()
 }
 
-/// The client's id and secret, from HTTP Basic or the form.
-fn client_credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> (String, String) {
+/// The client's id and secret, from HTTP Basic or the form (`form_only`: Basic is refused).
+fn client_credentials(
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+    form_only: bool,
+) -> (String, String) {
+    if form_only {
+        if headers.contains_key(header::AUTHORIZATION) {
+            return Default::default();
+        }
+        return (
+            form.get("client_id").cloned().unwrap_or_default(),
+            form.get("client_secret").cloned().unwrap_or_default(),
+        );
+    }
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -298,7 +313,10 @@ fn redeem(
     form: &HashMap<String, String>,
     client: (&str, &str),
 ) -> Result<(String, Option<String>), &'static str> {
-    if client_credentials(headers, form) != (client.0.to_string(), client.1.to_string()) {
+    // The OIDC issuer takes the secret in the form only, as its discovery document says.
+    let form_only = client.0 == OIDC_CLIENT_ID;
+    if client_credentials(headers, form, form_only) != (client.0.to_string(), client.1.to_string())
+    {
         return Err("invalid_client");
     }
     let mut inner = shared.inner.lock().unwrap();
@@ -414,12 +432,14 @@ async fn discovery(State(shared): State<Shared>) -> Response {
     if fault(&shared) == Fault::Down {
         return unavailable();
     }
-    let issuer = format!("{}/oidc", shared.base);
+    let base = &shared.base;
     Json(json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/authorize"),
-        "token_endpoint": format!("{issuer}/token"),
-        "jwks_uri": format!("{issuer}/jwks"),
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/oidc/authorize"),
+        "token_endpoint": format!("{base}/oidc/token"),
+        "jwks_uri": format!("{base}/oidc/jwks"),
+        // Only in the form body: Gatehouse must notice and not use HTTP Basic.
+        "token_endpoint_auth_methods_supported": ["client_secret_post"],
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
@@ -474,7 +494,7 @@ async fn oidc_token(
         (_, nonce) => nonce,
     };
     let claims = CoreIdTokenClaims::new(
-        IssuerUrl::new(format!("{}/oidc", shared.base)).unwrap(),
+        IssuerUrl::new(shared.base.clone()).unwrap(),
         vec![Audience::new(audience.into())],
         expires,
         now,
