@@ -480,11 +480,20 @@ impl Settings {
             };
             let issuer_name = format!("{prefix}ISSUER");
             let issuer = required("ISSUER")?;
+            // Plain http only on this machine: elsewhere anyone on the path could serve
+            // their own signing keys.
+            let loopback =
+                |u: &Url| matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
             let issuer = Url::parse(&issuer)
                 .ok()
-                .filter(|u| matches!(u.scheme(), "https" | "http"))
+                .filter(|u| u.scheme() == "https" || (u.scheme() == "http" && loopback(u)))
                 .and_then(|_| IssuerUrl::new(issuer).ok())
-                .ok_or_else(|| ConfigError::new(issuer_name, "expected an http(s) URL"))?;
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        issuer_name,
+                        "expected an https URL (http only for localhost)",
+                    )
+                })?;
             oidc.push(OidcSettings {
                 name: var(&format!("{prefix}NAME"))
                     .filter(|n| !n.trim().is_empty())
@@ -666,6 +675,9 @@ mod tests {
             ("OIDC_ACME_ID_CLIENT_SECRET", "s3cret"),
             ("OIDC_ACME_ID_NAME", "Acme"),
             ("OIDC_OKTA_ISSUER", "https://okta.example"),
+            ("OIDC_PLAIN_ISSUER", "http://id.example"),
+            ("OIDC_PLAIN_CLIENT_ID", "id"),
+            ("OIDC_PLAIN_CLIENT_SECRET", "secret"),
             ("OIDC_OKTA_CLIENT_ID", "id"),
         ]
         .into();
@@ -698,6 +710,12 @@ mod tests {
                 "{bad}"
             );
         }
+        let plain = settings(&["--oidc-providers", "plain"]).unwrap();
+        let error = plain.providers_from(var).unwrap_err();
+        assert_eq!(
+            error.variable, "OIDC_PLAIN_ISSUER",
+            "http off this machine is refused"
+        );
         let half = settings(&["--github-client-id", "abc"]).unwrap();
         assert_eq!(
             half.validate().unwrap_err().variable,

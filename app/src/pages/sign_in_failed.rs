@@ -21,6 +21,7 @@ fn explain(reason: &str, connecting: bool) -> &'static str {
         "confirm-email" => "Confirm your email address first: we have sent you a link. Then sign in again.",
         "banned" => "This account has been suspended.",
         "signed-out" => "Sign in first to connect an account.",
+        "rate-limited" => "Too many sign-ins were started from your network. Wait a minute, then try again.",
         _ => "Something went wrong on our side. Try again in a moment.",
     }
 }

@@ -111,9 +111,11 @@ pub fn new_password(field: &str, password: &str, email: &str) -> Result<(), Fiel
     Ok(())
 }
 
-/// Only local paths, so a sign-in link cannot send people elsewhere (no open redirect).
+/// Only local paths, so a sign-in link cannot send people elsewhere (no open redirect), and
+/// short enough to ride in a cookie.
 pub fn local_path(next: &str) -> Option<&str> {
-    let ok = next.starts_with('/')
+    let ok = next.len() <= 1024
+        && next.starts_with('/')
         && !next.starts_with("//")
         && !next.contains('\\')
         && !next.chars().any(char::is_control);

@@ -13,6 +13,18 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 pub enum Attempt {
     SignIn,
     PasswordReset,
+    /// Starting a provider sign-in (counted per address only: there is no account yet).
+    ProviderSignIn,
+}
+
+impl Attempt {
+    fn kind(self) -> &'static str {
+        match self {
+            Attempt::SignIn => "sign-in",
+            Attempt::PasswordReset => "reset",
+            Attempt::ProviderSignIn => "provider",
+        }
+    }
 }
 
 pub struct Limits {
@@ -44,21 +56,21 @@ impl Default for Limits {
 impl Limits {
     /// Counts one attempt against the account (its email) and the client address.
     pub fn check(&self, attempt: Attempt, email: &str, address: &str) -> Result<(), RetryAfter> {
-        let kind = match attempt {
-            Attempt::SignIn => "sign-in",
-            Attempt::PasswordReset => "reset",
-        };
-        let now = DefaultClock::default().now();
-        for (limiter, key) in [
-            (&self.per_address, format!("{kind}:{address}")),
-            (&self.per_account, format!("{kind}:{email}")),
-        ] {
-            if let Err(not_until) = limiter.check_key(&key) {
-                let wait = not_until.wait_time_from(now);
-                return Err(RetryAfter(wait.max(Duration::from_secs(1))));
-            }
-        }
-        Ok(())
+        let kind = attempt.kind();
+        Self::count(&self.per_address, format!("{kind}:{address}"))?;
+        Self::count(&self.per_account, format!("{kind}:{email}"))
+    }
+
+    /// Counts one attempt against the client address only.
+    pub fn check_address(&self, attempt: Attempt, address: &str) -> Result<(), RetryAfter> {
+        Self::count(&self.per_address, format!("{}:{address}", attempt.kind()))
+    }
+
+    fn count(limiter: &DefaultKeyedRateLimiter<String>, key: String) -> Result<(), RetryAfter> {
+        limiter.check_key(&key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            RetryAfter(wait.max(Duration::from_secs(1)))
+        })
     }
 
     /// Forgets keys whose quota is full again, so memory stays bounded.

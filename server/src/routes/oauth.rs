@@ -63,6 +63,10 @@ async fn start(
         None
     };
     let connecting = link_user.is_some();
+    let origin = origin(services, peer, &headers);
+    if let Err(refusal) = linking::limit_start(services, &origin) {
+        return refused(services, &provider_id, refusal, &origin, connecting).await;
+    }
     let fallback = if connecting { LINKED } else { SIGNED_IN };
     let next = local_path(&form.next).unwrap_or(fallback);
     let redirect_uri = callback_uri(services, &provider_id);
@@ -70,7 +74,6 @@ async fn start(
         .providers
         .start(provider, &redirect_uri, next, link_user.as_deref())
         .await;
-    let origin = origin(services, peer, &headers);
     let (url, flow) = match started {
         Ok(started) => started,
         Err(e) => return refused(services, &provider_id, e.into(), &origin, connecting).await,
@@ -111,7 +114,12 @@ async fn callback(
     let flow = jar
         .get(name)
         .and_then(|c| serde_json::from_str::<Flow>(c.value()).ok());
-    if flow.is_some() {
+    // Spent only by its own callback: a stray link to this address leaves a sign-in in
+    // progress alone.
+    if flow
+        .as_ref()
+        .is_some_and(|f| query.state.as_deref() == Some(f.state.as_str()))
+    {
         cookies.remove(services.settings.removal(name));
     }
     let origin = origin(services, peer, &headers);

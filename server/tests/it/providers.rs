@@ -49,18 +49,23 @@ async fn accounts(app: &TestApp) -> Vec<(String, String, String)> {
 
 /// The reasons of refused provider sign-ins in the audit log, oldest first.
 async fn refusals(app: &TestApp) -> Vec<String> {
+    refusal_details(app)
+        .await
+        .iter()
+        .map(|d| d["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The audit details of refused provider sign-ins, oldest first.
+async fn refusal_details(app: &TestApp) -> Vec<serde_json::Value> {
     let mut conn = app.db.conn().await;
-    let details: Vec<serde_json::Value> = audit_event::table
+    audit_event::table
         .filter(audit_event::action.eq("provider_sign_in_failed"))
         .order(audit_event::created_at)
         .select(audit_event::detail)
         .load(&mut conn)
         .await
-        .unwrap();
-    details
-        .iter()
-        .map(|d| d["reason"].as_str().unwrap().to_string())
-        .collect()
+        .unwrap()
 }
 
 /// Posts a form body to `path` as a page at `origin` would, answering what comes back as is.
@@ -225,12 +230,21 @@ async fn oidc_sign_in_checks_the_id_token_and_keeps_tokens_encrypted() {
 async fn an_id_token_failing_any_check_is_refused() {
     let provider = provider().await;
     let app = TestApp::with_providers(&provider).await;
-    for fault in [
-        Fault::BadSignature,
-        Fault::WrongAudience,
-        Fault::Expired,
-        Fault::WrongNonce,
-    ] {
+    let faults = [
+        (
+            Fault::BadSignature,
+            "ID token refused: Signature verification failed",
+        ),
+        (Fault::WrongAudience, "ID token refused: Invalid audiences"),
+        (Fault::Expired, "ID token refused: Expired"),
+        (Fault::WrongNonce, "ID token refused: Invalid nonce"),
+        (Fault::WrongIssuer, "ID token refused: Invalid issuer"),
+        (
+            Fault::WrongAccessTokenHash,
+            "the access token does not match the ID token",
+        ),
+    ];
+    for (fault, _) in faults {
         provider.set_fault(fault);
         let mut browser = app.browser();
         let callback = browser.through_provider(OIDC_ID, &[], "sub-ada").await;
@@ -247,7 +261,24 @@ async fn an_id_token_failing_any_check_is_refused() {
         );
     }
     assert!(users(&app).await.is_empty());
-    assert_eq!(refusals(&app).await, vec!["provider"; 4]);
+    // Each was refused for its own reason, which the audit log keeps.
+    let details = refusal_details(&app).await;
+    assert_eq!(details.len(), faults.len());
+    for ((fault, why), detail) in faults.iter().zip(&details) {
+        assert_eq!(detail["reason"], "provider");
+        let said = detail["detail"].as_str().unwrap();
+        assert!(said.contains(why), "{fault:?}: {said}");
+    }
+    // And with the provider behaving again, the same person gets in.
+    provider.set_fault(Fault::None);
+    let mut browser = app.browser();
+    assert_eq!(
+        browser
+            .through_provider(OIDC_ID, &[], "sub-ada")
+            .await
+            .location(),
+        "/"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -364,10 +395,12 @@ async fn a_provider_joins_an_existing_user_only_when_both_verified_the_email() {
     let provider = provider().await;
     provider.add_oidc("sub-unverified", "ada@example.com", false);
     provider.add_github(GithubUser::new(42, "ada-gh", "ada@example.com"));
+    provider.add_github(GithubUser::new(43, "grace-gh", "grace@example.com"));
     let app = TestApp::with_providers(&provider).await;
     let _ada = person(&app, "Ada Lovelace", "ada@example.com", "10.0.0.1").await;
 
-    // The issuer does not vouch for the address: no joining, and the page says what to do.
+    // The issuer does not vouch for the address: nothing is joined or made, and the answer
+    // does not tell whether the address has an account here.
     let mut stranger = app.browser();
     let answer = stranger
         .through_provider(OIDC_ID, &[], "sub-unverified")
@@ -375,12 +408,13 @@ async fn a_provider_joins_an_existing_user_only_when_both_verified_the_email() {
     assert_refused(
         &mut stranger,
         &answer,
-        "email-in-use",
-        "connect Acme ID from your profile",
+        "no-verified-email",
+        "Acme ID has no verified email address",
     )
     .await;
 
-    // GitHub vouches, and Ada confirmed hers: the account joins her user.
+    // GitHub vouches, and Ada confirmed hers: the account joins her user, she is told by
+    // mail, and the audit log says how it was joined.
     let mut browser = app.browser();
     assert_eq!(
         browser
@@ -393,10 +427,39 @@ async fn a_provider_joins_an_existing_user_only_when_both_verified_the_email() {
     let mut kinds: Vec<String> = accounts(&app).await.into_iter().map(|a| a.0).collect();
     kinds.sort();
     assert_eq!(kinds, ["credential", "github"]);
+    let told = app.mail.wait_for("ada@example.com", 2).await;
+    assert!(
+        told.subject.contains("GitHub is now connected"),
+        "{}",
+        told.subject
+    );
+    assert!(told.body.contains("http://gatehouse.test/profile"));
+    let mut conn = app.db.conn().await;
+    let joined: Vec<serde_json::Value> = audit_event::table
+        .filter(audit_event::action.eq("account_linked"))
+        .select(audit_event::detail)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(joined.len(), 1);
+    assert_eq!(joined[0]["by"], "verified email");
+
+    // Grace signed up but never confirmed: GitHub's word does not join her user.
+    let mut grace = app.browser();
+    crate::accounts::sign_up(&mut grace, "Grace", "grace@example.com").await;
+    let answer = grace.through_provider("github", &[], "grace-gh").await;
+    assert_refused(
+        &mut grace,
+        &answer,
+        "email-in-use",
+        "connect GitHub from your profile",
+    )
+    .await;
+    assert_eq!(users(&app).await.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_unverified_provider_email_makes_an_unconfirmed_user_who_must_confirm_it() {
+async fn a_provider_that_does_not_vouch_for_the_email_makes_no_user() {
     let provider = provider().await;
     provider.add_oidc("sub-new", "new@acme.example", false);
     let app = TestApp::with_providers(&provider).await;
@@ -405,21 +468,13 @@ async fn an_unverified_provider_email_makes_an_unconfirmed_user_who_must_confirm
     assert_refused(
         &mut browser,
         &answer,
-        "confirm-email",
-        "Confirm your email address first",
+        "no-verified-email",
+        "Verify your email address there",
     )
     .await;
-    assert_eq!(users(&app).await, vec![("new@acme.example".into(), false)]);
-    let mail = app.mail.wait_for("new@acme.example", 1).await;
-    let link = mail.link("http://gatehouse.test/verify-email");
-    crate::accounts::confirm(&mut browser, &link).await;
-    assert_eq!(
-        browser
-            .through_provider(OIDC_ID, &[], "sub-new")
-            .await
-            .location(),
-        "/"
-    );
+    assert!(users(&app).await.is_empty());
+    assert!(accounts(&app).await.is_empty());
+    assert_eq!(app.mail.count(), 0, "no mail to an address nobody proved");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -573,12 +628,19 @@ async fn nobody_can_remove_their_last_way_to_sign_in() {
 async fn a_concurrent_double_callback_makes_one_user_and_one_account() {
     let provider = provider().await;
     let app = TestApp::with_providers(&provider).await;
-    for _ in 0..5 {
+    // Each round is a person nobody has seen, so both callbacks race to make them.
+    for round in 0..5u64 {
+        let login = format!("twin{round}");
+        provider.add_github(GithubUser::new(
+            1000 + round,
+            &login,
+            &format!("{login}@example.com"),
+        ));
         let (mut a, mut b) = (app.browser(), app.browser());
         let first = a.start_provider("github", &[]).await;
         let second = b.start_provider("github", &[]).await;
-        let first = provider_answer(&format!("{first}&login_as=octocat")).await;
-        let second = provider_answer(&format!("{second}&login_as=octocat")).await;
+        let first = provider_answer(&format!("{first}&login_as={login}")).await;
+        let second = provider_answer(&format!("{second}&login_as={login}")).await;
         let (x, y) = tokio::join!(a.get(&first), b.get(&second));
         assert_eq!(
             (x.location(), y.location()),
@@ -588,19 +650,21 @@ async fn a_concurrent_double_callback_makes_one_user_and_one_account() {
             y.body
         );
     }
-    assert_eq!(users(&app).await.len(), 1);
-    assert_eq!(accounts(&app).await.len(), 1);
+    assert_eq!(users(&app).await.len(), 5, "one user each");
+    assert_eq!(accounts(&app).await.len(), 5, "one account each");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn allowlisted_github_accounts_are_let_in_and_banned_users_stay_out() {
     let provider = provider().await;
     provider.add_github(GithubUser::new(5, "mallory", "mallory@example.com"));
-    let app = TestApp::with_providers_and_access(&provider, "github:octocat").await;
-    let mut octo = app.browser();
-    octo.through_provider("github", &[], "octocat").await;
-    let mut mallory = app.browser();
-    mallory.through_provider("github", &[], "mallory").await;
+    provider.add_github(GithubUser::new(77, "by-id", "by-id@example.com"));
+    let app = TestApp::with_providers_and_access(&provider, "github:OctoCat, github:77").await;
+    for login in ["octocat", "mallory", "by-id"] {
+        let mut browser = app.browser();
+        let answer = browser.through_provider("github", &[], login).await;
+        assert_eq!(answer.location(), "/", "{login}");
+    }
     let mut conn = app.db.conn().await;
     let let_in: Vec<(String, bool)> = user::table
         .order(user::email)
@@ -611,6 +675,7 @@ async fn allowlisted_github_accounts_are_let_in_and_banned_users_stay_out() {
     assert_eq!(
         let_in,
         [
+            ("by-id@example.com".into(), true),
             ("mallory@example.com".into(), false),
             ("octo@example.com".into(), true)
         ]
@@ -765,7 +830,7 @@ async fn someone_who_came_through_a_provider_can_set_a_password_and_delete_their
     let wrong = octo
         .call(
             "/api/delete-account",
-            &[("password", ""), ("confirm", "DELETE")],
+            &[("password", "not the password"), ("confirm", "DELETE")],
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -821,4 +886,46 @@ async fn a_provider_email_that_is_not_an_address_is_refused_and_names_are_tidied
         .unwrap();
     assert_eq!(email, "long@example.com");
     assert_eq!(name, "x".repeat(100));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connecting_needs_the_same_person_still_signed_in_at_the_callback() {
+    let provider = provider().await;
+    let app = TestApp::with_providers(&provider).await;
+    let mut ada = person(&app, "Ada Lovelace", "ada@example.com", "10.0.0.1").await;
+    let authorize = ada.start_provider("github", &[("intent", "link")]).await;
+    let callback = provider_answer(&format!("{authorize}&login_as=octocat")).await;
+    let (posted, _) = ada.submit("/profile", "/api/sign-out", &[]).await;
+    assert_eq!(posted.location(), "/");
+    let answer = ada.get(&callback).await;
+    assert_refused(
+        &mut ada,
+        &answer,
+        "signed-out",
+        "Sign in first to connect an account",
+    )
+    .await;
+    let kinds: Vec<String> = accounts(&app).await.into_iter().map(|a| a.0).collect();
+    assert_eq!(kinds, ["credential"], "nothing was connected");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn starting_provider_sign_ins_is_limited_per_address() {
+    let provider = provider().await;
+    let app = TestApp::with_providers(&provider).await;
+    let mut browser = app.browser_at("10.9.9.9");
+    for _ in 0..30 {
+        browser.start_provider("github", &[]).await;
+    }
+    let refused = post_form(&mut browser, "/auth/github", "", "http://gatehouse.test").await;
+    assert_refused(&mut browser, &refused, "rate-limited", "Too many sign-ins").await;
+    // Someone elsewhere is not affected.
+    let mut other = app.browser_at("10.9.9.10");
+    assert_eq!(
+        other
+            .through_provider("github", &[], "octocat")
+            .await
+            .location(),
+        "/"
+    );
 }

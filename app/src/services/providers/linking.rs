@@ -9,7 +9,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use serde_json::json;
 
-use super::{Identity, ProviderError, Tokens};
+use super::{Identity, ProviderError, Providers, Tokens};
 use crate::db::accounts::{self, EncryptedTokens, ProviderAccountRow, CREDENTIAL};
 use crate::db::models::{new_id, User};
 use crate::db::{users, verifications, DbConn};
@@ -17,6 +17,8 @@ use crate::model::{LinkedAccount, SignInMethods};
 use crate::services::accounts::{record_own, AuthError};
 use crate::services::audit::{self, Actor, Event, Origin};
 use crate::services::crypto::{account_aad, TokenCipher};
+use crate::services::mail::Mail;
+use crate::services::rate_limit::Attempt;
 use crate::services::sessions::{self, is_banned};
 use crate::services::{access, tokens, ServiceError, Services};
 
@@ -37,6 +39,8 @@ pub enum Refusal {
     Banned,
     #[error("connecting an account needs a signed-in user")]
     SignedOut,
+    #[error("too many provider sign-ins from this address")]
+    RateLimited,
     /// A concurrent sign-in for the same person won a race; the attempt is rolled back and
     /// retried, and never leaves this module.
     #[error("a concurrent sign-in won the race")]
@@ -67,6 +71,7 @@ impl Refusal {
             Refusal::ConfirmEmail => "confirm-email",
             Refusal::Banned => "banned",
             Refusal::SignedOut => "signed-out",
+            Refusal::RateLimited => "rate-limited",
             Refusal::Race | Refusal::Service(_) => "unavailable",
         }
     }
@@ -75,6 +80,16 @@ impl Refusal {
 /// A flow state's digest is kept here until its callback takes it: a callback works once.
 fn flow_identifier(provider: &str) -> String {
     format!("oauth-state:{provider}")
+}
+
+/// Counts a flow's start against the client's address (each start stores a row and may
+/// call the provider).
+pub fn limit_start(services: &Services, origin: &Origin) -> Result<(), Refusal> {
+    let address = origin.ip_address.as_deref().unwrap_or("unknown");
+    services
+        .limits
+        .check_address(Attempt::ProviderSignIn, address)
+        .map_err(|_| Refusal::RateLimited)
 }
 
 /// Remembers a flow's state until the callback (or the flow's expiry).
@@ -116,6 +131,17 @@ fn seal(cipher: &TokenCipher, id: &str, t: &Tokens) -> EncryptedTokens {
     }
 }
 
+/// What find-or-create did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Found {
+    /// The provider account was known.
+    Known,
+    /// It joined the user who has the same verified email.
+    Joined,
+    /// A new user was made for it.
+    Made,
+}
+
 /// Signs a person in with what the provider vouched for; returns the session's cookie token.
 pub async fn sign_in(
     services: &Services,
@@ -125,28 +151,35 @@ pub async fn sign_in(
 ) -> Result<String, Refusal> {
     let mut conn = services.pool.get().await?;
     let mut attempts = 0;
-    let (user, created) = loop {
+    let (user, found) = loop {
         attempts += 1;
         match find_or_create(&mut conn, &services.cipher, identity, tokens).await {
             Err(Refusal::Race) if attempts < 3 => continue,
             other => break other?,
         }
     };
-    let method = json!({ "method": identity.provider });
-    if created {
-        record_own(&mut conn, &user, "sign_up", method.clone(), origin).await?;
+    match found {
+        Found::Made => {
+            let detail = json!({ "method": identity.provider });
+            record_own(&mut conn, &user, "sign_up", detail, origin).await?;
+        }
+        Found::Joined => {
+            let detail = json!({ "provider": identity.provider, "account": identity.account_id, "by": "verified email" });
+            record_own(&mut conn, &user, "account_linked", detail, origin).await?;
+            tell_owner(services, &user, identity);
+        }
+        Found::Known => {}
     }
     if is_banned(&user, Utc::now()) {
         return Err(Refusal::Banned);
     }
     if !user.email_verified {
-        crate::services::accounts::resend_verification(services, &user)
-            .await
-            .map_err(|e| match e {
-                AuthError::Service(e) => Refusal::Service(e),
-                _ => Refusal::ConfirmEmail,
-            })?;
-        return Err(Refusal::ConfirmEmail);
+        // Only a user adopted from elsewhere can be here: providers make confirmed users.
+        match crate::services::accounts::resend_verification_to(services, &user.email, origin).await
+        {
+            Err(AuthError::Service(e)) => return Err(Refusal::Service(e)),
+            _ => return Err(Refusal::ConfirmEmail),
+        }
     }
     let github = identity
         .login
@@ -159,13 +192,30 @@ pub async fn sign_in(
     Ok(token)
 }
 
-/// The user behind this provider account, made or joined as the rules say; `true` when made.
+/// Mails the owner that a provider account now signs in to their account: if it was not
+/// them, they learn of it at once.
+fn tell_owner(services: &Services, user: &User, identity: &Identity) {
+    let provider = services.providers.name_of(&identity.provider);
+    services.mailer.send_in_background(Mail {
+        to: user.email.clone(),
+        subject: format!("{provider} is now connected to your Gatehouse account"),
+        body: format!(
+            "Hello {},\n\nA {provider} account with your email address was just used to sign in \
+             to Gatehouse, and is now connected to your account.\n\nIf this was not you, open {} \
+             to disconnect it and end your sessions, and change your password.\n",
+            user.name,
+            services.settings.link("/profile"),
+        ),
+    });
+}
+
+/// The user behind this provider account, made or joined as the rules say.
 async fn find_or_create(
     conn: &mut DbConn,
     cipher: &TokenCipher,
     identity: &Identity,
     tokens: &Tokens,
-) -> Result<(User, bool), Refusal> {
+) -> Result<(User, Found), Refusal> {
     conn.transaction::<_, Refusal, _>(|conn| {
         async move {
             if let Some(account) =
@@ -176,27 +226,28 @@ async fn find_or_create(
                 let user = users::find(conn, &account.user_id)
                     .await?
                     .ok_or(Refusal::Race)?;
-                return Ok((user, false));
+                return Ok((user, Found::Known));
             }
-            let (user, created) = match users::find_by_email(conn, &identity.email).await? {
-                Some(user) if user.email_verified && identity.email_verified => (user, false),
+            // An address the provider does not vouch for makes no user and joins none: its
+            // real owner, confirming it later, would share their account with whoever holds
+            // this provider account.
+            if !identity.email_verified {
+                return Err(ProviderError::NoVerifiedEmail.into());
+            }
+            let (user, found) = match users::find_by_email(conn, &identity.email).await? {
+                Some(user) if user.email_verified => (user, Found::Joined),
                 Some(_) => return Err(Refusal::EmailInUse),
                 None => {
-                    let user = users::insert(
-                        conn,
-                        &identity.name,
-                        &identity.email,
-                        identity.email_verified,
-                    )
-                    .await?
-                    .ok_or(Refusal::Race)?;
-                    (user, true)
+                    let user = users::insert(conn, &identity.name, &identity.email, true)
+                        .await?
+                        .ok_or(Refusal::Race)?;
+                    (user, Found::Made)
                 }
             };
             if !insert_account(conn, cipher, &user, identity, tokens).await? {
                 return Err(Refusal::Race);
             }
-            Ok((user, created))
+            Ok((user, found))
         }
         .scope_boxed()
     })
@@ -267,15 +318,24 @@ pub async fn link(
     if linked {
         let detail = json!({ "provider": identity.provider, "account": identity.account_id });
         record_own(&mut conn, user, "account_linked", detail, origin).await?;
+        tell_owner(services, user, identity);
     }
     Ok(())
 }
 
-/// The ways the user signs in that count: a password, each provider account, each passkey.
-fn sign_in_methods(accounts: &[crate::db::models::Account], passkeys: i64) -> usize {
+/// The ways the user can sign in today: a password, each account at a provider still
+/// configured, each passkey.
+fn sign_in_methods(
+    providers: &Providers,
+    accounts: &[crate::db::models::Account],
+    passkeys: i64,
+) -> usize {
     let usable = accounts
         .iter()
-        .filter(|a| a.provider_id != CREDENTIAL || a.password.is_some())
+        .filter(|a| match a.provider_id.as_str() {
+            CREDENTIAL => a.password.is_some(),
+            provider => providers.find(provider).is_some(),
+        })
         .count();
     usable + usize::try_from(passkeys).unwrap_or(0)
 }
@@ -300,7 +360,7 @@ pub async fn unlink(
                 return Err(AuthError::NotFound);
             };
             let passkeys = accounts::passkey_count(conn, &user.id).await?;
-            if sign_in_methods(&theirs, passkeys) <= 1 {
+            if sign_in_methods(&services.providers, &theirs, passkeys) <= 1 {
                 return Err(AuthError::Conflict(
                     "This is the only way you can sign in. Set a password (\u{201c}Forgot your \
                      password?\u{201d} on the sign-in page) or connect another account first."
@@ -322,7 +382,7 @@ pub async fn methods(services: &Services, user: &User) -> Result<SignInMethods, 
     let mut conn = services.pool.get().await?;
     let theirs = accounts::of_user(&mut conn, &user.id).await?;
     let passkeys = accounts::passkey_count(&mut conn, &user.id).await?;
-    let last = sign_in_methods(&theirs, passkeys) <= 1;
+    let last = sign_in_methods(&services.providers, &theirs, passkeys) <= 1;
     let linked: Vec<LinkedAccount> = theirs
         .iter()
         .filter(|a| a.provider_id != CREDENTIAL)

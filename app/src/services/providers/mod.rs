@@ -214,7 +214,7 @@ impl Providers {
 }
 
 /// What one flow needs to remember while the person is at the provider.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Flow {
     pub provider: String,
     /// The `state` sent to the provider, which must come back unchanged.
@@ -227,6 +227,18 @@ pub struct Flow {
     /// Set when a signed-in user is connecting this provider to their account.
     pub link_user: Option<String>,
     pub started_at: DateTime<Utc>,
+}
+
+/// Shows where a flow goes, never its secrets.
+impl std::fmt::Debug for Flow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flow")
+            .field("provider", &self.provider)
+            .field("next", &self.next)
+            .field("link_user", &self.link_user)
+            .field("started_at", &self.started_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Flow {
@@ -257,13 +269,25 @@ pub struct Identity {
 }
 
 /// What the provider's token endpoint gave, in the clear (encrypted before it is stored).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Tokens {
     pub access_token: String,
     pub refresh_token: Option<String>,
     pub id_token: Option<String>,
     pub access_token_expires_at: Option<DateTime<Utc>>,
     pub scope: Option<String>,
+}
+
+/// Says which tokens there are, never what they are.
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("refresh_token", &self.refresh_token.is_some())
+            .field("id_token", &self.id_token.is_some())
+            .field("access_token_expires_at", &self.access_token_expires_at)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Tokens {
@@ -317,5 +341,38 @@ impl ProviderError {
 
     fn unavailable(what: impl std::fmt::Display) -> Self {
         ProviderError::Unavailable(what.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flow(started_at: DateTime<Utc>) -> Flow {
+        Flow {
+            provider: GITHUB.into(),
+            state: "state-secret".into(),
+            pkce_verifier: "verifier-secret".into(),
+            nonce: Some("nonce-secret".into()),
+            next: "/artworks".into(),
+            link_user: None,
+            started_at,
+        }
+    }
+
+    #[test]
+    fn a_flow_lasts_ten_minutes_and_never_shows_its_secrets() {
+        let now = Utc::now();
+        assert!(!flow(now - chrono::Duration::minutes(9)).is_expired(now));
+        assert!(flow(now - chrono::Duration::minutes(11)).is_expired(now));
+        let shown = format!("{:?}", flow(now));
+        assert!(shown.contains("/artworks"));
+        assert!(!shown.contains("secret"), "{shown}");
+        let tokens = Tokens {
+            access_token: "gho_secret".into(),
+            refresh_token: Some("ghr_secret".into()),
+            ..Tokens::default()
+        };
+        assert!(!format!("{tokens:?}").contains("secret"));
     }
 }

@@ -83,6 +83,9 @@ pub enum Fault {
     WrongAudience,
     Expired,
     WrongNonce,
+    WrongIssuer,
+    /// `at_hash` of another access token than the one sent.
+    WrongAccessTokenHash,
 }
 
 #[derive(Clone, Debug)]
@@ -494,7 +497,12 @@ async fn oidc_token(
         (_, nonce) => nonce,
     };
     let claims = CoreIdTokenClaims::new(
-        IssuerUrl::new(shared.base.clone()).unwrap(),
+        IssuerUrl::new(if fault == Fault::WrongIssuer {
+            format!("{}/elsewhere", shared.base)
+        } else {
+            shared.base.clone()
+        })
+        .unwrap(),
         vec![Audience::new(audience.into())],
         expires,
         now,
@@ -512,11 +520,16 @@ async fn oidc_token(
     } else {
         signing_key(SIGNING_KEY)
     };
+    let hashed = if fault == Fault::WrongAccessTokenHash {
+        AccessToken::new("another-access-token".into())
+    } else {
+        access
+    };
     let id_token = CoreIdToken::new(
         claims,
         &key,
         CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-        Some(&access),
+        Some(&hashed),
         None,
     )
     .unwrap();
