@@ -486,6 +486,17 @@ pub async fn change_password(
         origin,
     )
     .await?;
+    // A new way in deserves a word to the owner: if it was not them, they learn of it.
+    services.mailer.send_in_background(Mail {
+        to: user.email.clone(),
+        subject: "Your Gatehouse password was changed".into(),
+        body: format!(
+            "Hello {},\n\nThe password of your Gatehouse account was just set or changed, and \
+             your other sessions were ended.\n\nIf this was not you, reset it at {} at once.\n",
+            user.name,
+            services.settings.link("/forgot-password"),
+        ),
+    });
     Ok(())
 }
 

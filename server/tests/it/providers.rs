@@ -824,6 +824,8 @@ async fn someone_who_came_through_a_provider_can_set_a_password_and_delete_their
         )
         .await;
     assert_eq!(posted.location(), "/profile?notice=password");
+    let told = app.mail.wait_for("octo@example.com", 1).await;
+    assert_eq!(told.subject, "Your Gatehouse password was changed");
     let mut by_mail = app.browser();
     crate::accounts::sign_in(&mut by_mail, "octo@example.com", crate::accounts::PASSWORD).await;
     // Now the password is asked for again before anything irreversible.
