@@ -170,19 +170,26 @@ async fn finish(
         .code
         .filter(|c| !c.is_empty() && c.len() <= 2048)
         .ok_or_else(|| ProviderError::Unavailable("no code in the callback".into()))?;
+    // Connecting: still the same person, still signed in (checked before the provider is
+    // asked for anything).
+    let connecting_user = match &flow.link_user {
+        Some(user_id) => Some(
+            signed_in(services, cookies)
+                .await
+                .filter(|c| &c.user.id == user_id)
+                .ok_or(Refusal::SignedOut)?
+                .user,
+        ),
+        None => None,
+    };
     let redirect_uri = callback_uri(services, provider_id);
     let (identity, tokens) = services
         .providers
         .finish(provider, &flow, &code, &redirect_uri)
         .await?;
-    match &flow.link_user {
-        Some(user_id) => {
-            // Still the same person, still signed in.
-            let current = signed_in(services, cookies)
-                .await
-                .filter(|c| &c.user.id == user_id)
-                .ok_or(Refusal::SignedOut)?;
-            linking::link(services, &current.user, &identity, &tokens, origin).await?;
+    match connecting_user {
+        Some(user) => {
+            linking::link(services, &user, &identity, &tokens, origin).await?;
             Ok(Finished::Linked { next: flow.next })
         }
         None => {
