@@ -481,12 +481,14 @@ async fn a_provider_that_does_not_vouch_for_the_email_makes_no_user() {
 async fn the_return_path_is_a_local_path_only() {
     let provider = provider().await;
     let app = TestApp::with_providers(&provider).await;
+    let too_long = format!("/{}", "a".repeat(2000));
     for (next, lands) in [
         ("/artworks?status=done", "/artworks?status=done"),
         ("https://evil.example/", "/"),
         ("//evil.example/", "/"),
         ("/\\evil.example", "/"),
         ("", "/"),
+        (too_long.as_str(), "/"),
     ] {
         let mut browser = app.browser();
         let answer = browser
@@ -494,6 +496,21 @@ async fn the_return_path_is_a_local_path_only() {
             .await;
         assert_eq!(answer.location(), lands, "next={next}");
     }
+    // A start that is not a form is a clear 4xx, and starts nothing.
+    let mut browser = app.browser();
+    let request = axum::http::Request::post("/auth/github")
+        .header("content-type", "application/json")
+        .header("origin", "http://gatehouse.test")
+        .body(axum::body::Body::from(r#"{"next":"/"}"#))
+        .unwrap();
+    let refused = browser.raw(request).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{}",
+        refused.body
+    );
+    assert!(browser.cookie(FLOW_COOKIE).is_none());
 }
 
 #[tokio::test(flavor = "multi_thread")]
