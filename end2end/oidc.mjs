@@ -17,7 +17,7 @@
 // issuer's origin, which Gatehouse's Content-Security-Policy form-action allows.
 import crypto from "node:crypto";
 import http from "node:http";
-import { credentials, escape, page, read, redirect, send } from "./provider.mjs";
+import { authorization, credentials, escape, read, send } from "./provider.mjs";
 
 const CODE_SECONDS = 600;
 const TOKEN_SECONDS = 3600;
@@ -58,8 +58,8 @@ export async function startOidc({ clientId = "gatehouse-e2e-oidc", clientSecret 
       const route = `${req.method} ${url.pathname}`;
       if (route === "GET /oidc/.well-known/openid-configuration") return json(res, 200, discovery());
       if (route === "GET /oidc/jwks") return json(res, 200, jwks);
-      if (route === "GET /oidc/authorize") return authorizePage(res, url.searchParams);
-      if (route === "POST /oidc/authorize") return decide(res, new URLSearchParams(body));
+      if (route === "GET /oidc/authorize") return authorize.show(res, url.searchParams);
+      if (route === "POST /oidc/authorize") return authorize.decide(res, new URLSearchParams(body));
       if (route === "POST /oidc/token") return token(req, res, new URLSearchParams(body));
       if (route === "GET /oidc/userinfo" || route === "POST /oidc/userinfo") return userinfo(req, res);
       json(res, 404, { error: "not_found" });
@@ -102,69 +102,39 @@ export async function startOidc({ clientId = "gatehouse-e2e-oidc", clientSecret 
     return null;
   }
 
-  function authorizePage(res, params, problem = null) {
-    const title = "Sign in to Acme ID (stand-in)";
-    const wrong = invalid(params);
-    if (wrong) {
-      log(`refused authorization request: ${wrong}`);
-      return send(res, 400, "text/html; charset=utf-8", page(title, `<p role="alert">This authorization request is not valid: ${escape(wrong)}.</p>`));
-    }
-    const carried = ["client_id", "response_type", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"]
-      .map((name) => `<input type="hidden" name="${name}" value="${escape(params.get(name) || "")}">`)
-      .join("\n      ");
-    const email = params.get("email") || "";
-    const error = problem ? `<p id="email-error" class="error" role="alert">${escape(problem)}</p>` : "";
-    const described = problem ? ` aria-invalid="true" aria-describedby="email-error"` : "";
-    send(
-      res,
-      problem ? 400 : 200,
-      "text/html; charset=utf-8",
-      page(
-        title,
-        `<p>An application (client id <code>${escape(clientId)}</code>) asks to know who you are at Acme:
-      your email address and name (scope <code>${escape(params.get("scope"))}</code>).
-      It will send you back to <code>${escape(params.get("redirect_uri"))}</code>.</p>
-    <form method="post" action="/oidc/authorize">
-      ${carried}
-      <label for="email">Email at Acme</label>
-      <input id="email" name="email" type="text" inputmode="email" autocomplete="email" autocapitalize="none" spellcheck="false" maxlength="254" value="${escape(email)}"${described}>
-      ${error}
-      <p><button type="submit" name="decision" value="authorize">Authorize</button>
-      <button type="submit" name="decision" value="deny">Deny</button></p>
-    </form>`,
-      ),
-    );
-  }
-
-  function decide(res, params) {
-    const wrong = invalid(params);
-    if (wrong) return authorizePage(res, params);
-    const back = new URL(params.get("redirect_uri"));
-    if (params.get("decision") === "deny") {
-      back.searchParams.set("error", "access_denied");
-      back.searchParams.set("error_description", "The person did not allow the application to know who they are.");
-      back.searchParams.set("state", params.get("state"));
-      log(`denied; back to ${back}`);
-      return redirect(res, back);
-    }
-    const email = (params.get("email") || "").trim();
-    if (email.length > 254 || !EMAIL.test(email)) return authorizePage(res, params, "Type your email address at Acme, like ada@acme.example.");
-    const code = crypto.randomBytes(16).toString("base64url");
-    codes.set(code, {
-      email,
-      clientId,
-      redirectUri: params.get("redirect_uri"),
-      challenge: params.get("code_challenge"),
-      nonce: params.get("nonce"),
-      scope: params.get("scope"),
-      authTime: Math.floor(Date.now() / 1000),
-      expires: Date.now() + CODE_SECONDS * 1000,
-    });
-    back.searchParams.set("code", code);
-    back.searchParams.set("state", params.get("state"));
-    log(`authorized ${user(email).email} (sub ${acmeSubject(email)}); back to ${back.origin}${back.pathname}`);
-    redirect(res, back);
-  }
+  const authorize = authorization({
+    title: "Sign in to Acme ID (stand-in)",
+    action: "/oidc/authorize",
+    clientId,
+    invalid,
+    carried: ["client_id", "response_type", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"],
+    asks: (params) => `to know who you are at Acme:
+      your email address and name (scope <code>${escape(params.get("scope"))}</code>)`,
+    field: {
+      name: "email",
+      label: "Email at Acme",
+      attributes: 'inputmode="email" autocomplete="email"',
+      maxlength: 254,
+      valid: (email) => email.length <= 254 && EMAIL.test(email),
+      problem: "Type your email address at Acme, like ada@acme.example.",
+    },
+    denied: "The person did not allow the application to know who they are.",
+    issue(email, params) {
+      const code = crypto.randomBytes(16).toString("base64url");
+      codes.set(code, {
+        email,
+        clientId,
+        redirectUri: params.get("redirect_uri"),
+        challenge: params.get("code_challenge"),
+        nonce: params.get("nonce"),
+        scope: params.get("scope"),
+        authTime: Math.floor(Date.now() / 1000),
+        expires: Date.now() + CODE_SECONDS * 1000,
+      });
+      return { code, who: `${user(email).email} (sub ${acmeSubject(email)})` };
+    },
+    log,
+  });
 
   function token(req, res, form) {
     const [id, secret] = credentials(req.headers.authorization, form);

@@ -42,8 +42,8 @@ export async function startGitHub({ clientId = "gatehouse-e2e", clientSecret = "
     log(`${req.method} ${url.pathname}`);
     try {
       const body = req.method === "POST" ? await read(req) : "";
-      if (url.pathname === "/login/oauth/authorize" && req.method === "GET") return authorizePage(res, url.searchParams);
-      if (url.pathname === "/login/oauth/authorize" && req.method === "POST") return decide(res, new URLSearchParams(body));
+      if (url.pathname === "/login/oauth/authorize" && req.method === "GET") return authorize.show(res, url.searchParams);
+      if (url.pathname === "/login/oauth/authorize" && req.method === "POST") return authorize.decide(res, new URLSearchParams(body));
       if (url.pathname === "/login/oauth/access_token" && req.method === "POST") return token(req, res, new URLSearchParams(body));
       if (url.pathname === "/api/user" && req.method === "GET") return api(req, res, (u) => ({ login: u.login, id: u.id, name: u.name, email: null, type: "User" }));
       if (url.pathname === "/api/user/emails" && req.method === "GET") return api(req, res, (u) => [{ email: u.email, primary: true, verified: true, visibility: "public" }]);
@@ -67,66 +67,37 @@ export async function startGitHub({ clientId = "gatehouse-e2e", clientSecret = "
     return null;
   }
 
-  function authorizePage(res, params, problem = null) {
-    const wrong = invalid(params);
-    if (wrong) {
-      log(`refused authorization request: ${wrong}`);
-      return send(res, 400, "text/html; charset=utf-8", page("Sign in to GitHub (stand-in)", `<p role="alert">This authorization request is not valid: ${escape(wrong)}.</p>`));
-    }
-    const carried = ["client_id", "response_type", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope"]
-      .map((name) => `<input type="hidden" name="${name}" value="${escape(params.get(name) || "")}">`)
-      .join("\n      ");
-    const login = params.get("login") || "";
-    const error = problem ? `<p id="login-error" class="error" role="alert">${escape(problem)}</p>` : "";
-    const described = problem ? ` aria-invalid="true" aria-describedby="login-error"` : "";
-    send(
-      res,
-      problem ? 400 : 200,
-      "text/html; charset=utf-8",
-      page(
-        "Sign in to GitHub (stand-in)",
-        `<p>An application (client id <code>${escape(clientId)}</code>) asks to know who you are on GitHub
-      and to read your email addresses (scope <code>${escape(params.get("scope") || "")}</code>).
-      It will send you back to <code>${escape(params.get("redirect_uri"))}</code>.</p>
-    <form method="post" action="/login/oauth/authorize">
-      ${carried}
-      <label for="login">GitHub login</label>
-      <input id="login" name="login" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="39" value="${escape(login)}"${described}>
-      ${error}
-      <p><button type="submit" name="decision" value="authorize">Authorize</button>
-      <button type="submit" name="decision" value="deny">Deny</button></p>
-    </form>`,
-      ),
-    );
-  }
-
-  function decide(res, params) {
-    const wrong = invalid(params);
-    if (wrong) return authorizePage(res, params);
-    const back = new URL(params.get("redirect_uri"));
-    if (params.get("decision") === "deny") {
-      back.searchParams.set("error", "access_denied");
-      back.searchParams.set("error_description", "The user has denied your application access.");
-      back.searchParams.set("state", params.get("state"));
-      log(`denied; back to ${back}`);
-      return redirect(res, back);
-    }
-    const login = (params.get("login") || "").trim();
-    if (!LOGIN.test(login)) return authorizePage(res, params, "Type a GitHub login: letters, digits and single hyphens, at most 39 characters.");
-    const code = crypto.randomBytes(10).toString("hex");
-    codes.set(code, {
-      login,
-      clientId,
-      redirectUri: params.get("redirect_uri"),
-      challenge: params.get("code_challenge"),
-      scope: params.get("scope") || "",
-      expires: Date.now() + CODE_SECONDS * 1000,
-    });
-    back.searchParams.set("code", code);
-    back.searchParams.set("state", params.get("state"));
-    log(`authorized ${login} (id ${githubId(login)}); back to ${back.origin}${back.pathname}`);
-    redirect(res, back);
-  }
+  const authorize = authorization({
+    title: "Sign in to GitHub (stand-in)",
+    action: "/login/oauth/authorize",
+    clientId,
+    invalid,
+    carried: ["client_id", "response_type", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope"],
+    asks: (params) => `to know who you are on GitHub
+      and to read your email addresses (scope <code>${escape(params.get("scope") || "")}</code>)`,
+    field: {
+      name: "login",
+      label: "GitHub login",
+      attributes: 'autocomplete="username"',
+      maxlength: 39,
+      valid: (login) => LOGIN.test(login),
+      problem: "Type a GitHub login: letters, digits and single hyphens, at most 39 characters.",
+    },
+    denied: "The user has denied your application access.",
+    issue(login, params) {
+      const code = crypto.randomBytes(10).toString("hex");
+      codes.set(code, {
+        login,
+        clientId,
+        redirectUri: params.get("redirect_uri"),
+        challenge: params.get("code_challenge"),
+        scope: params.get("scope") || "",
+        expires: Date.now() + CODE_SECONDS * 1000,
+      });
+      return { code, who: `${login} (id ${githubId(login)})` };
+    },
+    log,
+  });
 
   function token(req, res, form) {
     const [id, secret] = credentials(req.headers.authorization, form);
@@ -195,6 +166,71 @@ export function credentials(authorization, form) {
     return [unescape(decoded.slice(0, colon)), unescape(decoded.slice(colon + 1))];
   }
   return [form.get("client_id"), form.get("client_secret")];
+}
+
+/**
+ * The authorization page and its answer, the same at both stand-ins: one field for who the
+ * person is, then Authorize or Deny. Each stand-in brings its own rules: invalid(params) (what
+ * is wrong with the request, or null), the parameters the form carries, what the application
+ * asks for, the field (valid(value) for the trimmed value, the problem shown when it is not),
+ * the error_description on Deny, and issue(value, params), which stores the grant and gives
+ * { code, who } (who for the log). Gives show (the GET) and decide (the POST).
+ */
+export function authorization({ title, action, clientId, invalid, carried, asks, field, denied, issue, log }) {
+  const { name } = field;
+
+  function show(res, params, problem = null) {
+    const wrong = invalid(params);
+    if (wrong) {
+      log(`refused authorization request: ${wrong}`);
+      return send(res, 400, "text/html; charset=utf-8", page(title, `<p role="alert">This authorization request is not valid: ${escape(wrong)}.</p>`));
+    }
+    const hidden = carried
+      .map((param) => `<input type="hidden" name="${param}" value="${escape(params.get(param) || "")}">`)
+      .join("\n      ");
+    const error = problem ? `<p id="${name}-error" class="error" role="alert">${escape(problem)}</p>` : "";
+    const described = problem ? ` aria-invalid="true" aria-describedby="${name}-error"` : "";
+    send(
+      res,
+      problem ? 400 : 200,
+      "text/html; charset=utf-8",
+      page(
+        title,
+        `<p>An application (client id <code>${escape(clientId)}</code>) asks ${asks(params)}.
+      It will send you back to <code>${escape(params.get("redirect_uri"))}</code>.</p>
+    <form method="post" action="${action}">
+      ${hidden}
+      <label for="${name}">${escape(field.label)}</label>
+      <input id="${name}" name="${name}" type="text" ${field.attributes} autocapitalize="none" spellcheck="false" maxlength="${field.maxlength}" value="${escape(params.get(name) || "")}"${described}>
+      ${error}
+      <p><button type="submit" name="decision" value="authorize">Authorize</button>
+      <button type="submit" name="decision" value="deny">Deny</button></p>
+    </form>`,
+      ),
+    );
+  }
+
+  function decide(res, params) {
+    // An invalid request gets the page that says so, never a redirect to an unchecked URI.
+    if (invalid(params)) return show(res, params);
+    const back = new URL(params.get("redirect_uri"));
+    if (params.get("decision") === "deny") {
+      back.searchParams.set("error", "access_denied");
+      back.searchParams.set("error_description", denied);
+      back.searchParams.set("state", params.get("state"));
+      log(`denied; back to ${back}`);
+      return redirect(res, back);
+    }
+    const value = (params.get(name) || "").trim();
+    if (!field.valid(value)) return show(res, params, field.problem);
+    const { code, who } = issue(value, params);
+    back.searchParams.set("code", code);
+    back.searchParams.set("state", params.get("state"));
+    log(`authorized ${who}; back to ${back.origin}${back.pathname}`);
+    redirect(res, back);
+  }
+
+  return { show, decide };
 }
 
 export function read(req) {
