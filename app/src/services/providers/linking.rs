@@ -1,8 +1,8 @@
-//! What a provider's word means for Gatehouse users. A first sign-in makes the user (their
-//! email confirmed only if the provider says so). It joins an existing user only when both
-//! sides have confirmed the same email; otherwise the person signs in another way and
-//! connects the provider from their profile. A provider account belongs to one user, and
-//! nobody can remove their last way to sign in.
+//! What a provider's word means for Gatehouse users. A first sign-in makes the user, if the
+//! provider vouches for their email. It joins an existing user only when both sides have
+//! confirmed the same email; otherwise the person signs in another way and connects the
+//! provider from their profile. A provider account belongs to one user, and nobody can
+//! remove their last way to sign in.
 
 use chrono::Utc;
 use diesel_async::scoped_futures::ScopedFutureExt;
