@@ -3,12 +3,10 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{
-    clear_session_cookie, fail, local_path, origin, redirect, services, start_session_cookie,
-};
+use super::server::{clear_session_cookie, fail, origin, redirect, services, start_session_cookie};
 use super::AppError;
 #[cfg(feature = "ssr")]
-use crate::services::accounts;
+use crate::services::{accounts, policy::local_path};
 
 /// Where a browser without JavaScript lands once a mail is on its way.
 pub const CHECK_EMAIL: &str = "/check-email";

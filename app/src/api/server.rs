@@ -182,5 +182,3 @@ pub fn invalid(field: &str, message: &str, kept: &[(&str, &str)]) -> AppError {
 pub fn redirect(path: &str) {
     leptos_axum::redirect(path);
 }
-
-pub use crate::services::policy::local_path;

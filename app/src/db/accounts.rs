@@ -117,8 +117,10 @@ pub struct ProviderAccountRow<'a> {
     pub tokens: &'a EncryptedTokens,
 }
 
-/// Provider tokens, encrypted, with their expiries and scope.
-#[derive(Clone, Debug, Default)]
+/// Provider tokens, encrypted, with their expiries and scope: read, inserted and replaced
+/// as one (a `None` clears its column).
+#[derive(Clone, Debug, Default, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = account, treat_none_as_null = true, check_for_backend(diesel::pg::Pg))]
 pub struct EncryptedTokens {
     pub access_token: Option<String>,
     pub refresh_token: Option<String>,
@@ -149,19 +151,13 @@ pub async fn insert_provider(
     conn: &mut AsyncPgConnection,
     row: ProviderAccountRow<'_>,
 ) -> QueryResult<bool> {
-    let t = row.tokens;
     let inserted = diesel::insert_into(account::table)
         .values((
             account::id.eq(row.id),
             account::account_id.eq(row.account_id),
             account::provider_id.eq(row.provider_id),
             account::user_id.eq(row.user_id),
-            account::access_token.eq(&t.access_token),
-            account::refresh_token.eq(&t.refresh_token),
-            account::id_token.eq(&t.id_token),
-            account::access_token_expires_at.eq(t.access_token_expires_at),
-            account::refresh_token_expires_at.eq(t.refresh_token_expires_at),
-            account::scope.eq(&t.scope),
+            row.tokens,
         ))
         .on_conflict_do_nothing()
         .execute(conn)
@@ -176,41 +172,18 @@ pub async fn replace_tokens(
     t: &EncryptedTokens,
 ) -> QueryResult<usize> {
     diesel::update(account::table.find(id))
-        .set((
-            account::access_token.eq(&t.access_token),
-            account::refresh_token.eq(&t.refresh_token),
-            account::id_token.eq(&t.id_token),
-            account::access_token_expires_at.eq(t.access_token_expires_at),
-            account::refresh_token_expires_at.eq(t.refresh_token_expires_at),
-            account::scope.eq(&t.scope),
-            account::updated_at.eq(Utc::now()),
-        ))
+        .set((t, account::updated_at.eq(Utc::now())))
         .execute(conn)
         .await
 }
 
 /// The stored tokens of one account.
 pub async fn tokens(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<EncryptedTokens> {
-    let (access_token, refresh_token, id_token, access_at, refresh_at, scope) = account::table
+    account::table
         .find(id)
-        .select((
-            account::access_token,
-            account::refresh_token,
-            account::id_token,
-            account::access_token_expires_at,
-            account::refresh_token_expires_at,
-            account::scope,
-        ))
+        .select(EncryptedTokens::as_select())
         .first(conn)
-        .await?;
-    Ok(EncryptedTokens {
-        access_token,
-        refresh_token,
-        id_token,
-        access_token_expires_at: access_at,
-        refresh_token_expires_at: refresh_at,
-        scope,
-    })
+        .await
 }
 
 /// Every way the user signs in, oldest first.

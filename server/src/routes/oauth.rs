@@ -15,7 +15,7 @@ use axum::Router;
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::policy::local_path;
 use gatehouse_app::services::providers::linking::{self, Refusal};
-use gatehouse_app::services::providers::{Flow, ProviderError, FLOW_MINUTES};
+use gatehouse_app::services::providers::{Flow, Provider, ProviderError, FLOW_MINUTES};
 use gatehouse_app::services::sessions::{self, Current};
 use gatehouse_app::services::Services;
 use serde::Deserialize;
@@ -106,9 +106,9 @@ async fn callback(
     Query(query): Query<CallbackQuery>,
 ) -> Response {
     let services = &state.services;
-    if services.providers.find(&provider_id).is_none() {
+    let Some(provider) = services.providers.find(&provider_id) else {
         return unknown_provider();
-    }
+    };
     let jar = cookies.private(&state.flow_key);
     let name = services.settings.flow_cookie_name();
     let flow = jar
@@ -124,7 +124,7 @@ async fn callback(
     }
     let origin = origin(services, peer, &headers);
     let connecting = flow.as_ref().is_some_and(|f| f.link_user.is_some());
-    match finish(services, &cookies, &provider_id, flow, query, &origin).await {
+    match finish(services, &cookies, provider, flow, query, &origin).await {
         Ok(Finished::SignedIn { token, next }) => {
             cookies.add(services.settings.session_cookie(token));
             Redirect::to(&next).into_response()
@@ -142,15 +142,12 @@ enum Finished {
 async fn finish(
     services: &Services,
     cookies: &Cookies,
-    provider_id: &str,
+    provider: Provider<'_>,
     flow: Option<Flow>,
     query: CallbackQuery,
     origin: &Origin,
 ) -> Result<Finished, Refusal> {
-    let provider = services
-        .providers
-        .find(provider_id)
-        .ok_or(ProviderError::Expired)?;
+    let provider_id = provider.id();
     let flow = flow
         .filter(|f| f.provider == provider_id && !f.is_expired(chrono::Utc::now()))
         .ok_or(ProviderError::Expired)?;

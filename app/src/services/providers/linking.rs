@@ -441,10 +441,10 @@ pub async fn access_token(
             let mut fresh = services.providers.refresh(provider, &refresh).await?;
             // A provider may keep the refresh token and not send it again.
             fresh.refresh_token.get_or_insert(refresh);
-            fresh.id_token = match &stored.id_token {
-                Some(t) if fresh.id_token.is_none() => Some(open("idToken", t)?),
-                _ => fresh.id_token.clone(),
-            };
+            if fresh.id_token.is_none() {
+                let kept = stored.id_token.as_deref();
+                fresh.id_token = kept.map(|t| open("idToken", t)).transpose()?;
+            }
             accounts::replace_tokens(&mut conn, &account.id, &seal(cipher, &account.id, &fresh))
                 .await?;
             Ok(Some(fresh.access_token))
