@@ -155,9 +155,12 @@ mod tests {
             c.decrypt(&stored, "account:a1:refreshToken"),
             Err(CryptoError::Corrupt)
         );
-        let mut damaged = stored.clone();
-        damaged.pop();
-        damaged.push('A');
+        // Flip one bit of the tag; swapping a base64 character could leave the bytes as
+        // they were (the last character carries only four of its six bits).
+        let (prefix, data) = stored.rsplit_once(':').unwrap();
+        let mut bytes = URL_SAFE_NO_PAD.decode(data).unwrap();
+        *bytes.last_mut().unwrap() ^= 1;
+        let damaged = format!("{prefix}:{}", URL_SAFE_NO_PAD.encode(bytes));
         assert_eq!(
             c.decrypt(&damaged, "account:a1:accessToken"),
             Err(CryptoError::Corrupt)
