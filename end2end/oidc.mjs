@@ -17,7 +17,7 @@
 // issuer's origin, which Gatehouse's Content-Security-Policy form-action allows.
 import crypto from "node:crypto";
 import http from "node:http";
-import { authorization, credentials, escape, read, send } from "./provider.mjs";
+import { authorization, escape, read, redeem, send } from "./provider.mjs";
 
 const CODE_SECONDS = 600;
 const TOKEN_SECONDS = 3600;
@@ -137,19 +137,8 @@ export async function startOidc({ clientId = "gatehouse-e2e-oidc", clientSecret 
   });
 
   function token(req, res, form) {
-    const [id, secret] = credentials(req.headers.authorization, form);
-    if (id !== clientId || secret !== clientSecret) return tokenError(res, 401, "invalid_client", "client credentials do not match");
-    if (form.get("grant_type") !== "authorization_code") return tokenError(res, 400, "unsupported_grant_type", form.get("grant_type"));
-    const code = form.get("code") || "";
-    const grant = codes.get(code);
-    codes.delete(code); // single use, whatever happens next
-    if (!grant) return tokenError(res, 400, "invalid_grant", "unknown or already used code");
-    if (grant.expires < Date.now()) return tokenError(res, 400, "invalid_grant", "the code expired");
-    if (grant.clientId !== id) return tokenError(res, 400, "invalid_grant", "the code is another client's");
-    if (form.get("redirect_uri") !== grant.redirectUri) return tokenError(res, 400, "invalid_grant", `redirect_uri ${form.get("redirect_uri")} is not ${grant.redirectUri}`);
-    const verifier = form.get("code_verifier") || "";
-    const challenge = crypto.createHash("sha256").update(verifier).digest("base64url");
-    if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || challenge !== grant.challenge) return tokenError(res, 400, "invalid_grant", "the PKCE code_verifier does not match the challenge");
+    const { grant, status, error, why } = redeem(codes, req, form, { clientId, clientSecret });
+    if (!grant) return tokenError(res, status, error, why);
 
     const access = `acme_${crypto.randomBytes(24).toString("base64url")}`;
     tokens.set(access, { email: grant.email, expires: Date.now() + TOKEN_SECONDS * 1000 });

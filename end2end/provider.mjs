@@ -100,19 +100,8 @@ export async function startGitHub({ clientId = "gatehouse-e2e", clientSecret = "
   });
 
   function token(req, res, form) {
-    const [id, secret] = credentials(req.headers.authorization, form);
-    if (id !== clientId || secret !== clientSecret) return oauthError(res, 401, "invalid_client", "client credentials do not match");
-    if (form.get("grant_type") !== "authorization_code") return oauthError(res, 400, "unsupported_grant_type", form.get("grant_type"));
-    const code = form.get("code") || "";
-    const grant = codes.get(code);
-    codes.delete(code); // single use, whatever happens next
-    if (!grant) return oauthError(res, 400, "invalid_grant", "unknown or already used code");
-    if (grant.expires < Date.now()) return oauthError(res, 400, "invalid_grant", "the code expired");
-    if (grant.clientId !== id) return oauthError(res, 400, "invalid_grant", "the code is another client's");
-    if (form.get("redirect_uri") !== grant.redirectUri) return oauthError(res, 400, "invalid_grant", `redirect_uri ${form.get("redirect_uri")} is not ${grant.redirectUri}`);
-    const verifier = form.get("code_verifier") || "";
-    const challenge = crypto.createHash("sha256").update(verifier).digest("base64url");
-    if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || challenge !== grant.challenge) return oauthError(res, 400, "invalid_grant", "the PKCE code_verifier does not match the challenge");
+    const { grant, status, error, why } = redeem(codes, req, form, { clientId, clientSecret });
+    if (!grant) return oauthError(res, status, error, why);
     const access = `gho_${crypto.randomBytes(18).toString("base64url")}`;
     tokens.set(access, grant.login);
     log(`token for ${grant.login}`);
@@ -150,7 +139,7 @@ export async function startGitHub({ clientId = "gatehouse-e2e", clientSecret = "
 
 /** The client's id and secret: HTTP Basic (each part form-URL-encoded, RFC 6749 2.3.1, as the
  * oauth2 crate sends them), or else client_id and client_secret in the form. */
-export function credentials(authorization, form) {
+function credentials(authorization, form) {
   const basic = /^Basic (\S+)$/i.exec(authorization || "");
   if (basic) {
     const decoded = Buffer.from(basic[1], "base64").toString("utf8");
@@ -166,6 +155,30 @@ export function credentials(authorization, form) {
     return [unescape(decoded.slice(0, colon)), unescape(decoded.slice(colon + 1))];
   }
   return [form.get("client_id"), form.get("client_secret")];
+}
+
+/**
+ * The grant a token request redeems, or why it may not ({ status, error, why }): the client's
+ * own credentials, the authorization_code grant, a known code (spent by this attempt, whatever
+ * happens next) that has not expired, issued to this client for this redirect_uri, and the
+ * verifier of its PKCE challenge. `codes` maps each code to its grant.
+ */
+export function redeem(codes, req, form, { clientId, clientSecret }) {
+  const refuse = (status, error, why) => ({ status, error, why });
+  const [id, secret] = credentials(req.headers.authorization, form);
+  if (id !== clientId || secret !== clientSecret) return refuse(401, "invalid_client", "client credentials do not match");
+  if (form.get("grant_type") !== "authorization_code") return refuse(400, "unsupported_grant_type", form.get("grant_type"));
+  const code = form.get("code") || "";
+  const grant = codes.get(code);
+  codes.delete(code);
+  if (!grant) return refuse(400, "invalid_grant", "unknown or already used code");
+  if (grant.expires < Date.now()) return refuse(400, "invalid_grant", "the code expired");
+  if (grant.clientId !== id) return refuse(400, "invalid_grant", "the code is another client's");
+  if (form.get("redirect_uri") !== grant.redirectUri) return refuse(400, "invalid_grant", `redirect_uri ${form.get("redirect_uri")} is not ${grant.redirectUri}`);
+  const verifier = form.get("code_verifier") || "";
+  const challenge = crypto.createHash("sha256").update(verifier).digest("base64url");
+  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || challenge !== grant.challenge) return refuse(400, "invalid_grant", "the PKCE code_verifier does not match the challenge");
+  return { grant };
 }
 
 /**

@@ -50,17 +50,7 @@ pub enum AuthError {
     Service(#[from] ServiceError),
 }
 
-impl From<diesel::result::Error> for AuthError {
-    fn from(e: diesel::result::Error) -> Self {
-        AuthError::Service(e.into())
-    }
-}
-
-impl From<diesel_async::pooled_connection::deadpool::PoolError> for AuthError {
-    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        AuthError::Service(e.into())
-    }
-}
+database_errors_are_service_errors!(AuthError);
 
 fn collect<T>(
     results: impl IntoIterator<Item = Result<T, FieldError>>,

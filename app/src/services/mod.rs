@@ -1,6 +1,24 @@
 //! The rules of Gatehouse. Server functions and the server's own tasks call these; these call
 //! `db/`.
 
+/// Lets `?` turn a database error into `$error::Service`, for an error type whose rules fail
+/// in their own words and whose database fails as a `ServiceError`.
+macro_rules! database_errors_are_service_errors {
+    ($error:ident) => {
+        impl From<diesel::result::Error> for $error {
+            fn from(e: diesel::result::Error) -> Self {
+                $error::Service(e.into())
+            }
+        }
+
+        impl From<diesel_async::pooled_connection::deadpool::PoolError> for $error {
+            fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+                $error::Service(e.into())
+            }
+        }
+    };
+}
+
 pub mod access;
 pub mod accounts;
 pub mod admin;

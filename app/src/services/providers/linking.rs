@@ -49,17 +49,7 @@ pub enum Refusal {
     Service(#[from] ServiceError),
 }
 
-impl From<diesel::result::Error> for Refusal {
-    fn from(e: diesel::result::Error) -> Self {
-        Refusal::Service(e.into())
-    }
-}
-
-impl From<diesel_async::pooled_connection::deadpool::PoolError> for Refusal {
-    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        Refusal::Service(e.into())
-    }
-}
+database_errors_are_service_errors!(Refusal);
 
 impl Refusal {
     pub fn code(&self) -> &'static str {
