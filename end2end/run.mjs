@@ -7,6 +7,7 @@
 //
 //   GATEHOUSE_BIN=/path/to/gatehouse node run.mjs [--screenshots]
 import { spawn } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -26,12 +27,9 @@ const artifacts = path.join(here, "artifacts");
 fs.rmSync(artifacts, { recursive: true, force: true });
 fs.mkdirSync(artifacts, { recursive: true });
 
-const port = await new Promise((ok) => {
-  const probe = net.createServer().listen(0, "127.0.0.1", () => {
-    const { port } = probe.address();
-    probe.close(() => ok(port));
-  });
-});
+// Gatehouse's port, picked below Linux's ephemeral range (32768 and up), from which the
+// stand-ins' listen(0) and every outgoing connection take theirs while Gatehouse starts.
+const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const data = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-e2e-"));
 fs.chmodSync(data, 0o755); // PostgreSQL runs as the postgres user when we are root
@@ -55,6 +53,7 @@ const server = spawn(binary, [], {
     DATA_DIR: path.join(data, "data"),
     BIND: `127.0.0.1:${port}`,
     PUBLIC_URL: base,
+    TRUSTED_PROXY_HOPS: "1", // each browser context says its own address (tests/helpers.mjs)
     SMTP_URL: sink.smtpUrl,
     ADMIN_EMAILS: "admin@example.test",
     INTERNAL_API_TOKENS: "e2e-internal-token-0123456789abcdef0123",
@@ -105,3 +104,15 @@ try {
   if (status === 0) fs.rmSync(artifacts, { recursive: true, force: true });
 }
 process.exit(status);
+
+async function freePort() {
+  for (;;) {
+    const port = 20_000 + crypto.randomInt(12_000);
+    const free = await new Promise((ok) => {
+      const probe = net.createServer();
+      probe.once("error", () => ok(false));
+      probe.listen(port, "127.0.0.1", () => probe.close(() => ok(true)));
+    });
+    if (free) return port;
+  }
+}

@@ -21,9 +21,15 @@ export async function launch() {
   });
 }
 
-/** A fresh browser context (its own cookies): JavaScript on unless `javaScriptEnabled: false`. */
+/**
+ * A fresh browser context (its own cookies): JavaScript on unless `javaScriptEnabled: false`.
+ * Each is a person at their own address: Gatehouse runs behind one trusted proxy here
+ * (TRUSTED_PROXY_HOPS=1 in run.mjs), and the context says where it comes from, so the
+ * journeys do not all draw on one address's sign-in quota.
+ */
 export async function context(browser, options = {}) {
-  const ctx = await browser.newContext({ baseURL: BASE, ...options });
+  const from = Array.from({ length: 3 }, () => Math.floor(Math.random() * 256)).join(".");
+  const ctx = await browser.newContext({ baseURL: BASE, extraHTTPHeaders: { "x-forwarded-for": `10.${from}` }, ...options });
   return { ctx, page: await ctx.newPage() };
 }
 

@@ -116,6 +116,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on BIND={}", settings.bind))?;
+    let mailer = services.mailer.clone();
     let cleanup = housekeeping::spawn(
         services,
         settings.cleanup_interval(),
@@ -143,6 +144,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         } => tracing::warn!("requests still running after {DRAIN_TIMEOUT:?}; stopping anyway"),
     }
     cleanup.abort();
+    if tokio::time::timeout(DRAIN_TIMEOUT, mailer.settle())
+        .await
+        .is_err()
+    {
+        tracing::warn!("mail still being sent after {DRAIN_TIMEOUT:?}; stopping anyway");
+    }
     pool.close();
     drop(database);
     tracing::info!("stopped");
@@ -156,13 +163,12 @@ pub fn build_services(
     pool: DbPool,
 ) -> anyhow::Result<Services> {
     let mailer = Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from())?;
-    match mailer {
-        Mailer::Log => tracing::warn!(
+    if mailer.sends() {
+        tracing::info!(from = %settings.mail_from(), "mail goes out through SMTP_URL");
+    } else {
+        tracing::warn!(
             "no SMTP_URL: mail (confirmation and reset links) is written to this log, not sent"
-        ),
-        Mailer::Smtp { .. } => {
-            tracing::info!(from = %settings.mail_from(), "mail goes out through SMTP_URL")
-        }
+        );
     }
     Ok(Services {
         pool,

@@ -3,6 +3,7 @@
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio_util::task::TaskTracker;
 
 /// One plain-text message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,7 +28,14 @@ pub enum MailError {
 }
 
 #[derive(Clone)]
-pub enum Mailer {
+pub struct Mailer {
+    route: Route,
+    /// Mail handed to `send_in_background` and not yet sent or failed.
+    pending: TaskTracker,
+}
+
+#[derive(Clone)]
+enum Route {
     /// Mail goes to the log.
     Log,
     Smtp {
@@ -40,22 +48,44 @@ impl Mailer {
     /// SMTP when `smtp_url` is given (`smtp://`, `smtps://`, with `?tls=required` for
     /// STARTTLS), else the log.
     pub fn new(smtp_url: Option<&str>, from: &str) -> Result<Self, MailError> {
-        let Some(url) = smtp_url else {
-            return Ok(Mailer::Log);
+        let route = match smtp_url {
+            None => Route::Log,
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| MailError::Url(e.to_string()))?
+                    .build();
+                let from = from
+                    .parse()
+                    .map_err(|e: lettre::address::AddressError| MailError::From(e.to_string()))?;
+                Route::Smtp {
+                    transport: Box::new(transport),
+                    from,
+                }
+            }
         };
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| MailError::Url(e.to_string()))?
-            .build();
-        let transport = Box::new(transport);
-        let from = from
-            .parse()
-            .map_err(|e: lettre::address::AddressError| MailError::From(e.to_string()))?;
-        Ok(Mailer::Smtp { transport, from })
+        Ok(Self::with(route))
+    }
+
+    /// A mailer that writes every mail to the log.
+    pub fn to_log() -> Self {
+        Self::with(Route::Log)
+    }
+
+    fn with(route: Route) -> Self {
+        Self {
+            route,
+            pending: TaskTracker::new(),
+        }
+    }
+
+    /// Whether mail goes out through SMTP (else to the log).
+    pub fn sends(&self) -> bool {
+        matches!(self.route, Route::Smtp { .. })
     }
 
     pub async fn send(&self, mail: &Mail) -> Result<(), MailError> {
-        match self {
-            Mailer::Log => {
+        match &self.route {
+            Route::Log => {
                 tracing::info!(
                     to = %mail.to,
                     subject = %mail.subject,
@@ -64,7 +94,7 @@ impl Mailer {
                 );
                 Ok(())
             }
-            Mailer::Smtp { transport, from } => {
+            Route::Smtp { transport, from } => {
                 let to: Mailbox = mail
                     .to
                     .parse()
@@ -88,10 +118,19 @@ impl Mailer {
     /// whether an address is registered. Failures are logged.
     pub fn send_in_background(&self, mail: Mail) {
         let mailer = self.clone();
-        tokio::spawn(async move {
+        self.pending.spawn(async move {
             if let Err(e) = mailer.send(&mail).await {
                 tracing::error!(to = %mail.to, subject = %mail.subject, error = %e, "mail not sent");
             }
         });
+    }
+
+    /// Waits until every mail handed to `send_in_background` so far is sent or has failed:
+    /// at shutdown, so no queued mail is lost, and in tests, before asserting that nothing
+    /// was sent. Mail handed over while waiting is waited for too. Not for concurrent use.
+    pub async fn settle(&self) {
+        self.pending.close();
+        self.pending.wait().await;
+        self.pending.reopen();
     }
 }

@@ -36,24 +36,34 @@ pub struct Limits {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryAfter(pub Duration);
 
+/// 10 tries at once per account, then one every 90 s (40 an hour).
+pub fn per_account_quota() -> Quota {
+    Quota::with_period(Duration::from_secs(90))
+        .expect("a positive period")
+        .allow_burst(NonZeroU32::new(10).expect("non-zero"))
+}
+
+/// 30 tries at once per client address, over any accounts, then one every 2 s.
+pub fn per_address_quota() -> Quota {
+    Quota::with_period(Duration::from_secs(2))
+        .expect("a positive period")
+        .allow_burst(NonZeroU32::new(30).expect("non-zero"))
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        // 10 tries at once per account, then one every 90 s (40 an hour);
-        // 30 at once per address, then one every 2 s.
-        let per_account = Quota::with_period(Duration::from_secs(90))
-            .expect("a positive period")
-            .allow_burst(NonZeroU32::new(10).expect("non-zero"));
-        let per_address = Quota::with_period(Duration::from_secs(2))
-            .expect("a positive period")
-            .allow_burst(NonZeroU32::new(30).expect("non-zero"));
+        Self::new(per_account_quota(), per_address_quota())
+    }
+}
+
+impl Limits {
+    pub fn new(per_account: Quota, per_address: Quota) -> Self {
         Self {
             per_account: DefaultKeyedRateLimiter::keyed(per_account),
             per_address: DefaultKeyedRateLimiter::keyed(per_address),
         }
     }
-}
 
-impl Limits {
     /// Counts one attempt against the account (its email) and the client address.
     pub fn check(&self, attempt: Attempt, email: &str, address: &str) -> Result<(), RetryAfter> {
         let kind = attempt.kind();

@@ -39,7 +39,7 @@ pub async fn database() -> (LocalPostgres, AsyncPgConnection, Services) {
     let services = Services {
         pool: pool::build(&url, &PoolSettings::default()),
         passwords: Passwords::new(1),
-        mailer: Mailer::Log,
+        mailer: Mailer::to_log(),
         limits: Arc::new(Limits::default()),
         settings: Arc::new(AuthSettings {
             public_url: url::Url::parse("http://bench.invalid").unwrap(),

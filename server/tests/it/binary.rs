@@ -28,12 +28,17 @@ fn gatehouse(cwd: &Path) -> Command {
     command
 }
 
+/// A free port for the binary to listen on a few seconds later. It is picked below Linux's
+/// ephemeral range (32768 and up), which the kernel hands to every `bind(…:0)` and outgoing
+/// connection in the meantime, so none of those can take it first.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use rand::Rng;
+    loop {
+        let port = rand::rng().random_range(20_000..32_000);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 fn run(command: &mut Command) -> Output {

@@ -474,7 +474,11 @@ async fn a_provider_that_does_not_vouch_for_the_email_makes_no_user() {
     .await;
     assert!(users(&app).await.is_empty());
     assert!(accounts(&app).await.is_empty());
-    assert_eq!(app.mail.count(), 0, "no mail to an address nobody proved");
+    assert_eq!(
+        app.mail_settled().await.count(),
+        0,
+        "no mail to an address nobody proved"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

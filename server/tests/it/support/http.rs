@@ -19,8 +19,9 @@ use gatehouse_app::services::access::AccessRules;
 use gatehouse_app::services::mail::Mailer;
 use gatehouse_app::services::passwords::Passwords;
 use gatehouse_app::services::providers::{GithubSettings, OidcSettings, Providers};
-use gatehouse_app::services::rate_limit::Limits;
+use gatehouse_app::services::rate_limit::{per_account_quota, per_address_quota, Limits};
 use gatehouse_app::services::{AuthSettings, Services};
+use governor::Quota;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -47,6 +48,13 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The mail sink once every mail Gatehouse has queued is delivered or has failed, to
+    /// check what was not sent.
+    pub async fn mail_settled(&self) -> &MailSink {
+        self.services.mailer.settle().await;
+        &self.mail
+    }
+
     /// The app on a fresh, migrated database.
     pub async fn new() -> Self {
         Self::on(TestDb::migrated().await).await
@@ -136,7 +144,7 @@ impl TestApp {
             pool: db.pool.clone(),
             passwords: Passwords::new(2),
             mailer: Mailer::new(Some(&mail.url), "Gatehouse <no-reply@gatehouse.test>").unwrap(),
-            limits: Arc::new(Limits::default()),
+            limits: Arc::new(test_limits()),
             settings: Arc::new(settings),
             access: Arc::new(access),
             providers: Arc::new(providers),
@@ -388,4 +396,15 @@ pub async fn provider_answer(authorize_url: &str) -> String {
         .strip_prefix(PUBLIC_URL)
         .unwrap_or_else(|| panic!("the provider sends the person back to Gatehouse: {location}"))
         .to_string()
+}
+
+/// Gatehouse's limits, with the per-address quota's burst as in production but refilled only
+/// once an hour instead of every 2 s: on a busy machine thirty argon2 checks can take longer
+/// than 2 s, and a slot coming back mid-test would let the attempt the test expects refused.
+fn test_limits() -> Limits {
+    let burst = per_address_quota().burst_size();
+    let per_address = Quota::with_period(std::time::Duration::from_secs(3600))
+        .expect("a positive period")
+        .allow_burst(burst);
+    Limits::new(per_account_quota(), per_address)
 }
