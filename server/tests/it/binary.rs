@@ -12,6 +12,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use crate::local_postgres::passable_tempdir;
+use crate::support::mail::MailSink;
 use crate::support::TestDb;
 
 /// The binary with a clean environment: no DATABASE_URL or other setting from outside, and
@@ -60,8 +61,14 @@ struct Served {
 
 impl Served {
     fn start(cwd: &Path, port: u16) -> Self {
+        Self::start_with(cwd, port, &[])
+    }
+
+    /// Served with these settings besides.
+    fn start_with(cwd: &Path, port: u16, settings: &[(&str, &str)]) -> Self {
         let child = gatehouse(cwd)
             .env("BIND", format!("127.0.0.1:{port}"))
+            .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -206,6 +213,51 @@ async fn serve_stop_and_serve_again_keeps_the_data() {
     );
     let (status, _, stderr) = served.interrupt();
     assert!(status.success(), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mail_on_its_way_at_ctrl_c_is_still_delivered() {
+    // A relay slow to answer: the confirmation mail is still on its way when Ctrl-C comes.
+    let sink = MailSink::greeting_after(Duration::from_secs(3)).await;
+    let dir = passable_tempdir();
+    let port = free_port();
+    let cwd = dir.path().to_path_buf();
+    let smtp_url = sink.url.clone();
+    let served = tokio::task::spawn_blocking(move || {
+        Served::start_with(&cwd, port, &[("SMTP_URL", smtp_url.as_str())])
+    })
+    .await
+    .unwrap();
+
+    let signed_up = reqwest::Client::new()
+        .post(format!("{}/api/sign-up", served.base))
+        .header("origin", &served.base)
+        .form(&[
+            ("name", "Ada"),
+            ("email", "ada@example.com"),
+            ("password", "correct horse battery staple"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_up.status().is_success(), "{}", signed_up.status());
+    assert!(sink.to("ada@example.com").is_empty(), "not delivered yet");
+
+    let (status, _, stderr) = tokio::task::spawn_blocking(move || served.interrupt())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status}\n{stderr}");
+    let delivered = sink.to("ada@example.com");
+    assert_eq!(
+        delivered.len(),
+        1,
+        "delivered before Gatehouse exited:\n{stderr}"
+    );
+    assert!(
+        delivered[0].subject.contains("Confirm"),
+        "{}",
+        delivered[0].subject
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

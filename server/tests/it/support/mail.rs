@@ -39,6 +39,11 @@ pub struct MailSink {
 
 impl MailSink {
     pub async fn start() -> Self {
+        Self::greeting_after(Duration::ZERO).await
+    }
+
+    /// A sink that waits `delay` before it greets each connection, like a slow relay.
+    pub async fn greeting_after(delay: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("smtp://{}", listener.local_addr().unwrap());
         let inbox = Arc::new(Mutex::new(Vec::new()));
@@ -47,6 +52,7 @@ impl MailSink {
             while let Ok((stream, _)) = listener.accept().await {
                 let kept = kept.clone();
                 tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
                     let _ = session(stream, kept).await;
                 });
             }
