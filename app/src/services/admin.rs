@@ -3,7 +3,7 @@
 //! transaction, so concurrent changes queue and every one is on record. Gatehouse always
 //! keeps at least one admin.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use serde_json::{json, Value};
@@ -393,7 +393,9 @@ pub async fn audit_log(
                 return Ok(None);
             }
             let day = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-                .map_err(|_| invalid(field, "Give a date as YYYY-MM-DD."))?;
+                .ok()
+                .filter(|day| (1970..=9999).contains(&day.year()))
+                .ok_or_else(|| invalid(field, "Give a date as YYYY-MM-DD, from 1970 on."))?;
             let day = if end_of_day {
                 day.succ_opt().unwrap_or(day)
             } else {

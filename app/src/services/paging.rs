@@ -23,7 +23,12 @@ pub fn parse_cursor(cursor: &str) -> Result<Option<(DateTime<Utc>, String)>, Aut
         }])
     };
     let (micros, id) = cursor.split_once('~').ok_or_else(broken)?;
-    let micros = micros.parse().map_err(|_| broken())?;
+    let micros: i64 = micros.parse().map_err(|_| broken())?;
+    // Rows are made after 1970 and before 10000; outside that PostgreSQL may not even hold
+    // the time, and the query would fail rather than find nothing.
+    if !(0..=253_402_300_799_999_999).contains(&micros) {
+        return Err(broken());
+    }
     let at = Utc.timestamp_micros(micros).single().ok_or_else(broken)?;
     Ok(Some((at, id.to_string())))
 }
@@ -58,7 +63,14 @@ mod tests {
             Some((at, "abc~def".to_string()))
         );
         assert_eq!(parse_cursor("").unwrap(), None);
-        for broken in ["x", "12", "x~y", "99999999999999999999~a"] {
+        for broken in [
+            "x",
+            "12",
+            "x~y",
+            "99999999999999999999~a",
+            "-1~a",
+            "253402300800000000~a",
+        ] {
             assert!(parse_cursor(broken).is_err(), "{broken}");
         }
     }

@@ -93,23 +93,38 @@ pub async fn server_function_status(request: Request, next: Next) -> Response {
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Reads the body up front, at most [`MAX_BODY_BYTES`], so nothing downstream can be made to
-/// buffer more (server functions read whole bodies).
+/// buffer more (server functions read whole bodies); and refuses a NUL character anywhere in
+/// the URL or the body, which no field holds and PostgreSQL would reject deep inside a query.
 pub async fn limit_body(request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
-        Err(_) => (
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return (
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
                 "This request is too large: at most {} KiB is accepted.",
                 MAX_BODY_BYTES / 1024
             ),
         )
-            .into_response(),
+            .into_response();
+    };
+    let uri = parts.uri.to_string();
+    if holds_nul(uri.as_bytes()) || holds_nul(&bytes) {
+        return (
+            StatusCode::BAD_REQUEST,
+            "This request holds a NUL character, which no Gatehouse field accepts.",
+        )
+            .into_response();
     }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// A NUL as itself, URL-encoded (`%00`; a typed `%` is always sent as `%25`) or as a JSON
+/// escape (`\u0000`).
+fn holds_nul(bytes: &[u8]) -> bool {
+    bytes.contains(&0)
+        || bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"))
+        || bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
 }
 
 /// The Content-Security-Policy. Forms post only to Gatehouse, except that the provider

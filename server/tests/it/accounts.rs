@@ -487,6 +487,62 @@ async fn malformed_requests_get_a_clear_4xx() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_nul_character_or_an_impossible_page_link_is_a_4xx() {
+    let app = TestApp::with_access("ada@example.com", "").await;
+    let mut ada = person(&app, "Ada", "ada@example.com", "10.0.12.1").await;
+    for (action, fields, status) in [
+        (
+            "/api/end-session",
+            vec![("id", "\0")],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/my-job",
+            vec![("job_id", "a\0b")],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/update-name",
+            vec![("name", "Ada\0Lovelace")],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/my-jobs",
+            vec![("after", "-300000000000000000~x")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/my-jobs",
+            vec![("after", "300000000000000000~x")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let answer = ada.call(action, &fields).await;
+        assert_eq!(
+            answer.status, status,
+            "{action} {fields:?}: {}",
+            answer.body
+        );
+        assert!(
+            answer.body.contains("NUL") || answer.body.contains("page link is broken"),
+            "{action}: {}",
+            answer.body
+        );
+    }
+    for path in ["/artworks/%00", "/artworks?after=1~%00"] {
+        let page = ada.get(path).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
+    }
+    let mut conn = app.db.conn().await;
+    let names: Vec<String> = user::table
+        .select(user::name)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(names, ["Ada"], "nothing changed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_post_from_another_site_is_refused() {
     let app = TestApp::new().await;
     let mut browser = app.browser();

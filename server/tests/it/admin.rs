@@ -598,7 +598,7 @@ async fn bad_input_to_the_admin_functions_is_refused_and_changes_nothing() {
     let _bob = person(&app, "Bob", "bob@example.com", "10.0.11.2").await;
     let bob = user_id(&app, "bob@example.com").await;
     let long_reason = "r".repeat(501);
-    let cases: [Refusal; 9] = [
+    let cases: [Refusal; 11] = [
         (
             "/api/admin/set-role",
             vec![("id", &bob), ("role", "owner")],
@@ -644,6 +644,16 @@ async fn bad_input_to_the_admin_functions_is_refused_and_changes_nothing() {
             vec![("after", "not-a-cursor")],
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
+        (
+            "/api/admin/users",
+            vec![("after", "-300000000000000000~x")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/admin/audit",
+            vec![("since", "-5000-01-01")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
     ];
     for (action, fields, status) in cases {
         let answer = boss.call(action, &fields).await;
@@ -656,6 +666,14 @@ async fn bad_input_to_the_admin_functions_is_refused_and_changes_nothing() {
             .as_str()
             .unwrap_or_default()
             .is_empty());
+    }
+    for (action, fields) in [
+        ("/api/admin/set-role", [("id", "\0"), ("role", "admin")]),
+        ("/api/admin/users", [("q", "bob\0"), ("tier", "")]),
+    ] {
+        let answer = boss.call(action, &fields).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{action}");
+        assert!(answer.body.contains("NUL character"), "{}", answer.body);
     }
     assert_eq!(
         flags(&app, "bob@example.com").await,

@@ -346,6 +346,11 @@ async fn creating_a_job_is_idempotent_and_adopts_unowned_ones() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "job_id",
         ),
+        (
+            serde_json::json!({ "job_id": "j\u{0}", "original_url": "https://x.example/a" }),
+            StatusCode::BAD_REQUEST,
+            "NUL",
+        ),
     ];
     for (body, status, expected) in cases {
         let answer = internal(
