@@ -65,8 +65,10 @@ export async function signUp(page, name, email) {
   assert.match(await page.textContent("main"), /We have sent a link/);
 }
 
+/** Confirms `email` from its n-th mail, with the password chosen at sign-up. */
 export async function confirm(page, email, n = 1) {
   await page.goto(link(await mail(email, n), `${BASE}/verify-email?token=`));
+  await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Confirm my email address" }).click();
   await page.waitForURL(/notice=verified/);
 }

@@ -54,9 +54,12 @@ pub async fn sign_out() -> Result<(), AppError> {
 }
 
 #[server(endpoint = "verify-email")]
-pub async fn verify_email(#[server(default)] token: String) -> Result<(), AppError> {
+pub async fn verify_email(
+    #[server(default)] token: String,
+    #[server(default)] password: String,
+) -> Result<(), AppError> {
     let services = services()?;
-    accounts::verify_email(&services, &token, &origin())
+    accounts::verify_email(&services, &token, &password, &origin())
         .await
         .map_err(|e| fail(e, &[]))?;
     redirect("/login?notice=verified");

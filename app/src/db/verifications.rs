@@ -24,6 +24,19 @@ pub async fn insert(
         .await
 }
 
+/// The token's identifier and expiry, leaving it in place.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    token_hash: &str,
+) -> QueryResult<Option<(String, DateTime<Utc>)>> {
+    verification::table
+        .filter(verification::value.eq(token_hash))
+        .select((verification::identifier, verification::expires_at))
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// Deletes the row holding `token_hash` and returns its identifier and expiry: a token can
 /// be taken once only, even by two requests at the same moment.
 pub async fn take(

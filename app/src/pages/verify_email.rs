@@ -6,13 +6,16 @@ use leptos_router::hooks::use_query_map;
 use crate::api::auth::{ResendVerification, VerifyEmail};
 use crate::components::form::{Field, FormMessage};
 
-/// The page a confirmation link opens. Confirming takes a click (a POST), so mail scanners
-/// that open links do not use them up.
+/// The page a confirmation link opens. Confirming takes the account's password and a click
+/// (a POST): mail scanners that open links do not use them up, and only whoever signed up
+/// can confirm (see `services::accounts::verify_email`).
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
     let verify = ServerAction::<VerifyEmail>::new();
     let resend = ServerAction::<ResendVerification>::new();
     let verify_error = Signal::derive(move || verify.value().get().and_then(Result::err));
+    // A bad or expired link (400) offers a new one; a wrong password asks again.
+    let link_error = Signal::derive(move || verify_error.get().filter(|e| e.status == 400));
     let resend_error = Signal::derive(move || resend.value().get().and_then(Result::err));
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
@@ -21,9 +24,9 @@ pub fn VerifyEmailPage() -> impl IntoView {
         <section class="card" aria-labelledby="verify-title">
             <h1 id="verify-title">"Confirm your email address"</h1>
             <Show
-                when=move || verify_error.get().is_none()
+                when=move || link_error.get().is_none()
                 fallback=move || view! {
-                    <FormMessage error=verify_error />
+                    <FormMessage error=link_error />
                     <h2>"Get a new link"</h2>
                     <ActionForm action=resend attr:novalidate=true>
                         <FormMessage error=resend_error />
@@ -32,10 +35,25 @@ pub fn VerifyEmailPage() -> impl IntoView {
                     </ActionForm>
                 }
             >
-                <ActionForm action=verify>
+                <ActionForm action=verify attr:novalidate=true>
+                    <FormMessage error=verify_error />
                     <input type="hidden" name="token" value=token />
+                    <Field
+                        name="password"
+                        label="Password"
+                        kind="password"
+                        autocomplete="current-password"
+                        hint="The one you chose when you signed up."
+                        error=verify_error
+                        maxlength=256
+                    />
                     <button class="button" type="submit">"Confirm my email address"</button>
                 </ActionForm>
+                <p class="links">
+                    "Did not sign up, or forgotten the password? "
+                    <a href="/forgot-password">"Reset the password"</a>
+                    " to take the account: that confirms the address too."
+                </p>
             </Show>
         </section>
     }

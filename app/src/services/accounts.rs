@@ -213,19 +213,26 @@ pub async fn resend_verification_to(
     Ok(())
 }
 
-/// Confirms the address behind an emailed link. A link works once.
+/// Confirms the address behind an emailed link, for whoever chose the account's password:
+/// the link proves the mailbox, the password proves that the person confirming is the one
+/// who signed up. Without it, someone could sign up first with another person's address and
+/// a password of their own, and that person's click in the mail would hand them a confirmed
+/// account (an admin one, were the address in ADMIN_EMAILS). A link works once; a wrong
+/// password leaves it usable. The owner of an address someone else signed up with resets the
+/// password instead, which confirms the address too.
 pub async fn verify_email(
     services: &Services,
     token: &str,
+    password: &str,
     origin: &Origin,
 ) -> Result<(), AuthError> {
     if !tokens::is_well_formed(token) {
         return Err(AuthError::LinkInvalid);
     }
+    password_given(password).map_err(|e| AuthError::Invalid(vec![e]))?;
     let mut conn = services.pool.get().await?;
-    let Some((identifier, expires_at)) =
-        verifications::take(&mut conn, &tokens::digest(token)).await?
-    else {
+    let digest = tokens::digest(token);
+    let Some((identifier, expires_at)) = verifications::find(&mut conn, &digest).await? else {
         return Err(AuthError::LinkInvalid);
     };
     let Some(user_id) = identifier.strip_prefix("email-verification:") else {
@@ -237,9 +244,43 @@ pub async fn verify_email(
     let Some(user) = users::find(&mut conn, user_id).await? else {
         return Err(AuthError::LinkInvalid);
     };
+    limit(services, Attempt::SignIn, &user.email, origin)?;
+    let credential = accounts::credential(&mut conn, &user.id).await?;
+    let stored = credential.as_ref().and_then(|c| c.password.as_deref());
+    if !services.passwords.verify(stored, password).await.is_match() {
+        record_own(&mut conn, &user, "email_verify_failed", json!({}), origin).await?;
+        return Err(AuthError::Invalid(vec![FieldError {
+            field: "password".into(),
+            message: "That is not the password this account was made with. Forgotten it? \
+                      Reset it: that confirms your address too."
+                .into(),
+        }]));
+    }
+    // Spent only now, and only once, whoever else is confirming at the same moment.
+    if verifications::take(&mut conn, &digest).await?.is_none() {
+        return Err(AuthError::LinkInvalid);
+    }
     users::mark_email_verified(&mut conn, &user.id).await?;
     record_own(&mut conn, &user, "email_verified", json!({}), origin).await?;
     Ok(())
+}
+
+/// A password was typed, and not an impossibly long one.
+fn password_given(password: &str) -> Result<(), FieldError> {
+    let message = if password.is_empty() {
+        "Enter your password.".to_string()
+    } else if password.chars().count() > policy::PASSWORD_MAX {
+        format!(
+            "A password has at most {} characters.",
+            policy::PASSWORD_MAX
+        )
+    } else {
+        return Ok(());
+    };
+    Err(FieldError {
+        field: "password".into(),
+        message,
+    })
 }
 
 fn limit(
@@ -271,19 +312,8 @@ pub async fn sign_in(
             String::new()
         }
     };
-    if password.is_empty() {
-        errors.push(FieldError {
-            field: "password".into(),
-            message: "Enter your password.".into(),
-        });
-    } else if password.chars().count() > policy::PASSWORD_MAX {
-        errors.push(FieldError {
-            field: "password".into(),
-            message: format!(
-                "A password has at most {} characters.",
-                policy::PASSWORD_MAX
-            ),
-        });
+    if let Err(e) = password_given(password) {
+        errors.push(e);
     }
     if !errors.is_empty() {
         return Err(AuthError::Invalid(errors));
@@ -400,10 +430,15 @@ pub async fn reset_password(
     }
     // Length first, so a too-short password does not use up the link.
     policy::new_password("password", new_password, "").map_err(|e| AuthError::Invalid(vec![e]))?;
-    let hash = services.passwords.hash(new_password).await;
     let digest = tokens::digest(token);
-    let new_password = new_password.to_owned();
     let mut conn = services.pool.get().await?;
+    // A made-up link costs no hashing.
+    match verifications::find(&mut conn, &digest).await? {
+        Some((identifier, _)) if identifier.starts_with("password-reset:") => {}
+        _ => return Err(AuthError::LinkInvalid),
+    }
+    let hash = services.passwords.hash(new_password).await;
+    let new_password = new_password.to_owned();
     let user = conn
         .transaction::<_, AuthError, _>(|conn| {
             async move {

@@ -71,7 +71,11 @@ pub async fn confirm(browser: &mut Browser<'_>, link: &str) {
         page.body
     );
     let (posted, page) = browser
-        .submit(path, "/api/verify-email", &[("token", token)])
+        .submit(
+            path,
+            "/api/verify-email",
+            &[("token", token), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(posted.location(), "/login?notice=verified");
     assert!(page.body.contains("Your email address is confirmed"));
@@ -156,7 +160,11 @@ async fn sign_up_confirm_sign_in_edit_and_sign_out() {
     let path = link.trim_start_matches("http://gatehouse.test");
     let token = path.split("token=").nth(1).unwrap();
     let (_, page) = browser
-        .submit(path, "/api/verify-email", &[("token", token)])
+        .submit(
+            path,
+            "/api/verify-email",
+            &[("token", token), ("password", PASSWORD)],
+        )
         .await;
     assert!(
         page.body.contains("already used or is not valid"),
@@ -428,6 +436,135 @@ async fn bad_sign_up_input_is_shown_beside_its_field_and_changes_nothing() {
         0
     );
     assert_eq!(app.mail_settled().await.count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_whoever_signed_up_can_confirm_and_the_owner_of_the_address_takes_it_by_reset() {
+    let app = TestApp::with_access("", "ada@example.com").await;
+    // Mallory signs up first with Ada's address, which is an admin's in the configuration.
+    let mut mallory = app.browser_at("10.0.13.1");
+    let (_, page) = mallory
+        .submit(
+            "/signup",
+            "/api/sign-up",
+            &[
+                ("name", "Gatehouse Team"),
+                ("email", "ada@example.com"),
+                ("password", "mallory's own password"),
+            ],
+        )
+        .await;
+    assert!(page.body.contains("We have sent a link"));
+    let link = app
+        .mail
+        .wait_for("ada@example.com", 1)
+        .await
+        .link("http://gatehouse.test/verify-email?token=");
+    let path = link.trim_start_matches("http://gatehouse.test");
+    let token = path.split("token=").nth(1).unwrap();
+
+    // Ada opens the mail and presses the button: her click alone confirms nothing.
+    let mut ada = app.browser_at("10.0.13.2");
+    let page = ada.get(path).await;
+    assert!(page.body.contains(r#"type="password""#), "{}", page.body);
+    for password in ["", PASSWORD] {
+        let (posted, page) = ada
+            .submit(
+                path,
+                "/api/verify-email",
+                &[("token", token), ("password", password)],
+            )
+            .await;
+        assert_ne!(posted.location(), "/login?notice=verified");
+        assert!(
+            page.body.contains("Enter your password")
+                || page
+                    .body
+                    .contains("not the password this account was made with"),
+            "{}",
+            page.body
+        );
+    }
+    let answer = ada
+        .call(
+            "/api/verify-email",
+            &[("token", token), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut conn = app.db.conn().await;
+    let verified = || {
+        user::table
+            .filter(user::email.eq("ada@example.com"))
+            .select(user::email_verified)
+    };
+    assert!(!verified().first::<bool>(&mut conn).await.unwrap());
+    let failures: i64 = audit_event::table
+        .filter(audit_event::action.eq("email_verify_failed"))
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(failures, 2, "each wrong password is audited");
+
+    // Mallory cannot sign in before the address is confirmed, whatever she does.
+    let page = mallory
+        .call(
+            "/api/sign-in",
+            &[
+                ("email", "ada@example.com"),
+                ("password", "mallory's own password"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    app.mail.wait_for("ada@example.com", 2).await; // a new link, to Ada's mailbox
+
+    // Ada takes the account by resetting the password: the address is confirmed and hers.
+    ada.submit(
+        "/forgot-password",
+        "/api/forgot-password",
+        &[("email", "ada@example.com")],
+    )
+    .await;
+    let reset = app.mail.wait_for("ada@example.com", 3).await;
+    assert_eq!(reset.subject, "Reset your Gatehouse password");
+    let reset = reset.link("http://gatehouse.test/reset-password?token=");
+    let reset_token = reset.split("token=").nth(1).unwrap();
+
+    // A reset link is no confirmation link, and trying it as one does not use it up.
+    let misused = ada
+        .call(
+            "/api/verify-email",
+            &[("token", reset_token), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(misused.status, StatusCode::BAD_REQUEST);
+    let reset_path = reset.trim_start_matches("http://gatehouse.test");
+    let (posted, _) = ada
+        .submit(
+            reset_path,
+            "/api/reset-password",
+            &[("token", reset_token), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(
+        posted.location().starts_with("/login"),
+        "{}",
+        posted.location()
+    );
+    assert!(verified().first::<bool>(&mut conn).await.unwrap());
+    let stolen = mallory
+        .call(
+            "/api/sign-in",
+            &[
+                ("email", "ada@example.com"),
+                ("password", "mallory's own password"),
+            ],
+        )
+        .await;
+    assert_eq!(stolen.status, StatusCode::UNAUTHORIZED);
+    sign_in(&mut ada, "ada@example.com", PASSWORD).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
