@@ -6,13 +6,13 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use serde_json::json;
 
-use super::access;
 use super::audit::{self, Actor, Event, Origin};
 use super::context::Services;
 use super::mail::Mail;
 use super::passwords::Verified;
 use super::rate_limit::Attempt;
 use super::sessions::{self, is_banned};
+use super::{access, admin};
 use super::{policy, tokens, ServiceError};
 use crate::db::models::User;
 use crate::db::{accounts, sessions as session_rows, users, verifications};
@@ -112,6 +112,8 @@ pub async fn sign_up(
         policy::new_password("password", password, &stored_email).map(|()| String::new()),
     ])?;
     let (name, email) = (&fields[0], &fields[1]);
+    // Each sign-up costs a hash and sends a mail: a flood must not do either without end.
+    limit(services, Attempt::SignUp, email, origin)?;
 
     // Hash first, whichever way it goes: both answers take the same time.
     let hash = services.passwords.hash(password).await;
@@ -501,6 +503,8 @@ pub async fn change_password(
     let hash = services.passwords.hash(new_password).await;
     let mut conn = services.pool.get().await?;
     accounts::set_password(&mut conn, &user.id, &hash).await?;
+    // A reset link mailed before now would set a password over the one just chosen.
+    verifications::delete_for(&mut conn, &reset_identifier(&user.id)).await?;
     let ended =
         session_rows::delete_all_but(&mut conn, &user.id, Some(&current.session.id)).await?;
     record_own(
@@ -576,17 +580,27 @@ pub async fn delete_account(
     origin: &Origin,
 ) -> Result<(), AuthError> {
     check_password(services, user, "password", password).await?;
+    let (user, origin) = (user.clone(), origin.clone());
     let mut conn = services.pool.get().await?;
-    users::delete(&mut conn, &user.id).await?;
-    record_own(
-        &mut conn,
-        user,
-        "user_deleted",
-        json!({ "by": "self" }),
-        origin,
-    )
-    .await?;
-    Ok(())
+    conn.transaction::<_, AuthError, _>(|conn| {
+        async move {
+            if admin::lock_with_admins(conn, &user.id).await?.1 {
+                return Err(admin::last_admin_refusal());
+            }
+            users::delete(conn, &user.id).await?;
+            record_own(
+                conn,
+                &user,
+                "user_deleted",
+                json!({ "by": "self" }),
+                &origin,
+            )
+            .await?;
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await
 }
 
 /// Ends one of the user's sessions (not found when it is not theirs).

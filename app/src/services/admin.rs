@@ -195,19 +195,11 @@ pub async fn change(
                 Some(id) => Actor::User(id, &actor_label),
                 None => Actor::System(&actor_label),
             };
-            // Admins are locked first (in id order) so that two admins demoting each other
-            // at once cannot leave none.
-            let admins = users::lock_active_admins(conn).await?;
-            let target = users::lock(conn, &target_id)
-                .await?
-                .ok_or(AuthError::NotFound)?;
-            let removes_an_admin = admins.contains(&target.id)
-                && matches!(&change, Change::Role(role) if role != "admin" )
-                || admins.contains(&target.id) && matches!(&change, Change::Ban(Some(_)));
-            if removes_an_admin && admins.len() <= 1 {
-                return Err(AuthError::Conflict(
-                    "This is the last admin: make someone else an admin first.".into(),
-                ));
+            let (target, last_admin) = lock_with_admins(conn, &target_id).await?;
+            let removes_an_admin = matches!(&change, Change::Role(role) if role != "admin")
+                || matches!(&change, Change::Ban(Some(_)));
+            if removes_an_admin && last_admin {
+                return Err(last_admin_refusal());
             }
             let (action, detail): (&str, Value) = match &change {
                 Change::Whitelist(on) => {
@@ -329,6 +321,25 @@ pub async fn end_session(
 }
 
 /// Deletes a user and everything they own, once the admin has typed their email.
+/// Locks every active admin, in id order (so that two admins removing each other at once
+/// cannot leave none), then the user; says whether the user is the last admin, whom nothing
+/// may demote, ban or delete.
+pub(crate) async fn lock_with_admins(
+    conn: &mut crate::db::DbConn,
+    user_id: &str,
+) -> Result<(User, bool), AuthError> {
+    let admins = users::lock_active_admins(conn).await?;
+    let user = users::lock(conn, user_id)
+        .await?
+        .ok_or(AuthError::NotFound)?;
+    let last_admin = admins.contains(&user.id) && admins.len() <= 1;
+    Ok((user, last_admin))
+}
+
+pub(crate) fn last_admin_refusal() -> AuthError {
+    AuthError::Conflict("This is the last admin: make someone else an admin first.".into())
+}
+
 pub async fn delete_user(
     services: &Services,
     admin: &User,
@@ -343,20 +354,15 @@ pub async fn delete_user(
     let mut conn = services.pool.get().await?;
     conn.transaction::<_, AuthError, _>(|conn| {
         async move {
-            let admins = users::lock_active_admins(conn).await?;
-            let target = users::lock(conn, &user_id)
-                .await?
-                .ok_or(AuthError::NotFound)?;
+            let (target, last_admin) = lock_with_admins(conn, &user_id).await?;
             if confirm != target.email {
                 return Err(invalid(
                     "confirm",
                     "Type the user's email address to confirm.",
                 ));
             }
-            if admins.contains(&target.id) && admins.len() <= 1 {
-                return Err(AuthError::Conflict(
-                    "This is the last admin: make someone else an admin first.".into(),
-                ));
+            if last_admin {
+                return Err(last_admin_refusal());
             }
             users::delete(conn, &target.id).await?;
             audit::record(

@@ -383,20 +383,25 @@ pub async fn assign(
     let user = users::find_by_email(&mut conn, &email)
         .await?
         .ok_or_else(|| invalid("email", "No user has that email address."))?;
-    let job = jobs::find(&mut conn, job_id)
-        .await?
-        .ok_or(AuthError::NotFound)?;
-    jobs::set_owner(&mut conn, &job.job_id, &user.id).await?;
-    record(
-        &mut conn,
-        actor,
-        Some((&user.id, &user.email)),
-        "job_assigned",
-        json!({ "job_id": job.job_id, "from": job.user_id, "to": user.id }),
-        origin,
-    )
-    .await?;
-    Ok(())
+    // The job's row is locked, so two admins moving it at once record true `from`s.
+    conn.transaction::<_, AuthError, _>(|conn| {
+        async move {
+            let job = jobs::lock(conn, job_id).await?.ok_or(AuthError::NotFound)?;
+            jobs::set_owner(conn, &job.job_id, &user.id).await?;
+            record(
+                conn,
+                actor,
+                Some((&user.id, &user.email)),
+                "job_assigned",
+                json!({ "job_id": job.job_id, "from": job.user_id, "to": user.id }),
+                origin,
+            )
+            .await?;
+            Ok(())
+        }
+        .scope_boxed()
+    })
+    .await
 }
 
 /// Jobs nobody owns yet (rows from before users existed), newest first.

@@ -1,4 +1,5 @@
-//! Limits on sign-in and reset attempts, per account and per client address (governor).
+//! Limits on sign-in, sign-up and reset attempts, per account and per client address
+//! (governor).
 //! Each instance counts on its own: behind a load balancer with n instances, an attacker
 //! gets at most n times the quota, which still stops guessing at scale.
 
@@ -12,6 +13,8 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 #[derive(Clone, Copy, Debug)]
 pub enum Attempt {
     SignIn,
+    /// Signing up (each hashes a password and sends a mail, perhaps to a stranger).
+    SignUp,
     PasswordReset,
     /// Starting a provider sign-in (counted per address only: there is no account yet).
     ProviderSignIn,
@@ -21,6 +24,7 @@ impl Attempt {
     fn kind(self) -> &'static str {
         match self {
             Attempt::SignIn => "sign-in",
+            Attempt::SignUp => "sign-up",
             Attempt::PasswordReset => "reset",
             Attempt::ProviderSignIn => "provider",
         }

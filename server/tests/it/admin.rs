@@ -393,6 +393,10 @@ async fn the_last_admin_cannot_be_removed() {
             "/api/admin/delete-user",
             vec![("id", boss_id.as_str()), ("confirm", "boss@example.com")],
         ),
+        (
+            "/api/delete-account",
+            vec![("password", PASSWORD), ("confirm", "DELETE")],
+        ),
     ] {
         let answer = boss.call(action, &fields).await;
         assert_eq!(

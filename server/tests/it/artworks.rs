@@ -6,6 +6,8 @@ use axum::http::{header, Request, StatusCode};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use gatehouse_app::db::schema::{artwork_jobs, audit_event};
+use gatehouse_app::services::audit::{Actor, Origin};
+use gatehouse_app::services::jobs;
 
 use crate::accounts::{person, user_id};
 use crate::support::http::{Browser, TestResponse, INTERNAL_TOKEN, OLD_INTERNAL_TOKEN};
@@ -586,4 +588,50 @@ async fn admins_give_unowned_jobs_to_their_owners() {
         .await
         .unwrap();
     assert_eq!(assigned, 2);
+
+    // Admins moving one job at once: each move is recorded from the owner it really had.
+    let (ada_id, bob_id) = (
+        user_id(&app, "ada@example.com").await,
+        user_id(&app, "bob@example.com").await,
+    );
+    let moves = (0..12).map(|n| {
+        let to = if n % 2 == 0 {
+            "ada@example.com"
+        } else {
+            "bob@example.com"
+        };
+        let services = app.services.clone();
+        async move {
+            jobs::assign(
+                &services,
+                Actor::System("test"),
+                "old-1",
+                to,
+                &Origin::default(),
+            )
+            .await
+        }
+    });
+    for moved in futures::future::join_all(moves.map(tokio::spawn)).await {
+        moved.unwrap().unwrap();
+    }
+    let details: Vec<serde_json::Value> = audit_event::table
+        .filter(audit_event::action.eq("job_assigned"))
+        .order(audit_event::id)
+        .select(audit_event::detail)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(details.len(), 14);
+    for pair in details.windows(2) {
+        assert_eq!(pair[1]["from"], pair[0]["to"], "{details:#?}");
+    }
+    let owner: Option<String> = artwork_jobs::table
+        .filter(artwork_jobs::job_id.eq("old-1"))
+        .select(artwork_jobs::user_id)
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(owner.as_deref(), details[13]["to"].as_str());
+    assert!([ada_id, bob_id].contains(&owner.unwrap()));
 }

@@ -275,6 +275,11 @@ async fn changing_the_password_ends_the_other_sessions() {
         StatusCode::OK,
         "failed attempts change nothing"
     );
+    laptop
+        .call("/api/forgot-password", &[("email", "ada@example.com")])
+        .await;
+    let reset = app.mail.wait_for("ada@example.com", 2).await;
+    let reset = reset.link("http://gatehouse.test/reset-password?token=");
 
     let (_, page) = laptop
         .submit(
@@ -297,6 +302,19 @@ async fn changing_the_password_ends_the_other_sessions() {
     );
     assert_eq!(laptop.get("/profile").await.status, StatusCode::OK);
     let mut fresh = app.browser_at("10.1.1.3");
+    sign_in(&mut fresh, "ada@example.com", "a brand new passphrase").await;
+
+    // A reset link mailed before the change cannot set a password over the new one.
+    let stale = fresh
+        .call(
+            "/api/reset-password",
+            &[
+                ("token", reset.split("token=").nth(1).unwrap()),
+                ("password", "someone else's choice"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::BAD_REQUEST, "{}", stale.body);
     sign_in(&mut fresh, "ada@example.com", "a brand new passphrase").await;
 }
 
@@ -588,6 +606,58 @@ async fn repeated_sign_in_failures_are_rate_limited() {
         .call("/api/forgot-password", &[("email", "ada@example.com")])
         .await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_sign_ups_is_rate_limited() {
+    let app = TestApp::new().await;
+    let sign_up = |ip: String, email: String| {
+        let app = &app;
+        async move {
+            app.browser_at(&ip)
+                .call(
+                    "/api/sign-up",
+                    &[
+                        ("name", "Someone"),
+                        ("email", &email),
+                        ("password", "correct horse battery staple"),
+                    ],
+                )
+                .await
+        }
+    };
+    // Per address: thirty at once, for any addresses.
+    for n in 0..30 {
+        let answer = sign_up("10.6.6.6".into(), format!("new{n}@example.com")).await;
+        assert!(answer.status.is_success(), "{n}: {}", answer.status);
+    }
+    let limited = sign_up("10.6.6.6".into(), "new30@example.com".into()).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.header("retry-after").is_some());
+    assert!(
+        limited.body.contains("Too many attempts"),
+        "{}",
+        limited.body
+    );
+
+    // Per address signed up for: ten, from anywhere, so a stranger's inbox is not flooded
+    // with "someone tried to sign up" mail.
+    for n in 0..10 {
+        let answer = sign_up(format!("10.7.0.{n}"), "grace@example.com".into()).await;
+        assert!(answer.status.is_success(), "{n}: {}", answer.status);
+    }
+    let limited = sign_up("10.7.1.1".into(), "grace@example.com".into()).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+
+    let mut conn = app.db.conn().await;
+    let users: i64 = user::table.count().get_result(&mut conn).await.unwrap();
+    assert_eq!(users, 31, "the refused sign-ups made no user");
+    let mails = app.mail_settled().await.to("grace@example.com").len();
+    assert_eq!(
+        mails,
+        1 + 9,
+        "a confirmation, then nine 'someone tried' mails"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
