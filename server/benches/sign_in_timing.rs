@@ -1,6 +1,7 @@
-//! Does a sign-in answer tell, by its timing, whether an email is registered? Times the
-//! service call behind the sign-in form for an unknown email, a known email with a wrong
-//! password, and the right password (which also makes a session), and prints the figures.
+//! Does an answer tell, by its timing, whether an email is registered? Times the service
+//! call behind the sign-in form for an unknown email, a known email with a wrong password,
+//! and the right password (which also makes a session); and behind "forgotten password"
+//! for an unknown and a known email (whose work runs after the answer). Prints the figures.
 //!
 //! `cargo bench -p gatehouse --bench sign_in_timing`
 
@@ -66,6 +67,22 @@ async fn main() {
         })
         .await;
     }
+    common::header("forgotten password (work after the answer)");
+    for (name, email) in [
+        ("unknown email", "nobody@example.com"),
+        ("known email", "ada@example.com"),
+    ] {
+        common::measure(name, || {
+            let services = unlimited();
+            async move {
+                accounts::request_password_reset(&services, email, &Origin::default())
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+    }
+    services.background.settle().await;
     drop(services);
     postgres.stop();
 }

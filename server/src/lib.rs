@@ -19,6 +19,7 @@ use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse_app::db::{check, migrations, DbPool};
 use gatehouse_app::services::accounts::AuthError;
+use gatehouse_app::services::background::Background;
 use gatehouse_app::services::mail::Mailer;
 use gatehouse_app::services::passwords::Passwords;
 use gatehouse_app::services::rate_limit::Limits;
@@ -116,7 +117,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on BIND={}", settings.bind))?;
-    let mailer = services.mailer.clone();
+    let background = services.background.clone();
     let cleanup = housekeeping::spawn(
         services,
         settings.cleanup_interval(),
@@ -144,7 +145,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         } => tracing::warn!("requests still running after {DRAIN_TIMEOUT:?}; stopping anyway"),
     }
     cleanup.abort();
-    if tokio::time::timeout(DRAIN_TIMEOUT, mailer.settle())
+    if tokio::time::timeout(DRAIN_TIMEOUT, background.settle())
         .await
         .is_err()
     {
@@ -179,6 +180,7 @@ pub fn build_services(
         access: Arc::new(settings.access_rules()),
         providers: Arc::new(settings.providers()?),
         cipher: secrets.token_keys.cipher(),
+        background: Background::default(),
     })
 }
 

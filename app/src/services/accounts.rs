@@ -143,7 +143,7 @@ pub async fn sign_up(
             .await?;
         }
         None => {
-            services.mailer.send_in_background(Mail {
+            services.mail_in_background(Mail {
                 to: email.clone(),
                 subject: "Someone tried to sign up with your address".into(),
                 body: format!(
@@ -175,7 +175,7 @@ async fn send_verification(
         Utc::now() + Duration::hours(VERIFY_EMAIL_TTL_HOURS),
     )
     .await?;
-    services.mailer.send_in_background(Mail {
+    services.mail_in_background(Mail {
         to: user.email.clone(),
         subject: "Confirm your email address for Gatehouse".into(),
         body: format!(
@@ -198,7 +198,7 @@ pub async fn resend_verification(services: &Services, user: &User) -> Result<(),
 }
 
 /// Sends a new verification link to `email` if it belongs to an unconfirmed account.
-/// The answer is the same either way.
+/// The answer is the same either way, and comes before the lookup.
 pub async fn resend_verification_to(
     services: &Services,
     email: &str,
@@ -206,12 +206,19 @@ pub async fn resend_verification_to(
 ) -> Result<(), AuthError> {
     let email = policy::email(email).map_err(|e| AuthError::Invalid(vec![e]))?;
     limit(services, Attempt::PasswordReset, &email, origin)?;
-    let mut conn = services.pool.get().await?;
-    if let Some(user) = users::find_by_email(&mut conn, &email).await? {
-        if !user.email_verified {
-            send_verification(services, &mut conn, &user).await?;
-        }
-    }
+    let services = services.clone();
+    services
+        .clone()
+        .background
+        .spawn("a new confirmation link", async move {
+            let mut conn = services.pool.get().await?;
+            match users::find_by_email(&mut conn, &email).await? {
+                Some(user) if !user.email_verified => {
+                    send_verification(&services, &mut conn, &user).await
+                }
+                _ => Ok(()),
+            }
+        });
     Ok(())
 }
 
@@ -373,7 +380,8 @@ pub async fn sign_in(
     Ok(token)
 }
 
-/// Mails a reset link if the address has an account. The answer is the same either way.
+/// Mails a reset link if the address has an account. The answer is the same either way,
+/// and comes before the lookup, so how long it takes tells nothing either.
 pub async fn request_password_reset(
     services: &Services,
     email: &str,
@@ -381,8 +389,23 @@ pub async fn request_password_reset(
 ) -> Result<(), AuthError> {
     let email = policy::email(email).map_err(|e| AuthError::Invalid(vec![e]))?;
     limit(services, Attempt::PasswordReset, &email, origin)?;
+    let (services, origin) = (services.clone(), origin.clone());
+    services
+        .clone()
+        .background
+        .spawn("a password reset request", async move {
+            mail_reset_link(&services, &email, &origin).await
+        });
+    Ok(())
+}
+
+async fn mail_reset_link(
+    services: &Services,
+    email: &str,
+    origin: &Origin,
+) -> Result<(), AuthError> {
     let mut conn = services.pool.get().await?;
-    let Some(user) = users::find_by_email(&mut conn, &email).await? else {
+    let Some(user) = users::find_by_email(&mut conn, email).await? else {
         return Ok(());
     };
     let token = tokens::new_token();
@@ -395,7 +418,7 @@ pub async fn request_password_reset(
         Utc::now() + Duration::hours(RESET_TTL_HOURS),
     )
     .await?;
-    services.mailer.send_in_background(Mail {
+    services.mail_in_background(Mail {
         to: user.email.clone(),
         subject: "Reset your Gatehouse password".into(),
         body: format!(
@@ -516,7 +539,7 @@ pub async fn change_password(
     )
     .await?;
     // A new way in deserves a word to the owner: if it was not them, they learn of it.
-    services.mailer.send_in_background(Mail {
+    services.mail_in_background(Mail {
         to: user.email.clone(),
         subject: "Your Gatehouse password was changed".into(),
         body: format!(

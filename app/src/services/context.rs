@@ -9,8 +9,9 @@ use tower_cookies::Cookie;
 use url::Url;
 
 use super::access::AccessRules;
+use super::background::Background;
 use super::crypto::TokenCipher;
-use super::mail::Mailer;
+use super::mail::{Mail, Mailer};
 use super::passwords::Passwords;
 use super::providers::Providers;
 use super::rate_limit::Limits;
@@ -100,4 +101,20 @@ pub struct Services {
     pub providers: Arc<Providers>,
     /// Encrypts provider tokens at rest (TOKEN_ENCRYPTION_KEYS).
     pub cipher: TokenCipher,
+    /// What runs after the answer has gone.
+    pub background: Background,
+}
+
+impl Services {
+    /// Sends without holding up the request: how long a mail takes must not tell anyone
+    /// whether an address is registered. A failure is logged.
+    pub fn mail_in_background(&self, mail: Mail) {
+        let mailer = self.mailer.clone();
+        self.background.spawn("sending mail", async move {
+            mailer
+                .send(&mail)
+                .await
+                .map_err(|e| format!("to {} ({}): {e}", mail.to, mail.subject))
+        });
+    }
 }

@@ -3,7 +3,6 @@
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use tokio_util::task::TaskTracker;
 
 /// One plain-text message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,8 +29,6 @@ pub enum MailError {
 #[derive(Clone)]
 pub struct Mailer {
     route: Route,
-    /// Mail handed to `send_in_background` and not yet sent or failed.
-    pending: TaskTracker,
 }
 
 #[derive(Clone)]
@@ -63,19 +60,7 @@ impl Mailer {
                 }
             }
         };
-        Ok(Self::with(route))
-    }
-
-    /// A mailer that writes every mail to the log.
-    pub fn to_log() -> Self {
-        Self::with(Route::Log)
-    }
-
-    fn with(route: Route) -> Self {
-        Self {
-            route,
-            pending: TaskTracker::new(),
-        }
+        Ok(Self { route })
     }
 
     /// Whether mail goes out through SMTP (else to the log).
@@ -112,25 +97,5 @@ impl Mailer {
                     .map_err(|e| MailError::Smtp(e.to_string()))
             }
         }
-    }
-
-    /// Sends without holding up the request: how long a mail takes must not tell anyone
-    /// whether an address is registered. Failures are logged.
-    pub fn send_in_background(&self, mail: Mail) {
-        let mailer = self.clone();
-        self.pending.spawn(async move {
-            if let Err(e) = mailer.send(&mail).await {
-                tracing::error!(to = %mail.to, subject = %mail.subject, error = %e, "mail not sent");
-            }
-        });
-    }
-
-    /// Waits until every mail handed to `send_in_background` so far is sent or has failed:
-    /// at shutdown, so no queued mail is lost, and in tests, before asserting that nothing
-    /// was sent. Mail handed over while waiting is waited for too. Not for concurrent use.
-    pub async fn settle(&self) {
-        self.pending.close();
-        self.pending.wait().await;
-        self.pending.reopen();
     }
 }

@@ -23,6 +23,7 @@ pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod background;
 pub mod context;
 pub mod crypto;
 pub mod housekeeping;

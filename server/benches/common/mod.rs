@@ -39,7 +39,8 @@ pub async fn database() -> (LocalPostgres, AsyncPgConnection, Services) {
     let services = Services {
         pool: pool::build(&url, &PoolSettings::default()),
         passwords: Passwords::new(1),
-        mailer: Mailer::to_log(),
+        mailer: Mailer::new(None, "").expect("no SMTP needs no address"),
+        background: Default::default(),
         limits: Arc::new(Limits::default()),
         settings: Arc::new(AuthSettings {
             public_url: url::Url::parse("http://bench.invalid").unwrap(),

@@ -186,7 +186,7 @@ pub async fn sign_in(
 /// them, they learn of it at once.
 fn tell_owner(services: &Services, user: &User, identity: &Identity) {
     let provider = services.providers.name_of(&identity.provider);
-    services.mailer.send_in_background(Mail {
+    services.mail_in_background(Mail {
         to: user.email.clone(),
         subject: format!("{provider} is now connected to your Gatehouse account"),
         body: format!(

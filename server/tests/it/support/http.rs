@@ -16,6 +16,7 @@ use gatehouse::routes;
 use gatehouse::secrets::{SecretKey, Secrets, TokenKeys};
 use gatehouse::state::AppState;
 use gatehouse_app::services::access::AccessRules;
+use gatehouse_app::services::background::Background;
 use gatehouse_app::services::mail::Mailer;
 use gatehouse_app::services::passwords::Passwords;
 use gatehouse_app::services::providers::{GithubSettings, OidcSettings, Providers};
@@ -51,7 +52,7 @@ impl TestApp {
     /// The mail sink once every mail Gatehouse has queued is delivered or has failed, to
     /// check what was not sent.
     pub async fn mail_settled(&self) -> &MailSink {
-        self.services.mailer.settle().await;
+        self.services.background.settle().await;
         &self.mail
     }
 
@@ -149,6 +150,7 @@ impl TestApp {
             access: Arc::new(access),
             providers: Arc::new(providers),
             cipher: token_keys.cipher(),
+            background: Background::default(),
         };
         let secrets = Secrets {
             secret_key: SecretKey::generate(),
