@@ -18,7 +18,7 @@ fn explain(reason: &str, connecting: bool) -> &'static str {
         "email-in-use" => "An account with this email address already exists. Sign in to it another way, then connect {p} from your profile.",
         "linked-elsewhere" => "This {p} account is already connected to another Gatehouse account.",
         "already-connected" => "Another {p} account is already connected to yours. Disconnect it first to connect this one.",
-        "confirm-email" => "Confirm your email address first: we have sent you a link. Then sign in again.",
+        "confirm-email" => "Confirm your email address first: we have sent you a link, which asks for your Gatehouse password. Never had one? Choose one with “Forgotten your password?”: that confirms the address too. Then sign in again.",
         "banned" => "This account has been suspended.",
         "signed-out" => "Sign in first to connect an account.",
         "rate-limited" => "Too many sign-ins were started from your network. Wait a minute, then try again.",

@@ -525,18 +525,18 @@ pub async fn change_password(
     check_password(services, user, "current_password", current_password).await?;
     let hash = services.passwords.hash(new_password).await;
     let mut conn = services.pool.get().await?;
-    accounts::set_password(&mut conn, &user.id, &hash).await?;
-    // A reset link mailed before now would set a password over the one just chosen.
-    verifications::delete_for(&mut conn, &reset_identifier(&user.id)).await?;
-    let ended =
-        session_rows::delete_all_but(&mut conn, &user.id, Some(&current.session.id)).await?;
-    record_own(
-        &mut conn,
-        user,
-        "password_changed",
-        json!({ "other_sessions_ended": ended }),
-        origin,
-    )
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        async move {
+            accounts::set_password(conn, &user.id, &hash).await?;
+            // A reset link mailed before now would set a password over the one just chosen.
+            verifications::delete_for(conn, &reset_identifier(&user.id)).await?;
+            let ended =
+                session_rows::delete_all_but(conn, &user.id, Some(&current.session.id)).await?;
+            let detail = json!({ "other_sessions_ended": ended });
+            record_own(conn, user, "password_changed", detail, origin).await
+        }
+        .scope_boxed()
+    })
     .await?;
     // A new way in deserves a word to the owner: if it was not them, they learn of it.
     services.mail_in_background(Mail {

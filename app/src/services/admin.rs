@@ -320,7 +320,6 @@ pub async fn end_session(
     Ok(())
 }
 
-/// Deletes a user and everything they own, once the admin has typed their email.
 /// Locks every active admin, in id order (so that two admins removing each other at once
 /// cannot leave none), then the user; says whether the user is the last admin, whom nothing
 /// may demote, ban or delete.
@@ -340,6 +339,7 @@ pub(crate) fn last_admin_refusal() -> AuthError {
     AuthError::Conflict("This is the last admin: make someone else an admin first.".into())
 }
 
+/// Deletes a user and everything they own, once the admin has typed their email.
 pub async fn delete_user(
     services: &Services,
     admin: &User,

@@ -107,8 +107,16 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
         )
             .into_response();
     };
-    let uri = parts.uri.to_string();
-    if holds_nul(uri.as_bytes()) || holds_nul(&bytes) {
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    let nul_in_body = if json {
+        json_holds_nul(&bytes)
+    } else {
+        holds_encoded_nul(&bytes)
+    };
+    if holds_encoded_nul(parts.uri.to_string().as_bytes()) || nul_in_body {
         return (
             StatusCode::BAD_REQUEST,
             "This request holds a NUL character, which no Gatehouse field accepts.",
@@ -119,12 +127,25 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
         .await
 }
 
-/// A NUL as itself, URL-encoded (`%00`; a typed `%` is always sent as `%25`) or as a JSON
-/// escape (`\u0000`).
-fn holds_nul(bytes: &[u8]) -> bool {
-    bytes.contains(&0)
-        || bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"))
-        || bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+/// A NUL as itself or URL-encoded (`%00`; a typed `%` is always sent as `%25`).
+fn holds_encoded_nul(bytes: &[u8]) -> bool {
+    bytes.contains(&0) || bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"))
+}
+
+/// A NUL in any string of a JSON body (written `\u0000`). A body that is not JSON is left
+/// for its handler to refuse.
+fn json_holds_nul(bytes: &[u8]) -> bool {
+    fn any_nul(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().any(any_nul),
+            serde_json::Value::Object(fields) => fields
+                .iter()
+                .any(|(name, value)| name.contains('\0') || any_nul(value)),
+            _ => false,
+        }
+    }
+    bytes.contains(&0) || serde_json::from_slice(bytes).is_ok_and(|v| any_nul(&v))
 }
 
 /// The Content-Security-Policy. Forms post only to Gatehouse, except that the provider
@@ -169,4 +190,22 @@ pub async fn security_headers(
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_is_found_however_it_is_written_and_only_then() {
+        assert!(holds_encoded_nul(b"name=a%00b"));
+        assert!(holds_encoded_nul(b"/artworks/%00"));
+        assert!(holds_encoded_nul(b"name=a\0b"));
+        // A typed "%00" is sent as "%2500"; a typed "\u0000" is just text.
+        assert!(!holds_encoded_nul(b"password=%2500%5Cu0000"));
+        assert!(json_holds_nul(br#"{"job_id":"a\u0000"}"#));
+        assert!(json_holds_nul(br#"{"a":["x",{"b\u0000":1}]}"#));
+        assert!(!json_holds_nul(br#"{"error":"a \\u0000 b"}"#));
+        assert!(!json_holds_nul(b"{not json"));
+    }
 }

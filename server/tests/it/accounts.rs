@@ -154,11 +154,41 @@ async fn sign_up_confirm_sign_in_edit_and_sign_out() {
     );
     let second = app.mail.wait_for("ada@example.com", 2).await;
     let link = second.link("http://gatehouse.test/verify-email?token=");
-
-    confirm(&mut browser, &link).await;
-    // A link works once.
     let path = link.trim_start_matches("http://gatehouse.test");
     let token = path.split("token=").nth(1).unwrap();
+
+    // A wrong password, without JavaScript: the page comes back with the error and the
+    // link still in it, and the right password from there confirms.
+    let (posted, page) = browser
+        .submit(
+            path,
+            "/api/verify-email",
+            &[("token", token), ("password", "not my password")],
+        )
+        .await;
+    assert!(
+        page.body
+            .contains("not the password this account was made with"),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .body
+        .contains(&format!(r#"name="token" value="{token}""#)));
+    let again = posted
+        .location()
+        .trim_start_matches("http://gatehouse.test");
+    let (posted, page) = browser
+        .submit(
+            again,
+            "/api/verify-email",
+            &[("token", token), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(posted.location(), "/login?notice=verified");
+    assert!(page.body.contains("Your email address is confirmed"));
+
+    // A link works once.
     let (_, page) = browser
         .submit(
             path,

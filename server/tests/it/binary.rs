@@ -31,12 +31,16 @@ fn gatehouse(cwd: &Path) -> Command {
 
 /// A free port for the binary to listen on a few seconds later. It is picked below Linux's
 /// ephemeral range (32768 and up), which the kernel hands to every `bind(…:0)` and outgoing
-/// connection in the meantime, so none of those can take it first.
+/// connection in the meantime, so none of those can take it first; and never twice in this
+/// run, so two tests cannot both pick it.
 fn free_port() -> u16 {
     use rand::Rng;
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap();
     loop {
         let port = rand::rng().random_range(20_000..32_000);
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        if !given.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.push(port);
             return port;
         }
     }
