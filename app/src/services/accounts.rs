@@ -206,15 +206,14 @@ pub async fn resend_verification_to(
 ) -> Result<(), AuthError> {
     let email = policy::email(email).map_err(|e| AuthError::Invalid(vec![e]))?;
     limit(services, Attempt::PasswordReset, &email, origin)?;
-    let services = services.clone();
+    let owned = services.clone();
     services
-        .clone()
         .background
         .spawn("a new confirmation link", async move {
-            let mut conn = services.pool.get().await?;
+            let mut conn = owned.pool.get().await?;
             match users::find_by_email(&mut conn, &email).await? {
                 Some(user) if !user.email_verified => {
-                    send_verification(&services, &mut conn, &user).await
+                    send_verification(&owned, &mut conn, &user).await
                 }
                 _ => Ok(()),
             }
@@ -254,9 +253,13 @@ pub async fn verify_email(
         return Err(AuthError::LinkInvalid);
     };
     limit(services, Attempt::SignIn, &user.email, origin)?;
-    let credential = accounts::credential(&mut conn, &user.id).await?;
-    let stored = credential.as_ref().and_then(|c| c.password.as_deref());
-    if !services.passwords.verify(stored, password).await.is_match() {
+    let stored = password_hash(&mut conn, &user.id).await?;
+    if !services
+        .passwords
+        .verify(stored.as_deref(), password)
+        .await
+        .is_match()
+    {
         record_own(&mut conn, &user, "email_verify_failed", json!({}), origin).await?;
         return Err(AuthError::Invalid(vec![FieldError {
             field: "password".into(),
@@ -272,6 +275,16 @@ pub async fn verify_email(
     users::mark_email_verified(&mut conn, &user.id).await?;
     record_own(&mut conn, &user, "email_verified", json!({}), origin).await?;
     Ok(())
+}
+
+/// The user's password hash; none when they only sign in through a provider.
+async fn password_hash(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user_id: &str,
+) -> diesel::QueryResult<Option<String>> {
+    Ok(accounts::credential(conn, user_id)
+        .await?
+        .and_then(|c| c.password))
 }
 
 /// A password was typed, and not an impossibly long one.
@@ -331,12 +344,11 @@ pub async fn sign_in(
 
     let mut conn = services.pool.get().await?;
     let user = users::find_by_email(&mut conn, &email).await?;
-    let credential = match &user {
-        Some(user) => accounts::credential(&mut conn, &user.id).await?,
+    let stored = match &user {
+        Some(user) => password_hash(&mut conn, &user.id).await?,
         None => None,
     };
-    let stored = credential.as_ref().and_then(|c| c.password.as_deref());
-    let verified = services.passwords.verify(stored, password).await;
+    let verified = services.passwords.verify(stored.as_deref(), password).await;
     let (Some(user), true) = (user, verified.is_match()) else {
         audit::record(
             &mut conn,
@@ -389,12 +401,11 @@ pub async fn request_password_reset(
 ) -> Result<(), AuthError> {
     let email = policy::email(email).map_err(|e| AuthError::Invalid(vec![e]))?;
     limit(services, Attempt::PasswordReset, &email, origin)?;
-    let (services, origin) = (services.clone(), origin.clone());
+    let (owned, origin) = (services.clone(), origin.clone());
     services
-        .clone()
         .background
         .spawn("a password reset request", async move {
-            mail_reset_link(&services, &email, &origin).await
+            mail_reset_link(&owned, &email, &origin).await
         });
     Ok(())
 }
@@ -568,9 +579,9 @@ async fn check_password(
         }])
     };
     let mut conn = services.pool.get().await?;
-    let credential = accounts::credential(&mut conn, &user.id).await?;
+    let stored = password_hash(&mut conn, &user.id).await?;
     drop(conn);
-    let Some(stored) = credential.as_ref().and_then(|c| c.password.as_deref()) else {
+    let Some(stored) = stored.as_deref() else {
         return Ok(());
     };
     if password.is_empty() || password.chars().count() > policy::PASSWORD_MAX {
