@@ -1,20 +1,15 @@
 -- What Gatehouse adds to the shared tables: roles, tiers, the whitelist, bans (named as Better
 -- Auth's admin plugin names them), the owner of an artwork job, and every index the lookups need.
 
+-- Columns Better Auth already had were brought to these values by the adoption migration;
+-- new ones start with the defaults (nobody is whitelisted or banned).
 ALTER TABLE "user"
-    ADD COLUMN IF NOT EXISTS "role" text,
-    ADD COLUMN IF NOT EXISTS "tier" text,
-    ADD COLUMN IF NOT EXISTS "isWhitelisted" boolean,
-    ADD COLUMN IF NOT EXISTS "banned" boolean,
+    ADD COLUMN IF NOT EXISTS "role" text NOT NULL DEFAULT 'user',
+    ADD COLUMN IF NOT EXISTS "tier" text NOT NULL DEFAULT 'free',
+    ADD COLUMN IF NOT EXISTS "isWhitelisted" boolean NOT NULL DEFAULT false,
+    ADD COLUMN IF NOT EXISTS "banned" boolean NOT NULL DEFAULT false,
     ADD COLUMN IF NOT EXISTS "banReason" text,
     ADD COLUMN IF NOT EXISTS "banExpires" timestamptz;
-
--- Better Auth's admin plugin allows a comma-separated list of roles; Gatehouse knows two.
-UPDATE "user" SET "role" = CASE WHEN "role" LIKE '%admin%' THEN 'admin' ELSE 'user' END
-WHERE "role" IS NULL OR "role" NOT IN ('user', 'admin');
-UPDATE "user" SET "tier" = 'free' WHERE "tier" IS NULL OR "tier" NOT IN ('anonymous', 'free', 'member');
-UPDATE "user" SET "isWhitelisted" = false WHERE "isWhitelisted" IS NULL;
-UPDATE "user" SET "banned" = false WHERE "banned" IS NULL;
 
 ALTER TABLE "user"
     ALTER COLUMN "role" SET DEFAULT 'user', ALTER COLUMN "role" SET NOT NULL,

@@ -67,6 +67,10 @@ pub enum AdminCommand {
 pub enum DbCommand {
     /// Connect, run the verification queries and print a report (exit code 1 on a failure).
     Check,
+    /// Print what start-up would change (tables created or renamed, columns added or
+    /// converted, constraints, indexes, rows); change nothing. Exit code 1, with the reason,
+    /// when start-up would refuse to adopt the database.
+    Plan,
 }
 
 #[derive(Subcommand, Debug, Clone, PartialEq, Eq)]

@@ -51,12 +51,23 @@ pub async fn connect(
     }
 }
 
-/// Applies every pending migration on a connection of its own; returns what it applied.
-pub async fn migrate(database_url: &str) -> Result<Vec<String>, DatabaseError> {
+/// Applies every pending migration on a connection of its own, in one transaction, and logs
+/// each change it made (what `gatehouse db plan` would have printed).
+pub async fn migrate(database_url: &str) -> Result<migrations::Plan, DatabaseError> {
     let conn = AsyncPgConnection::establish(database_url).await?;
-    let (_, applied) = migrations::run_pending(conn).await?;
-    for version in &applied {
+    let (_, plan) = migrations::run_pending(conn).await?;
+    for version in &plan.migrations {
         tracing::info!(%version, "applied migration");
     }
-    Ok(applied)
+    for change in &plan.changes {
+        tracing::info!("database changed: {change}");
+    }
+    Ok(plan)
+}
+
+/// What `migrate` would change, changing nothing.
+pub async fn plan(database_url: &str) -> Result<migrations::Plan, DatabaseError> {
+    let conn = AsyncPgConnection::establish(database_url).await?;
+    let (_, plan) = migrations::plan(conn).await?;
+    Ok(plan)
 }

@@ -42,16 +42,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             let database = Database::open(&cli.settings).await?;
             database.reach(&cli.settings).await?;
-            let applied = database::migrate(&database.url).await?;
+            let plan = database::migrate(&database.url).await?;
             println!(
                 "{} migration(s) applied; the database is current",
-                applied.len()
+                plan.migrations.len()
             );
             Ok(ExitCode::SUCCESS)
         }
         Command::Db {
             command: DbCommand::Check,
         } => db_check(&cli.settings).await,
+        Command::Db {
+            command: DbCommand::Plan,
+        } => db_plan(&cli.settings).await,
         Command::Admin { command } => admin(&cli.settings, command).await,
         Command::Jobs { command } => link_jobs(&cli.settings, command).await,
         Command::Keys {
@@ -319,6 +322,35 @@ async fn db_check(settings: &Settings) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `gatehouse db plan`: what start-up would change, changing nothing. Exit code 1 when
+/// start-up would refuse, with the same message.
+async fn db_plan(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let database = Database::open(settings).await?;
+    drop(database.reach(settings).await?);
+    let plan = match database::plan(&database.url).await {
+        Ok(plan) => plan,
+        Err(database::DatabaseError::Migration(migrations::MigrationError::Refused(why))) => {
+            eprintln!("gatehouse: start-up would stop here: {why}");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if plan.migrations.is_empty() {
+        println!("The database is current: start-up changes nothing.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "Start-up would apply {} migration(s) ({}), in one transaction, and:",
+        plan.migrations.len(),
+        plan.migrations.join(", ")
+    );
+    for change in &plan.changes {
+        println!("  {change}");
+    }
+    println!("Nothing has been changed: this was a plan.");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Ctrl-C or SIGTERM.

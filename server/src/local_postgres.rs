@@ -4,7 +4,10 @@
 //! its stdin closes. The test harness runs its clusters the same way.
 //!
 //! PostgreSQL refuses to run as root: as root, `initdb` and `postgres` run as the
-//! unprivileged `postgres` system user, which owns the cluster's folders.
+//! unprivileged `postgres` system user, which owns the cluster's folders. When that user
+//! cannot enter the data folder (a clone in root's home folder, mode 0700), the cluster and
+//! its socket are kept in a folder of that user's under `/var/lib/gatehouse`, named after the
+//! data folder, and the log says where.
 
 use std::fs;
 use std::io;
@@ -23,6 +26,8 @@ use nix::unistd::{Gid, Uid, User};
 pub const SUPERUSER: &str = "gatehouse";
 /// How long PostgreSQL may take to accept connections after it starts.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Where clusters go whose data folder the `postgres` user cannot enter.
+pub const ELSEWHERE: &str = "/var/lib/gatehouse";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalPostgresError {
@@ -44,6 +49,11 @@ pub enum LocalPostgresError {
     Io { path: PathBuf, source: io::Error },
     #[error("PostgreSQL did not become ready: {detail}")]
     NotReady { detail: String },
+    #[error(
+        "the `postgres` user cannot enter {data}, which holds the private PostgreSQL's cluster: \
+         let it pass (`chmod o+x` on {data} and each folder above it) or move the folder"
+    )]
+    ClusterUnreachable { data: PathBuf },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> LocalPostgresError + '_ {
@@ -91,6 +101,12 @@ impl Installation {
             .or_else(from_pg_config)
             .or_else(from_debian)
             .ok_or(LocalPostgresError::NotInstalled)?;
+        // Where the programs really are (PATH may hold links to a few of them), so that the
+        // others (pg_dump, say) are found beside them.
+        let bin_dir = fs::canonicalize(bin_dir.join("initdb"))
+            .ok()
+            .and_then(|initdb| initdb.parent().map(Path::to_path_buf))
+            .unwrap_or(bin_dir);
 
         let run_as = if Uid::effective().is_root() {
             let user = User::from_name("postgres")
@@ -104,16 +120,63 @@ impl Installation {
         Ok(Self { bin_dir, run_as })
     }
 
+    /// One of PostgreSQL's programs (`pg_dump`, say), where `initdb` was found.
+    pub fn program(&self, name: &str) -> PathBuf {
+        self.bin_dir.join(name)
+    }
+
     fn command(&self, program: &str) -> Command {
         let mut command = Command::new(self.bin_dir.join(program));
         self.drop_privileges(&mut command);
         command
     }
 
+    /// Runs `command` as the user PostgreSQL runs as, from a folder that user can enter
+    /// (initdb and postgres change back to their starting folder and fail if they cannot).
     fn drop_privileges(&self, command: &mut Command) {
         if let Some((uid, gid)) = self.run_as {
-            command.uid(uid.as_raw()).gid(gid.as_raw());
+            command.uid(uid.as_raw()).gid(gid.as_raw()).current_dir("/");
         }
+    }
+
+    /// Whether the user PostgreSQL runs as can enter `dir`: every folder above it must let
+    /// that user pass. Asked of the system by trying, as that user.
+    fn can_enter(&self, dir: &Path) -> bool {
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", "cd \"$1\"", "sh"])
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        self.drop_privileges(&mut command);
+        command.status().is_ok_and(|status| status.success())
+    }
+
+    /// Where the cluster of the data folder `root` lives: in `root` itself, or, when the user
+    /// PostgreSQL runs as cannot enter `root`, in that user's folder named after it under
+    /// [`ELSEWHERE`]. A cluster already kept elsewhere stays there.
+    fn cluster_home(&self, root: &Path) -> Result<PathBuf, LocalPostgresError> {
+        if self.run_as.is_none() {
+            return Ok(root.to_path_buf());
+        }
+        // Named after the real path, so that any spelling of the folder finds its cluster.
+        let elsewhere = home_elsewhere(&fs::canonicalize(root).map_err(io_error(root))?);
+        if has_cluster(&elsewhere) {
+            return Ok(elsewhere);
+        }
+        if self.can_enter(root) {
+            return Ok(root.to_path_buf());
+        }
+        if has_cluster(root) {
+            return Err(LocalPostgresError::ClusterUnreachable {
+                data: root.to_path_buf(),
+            });
+        }
+        let parent = Path::new(ELSEWHERE);
+        fs::create_dir_all(parent).map_err(io_error(parent))?;
+        fs::set_permissions(parent, fs::Permissions::from_mode(0o755)).map_err(io_error(parent))?;
+        Ok(elsewhere)
     }
 
     /// Makes `dir` (and its parents) and gives it to the user PostgreSQL runs as.
@@ -148,16 +211,14 @@ pub struct LocalPostgres {
 
 impl LocalPostgres {
     /// Starts PostgreSQL on the cluster in `root/postgres` (made on first use), with its
-    /// socket in `root/run` and its log in `root/postgres.log`.
+    /// socket in `root/run` and its log in `root/postgres.log`. When the user PostgreSQL runs
+    /// as cannot enter `root`, the cluster and socket are kept under [`ELSEWHERE`] instead.
     pub async fn start(
         installation: &Installation,
         root: &Path,
         durability: Durability,
     ) -> Result<Self, LocalPostgresError> {
         let root = std::path::absolute(root).map_err(io_error(root))?;
-        let cluster = root.join("postgres");
-        let socket_dir = root.join("run");
-        let log = root.join("postgres.log");
         if durability == Durability::Throwaway {
             // The watchdog deletes the folder, as the user PostgreSQL runs as.
             installation.make_owned_dir(&root, 0o700)?;
@@ -165,6 +226,18 @@ impl LocalPostgres {
             // The data folder only needs to be passable; the cluster inside stays private.
             fs::create_dir_all(&root).map_err(io_error(&root))?;
         }
+        let home = installation.cluster_home(&root)?;
+        if home != root {
+            installation.make_owned_dir(&home, 0o700)?;
+            tracing::info!(
+                data = %root.display(),
+                cluster = %home.display(),
+                "the postgres user cannot enter the data folder, so the private PostgreSQL is kept in a folder of its own"
+            );
+        }
+        let cluster = home.join("postgres");
+        let socket_dir = home.join("run");
+        let log = root.join("postgres.log");
         installation.make_owned_dir(&socket_dir, 0o700)?;
 
         if !cluster.join("PG_VERSION").exists() {
@@ -211,7 +284,7 @@ impl LocalPostgres {
             if [ -n "$remove" ]; then rm -rf "$remove"; fi
         "#;
         let remove_on_stop = match durability {
-            Durability::Throwaway => root.as_os_str(),
+            Durability::Throwaway => home.as_os_str(),
             Durability::Durable => std::ffi::OsStr::new(""),
         };
         let mut command = Command::new("sh");
@@ -418,6 +491,29 @@ fn is_postgres(pid: i32) -> bool {
             String::from_utf8_lossy(program).ends_with("postgres")
         })
         .unwrap_or(false)
+}
+
+/// Where the cluster of the data folder `root` (an absolute path) is kept when the user
+/// PostgreSQL runs as cannot enter `root`: a folder under [`ELSEWHERE`] named after the path,
+/// readable, and unique by a hash of the whole path.
+pub fn home_elsewhere(root: &Path) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let path = root.to_string_lossy();
+    let words: Vec<&str> = path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect();
+    let mut name = words.join("-");
+    // The socket's path must stay under the kernel's 107 bytes: keep the name's last part.
+    if name.len() > 40 {
+        name = name[name.len() - 40..].trim_start_matches('-').to_string();
+    }
+    let hash = hex::encode(&Sha256::digest(path.as_bytes())[..4]);
+    Path::new(ELSEWHERE).join(format!("{name}-{hash}"))
+}
+
+fn has_cluster(home: &Path) -> bool {
+    home.join("postgres").join("PG_VERSION").exists()
 }
 
 fn log_tail(log: &Path) -> String {

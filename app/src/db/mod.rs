@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod catalog;
 pub mod check;
 pub mod jobs;
 pub mod maintenance;

@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -143,6 +144,14 @@ impl Served {
     }
 }
 
+impl Served {
+    /// Killed at once, as a crash would end it.
+    fn crash(mut self) {
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGKILL).unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
 /// A plain HTTP/1.1 GET, enough for a smoke test: (status, body).
 fn http_get(url: &str) -> Option<(u16, String)> {
     use std::io::Write;
@@ -217,6 +226,82 @@ async fn serve_stop_and_serve_again_keeps_the_data() {
     );
     let (status, _, stderr) = served.interrupt();
     assert!(status.success(), "{stderr}");
+}
+
+/// Root's ordinary first run on a fresh server: a clone in root's home folder (mode 0700),
+/// which the `postgres` user PostgreSQL runs as cannot enter; then an explicit DATA_DIR inside
+/// such a folder. Both serve, keep their data, and stop PostgreSQL on Ctrl-C and on a crash.
+#[tokio::test(flavor = "multi_thread")]
+async fn serves_from_a_folder_only_its_owner_can_enter() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!(
+            "not running as root: PostgreSQL runs as this user, who can enter the folder; \
+             checking that it serves from a 0700 folder and with a DATA_DIR in one"
+        );
+    }
+    // A home folder only its owner can enter, as root's is.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+
+    let clone = home.path().join("gatehouse");
+    std::fs::create_dir(&clone).unwrap();
+    serves_keeps_and_stops(&clone, &[], &clone.join("data")).await;
+
+    let elsewhere = passable_tempdir();
+    let data = home.path().join("private").join("gatehouse-data");
+    let data_dir = data.to_str().unwrap();
+    serves_keeps_and_stops(elsewhere.path(), &[("DATA_DIR", data_dir)], &data).await;
+}
+
+async fn serves_keeps_and_stops(cwd: &Path, settings: &[(&str, &str)], data: &Path) {
+    use gatehouse::local_postgres::{home_elsewhere, socket_url};
+    let as_root = nix::unistd::Uid::effective().is_root();
+    let port = free_port();
+    let served = Served::start_with(cwd, port, settings);
+    let cluster = if as_root {
+        home_elsewhere(&data.canonicalize().unwrap())
+    } else {
+        data.to_path_buf()
+    };
+    let pid_file = cluster.join("postgres/postmaster.pid");
+    assert!(pid_file.exists(), "the cluster is in {}", cluster.display());
+    assert_eq!(served.get("/login").unwrap().0, 200);
+
+    let url = socket_url(&cluster.join("run"), "gatehouse");
+    let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+    conn.batch_execute("CREATE TABLE kept (note text); INSERT INTO kept VALUES ('here')")
+        .await
+        .unwrap();
+    drop(conn);
+    let (status, _, stderr) = served.interrupt();
+    assert!(status.success(), "{status}\n{stderr}");
+    if as_root {
+        assert!(
+            stderr.contains(&cluster.display().to_string()),
+            "the log says where the cluster is: {stderr}"
+        );
+    }
+    assert!(!pid_file.exists(), "Ctrl-C stopped PostgreSQL");
+
+    // Served again, the data is there; then Gatehouse crashes and PostgreSQL stops anyway.
+    let served = Served::start_with(cwd, port, settings);
+    let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+    conn.batch_execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM kept) THEN RAISE EXCEPTION 'lost'; END IF; END $$")
+        .await
+        .expect("the row survived the restart");
+    drop(conn);
+    served.crash();
+    let crashed = Instant::now();
+    while pid_file.exists() {
+        assert!(
+            crashed.elapsed() < Duration::from_secs(30),
+            "PostgreSQL outlived a crashed Gatehouse"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if as_root {
+        std::fs::remove_dir_all(&cluster).unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -303,6 +388,84 @@ async fn migrate_then_db_check_passes() {
     let last = report.lines().last().unwrap();
     let (passed, total) = last.split_once(" of ").unwrap();
     assert_eq!(passed, total.split(' ').next().unwrap(), "{last}");
+}
+
+/// `gatehouse db plan` on a Better Auth database: what start-up would change, nothing
+/// changed; then on one it cannot adopt, the refusal that start-up also gives, exit code 1.
+#[tokio::test(flavor = "multi_thread")]
+async fn db_plan_says_what_start_up_would_change_and_changes_nothing() {
+    let dir = passable_tempdir();
+    let db = TestDb::empty().await;
+    let mut conn = db.connect().await;
+    conn.batch_execute(include_str!("fixtures/better_auth_drizzle_plural.sql"))
+        .await
+        .unwrap();
+    conn.batch_execute(include_str!("fixtures/artorizer_own_shape.sql"))
+        .await
+        .unwrap();
+
+    let plan = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .args(["db", "plan"]));
+    let printed = text(&plan.stdout);
+    assert!(plan.status.success(), "{printed}{}", text(&plan.stderr));
+    for line in [
+        "  rename table users to user",
+        "  convert column artwork_jobs.id from integer to text",
+        "  session: 1 Better Auth sessions deleted",
+        "Nothing has been changed: this was a plan.",
+    ] {
+        assert!(printed.contains(line), "`{line}` missing:\n{printed}");
+    }
+    let check = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .args(["db", "check"]));
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "still unmigrated after the plan"
+    );
+
+    // Start-up adopts it and logs the same changes.
+    let migrate = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .arg("migrate"));
+    let log = text(&migrate.stderr);
+    assert!(migrate.status.success(), "{log}");
+    assert!(
+        log.contains("database changed: rename table users to user"),
+        "{log}"
+    );
+    let plan = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .args(["db", "plan"]));
+    assert!(plan.status.success());
+    assert!(text(&plan.stdout).contains("The database is current: start-up changes nothing."));
+
+    // A database it cannot adopt: the plan and start-up give one and the same reason.
+    let db = TestDb::empty().await;
+    let mut conn = db.connect().await;
+    conn.batch_execute(
+        &include_str!("fixtures/artorizer_artwork_jobs.sql").replace("original_url", "image_url"),
+    )
+    .await
+    .unwrap();
+    let fix = "ALTER TABLE artwork_jobs RENAME COLUMN image_url TO original_url;";
+    let plan = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .args(["db", "plan"]));
+    assert_eq!(plan.status.code(), Some(1));
+    assert!(text(&plan.stderr).contains(fix), "{}", text(&plan.stderr));
+    let serve = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .env("BIND", format!("127.0.0.1:{}", free_port())));
+    assert_eq!(serve.status.code(), Some(1));
+    let said = text(&serve.stderr);
+    assert!(
+        said.contains("gatehouse: cannot adopt table artwork_jobs: it has no column original_url"),
+        "{said}"
+    );
+    assert!(said.contains(fix), "{said}");
 }
 
 #[test]

@@ -4,6 +4,7 @@ mod support;
 
 mod accounts;
 mod admin;
+mod adoption;
 mod artworks;
 mod binary;
 mod housekeeping;

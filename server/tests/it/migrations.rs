@@ -17,7 +17,8 @@ const ADA: &str = "Qm9vVXNlcjE2Y2hhcnMx";
 const BOB: &str = "Qm9vVXNlcjI2Y2hhcnMy";
 
 async fn migrate(conn: AsyncPgConnection) -> (AsyncPgConnection, Vec<String>) {
-    migrations::run_pending(conn).await.expect("migrations run")
+    let (conn, plan) = migrations::run_pending(conn).await.expect("migrations run");
+    (conn, plan.migrations)
 }
 
 async fn failed_checks(conn: &mut AsyncPgConnection) -> Vec<check::CheckOutcome> {
