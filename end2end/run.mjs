@@ -67,6 +67,7 @@ const server = spawn(binary, [], {
     OIDC_ACME_CLIENT_ID: acme.clientId,
     OIDC_ACME_CLIENT_SECRET: acme.clientSecret,
     OIDC_ACME_NAME: "Acme ID",
+    OIDC_ACME_TRUST_EMAIL: "true",
   },
 });
 

@@ -133,6 +133,26 @@ pub struct Settings {
     )]
     pub session_ttl_days: u32,
 
+    /// How long a session can last however active it is (days from sign-in).
+    #[arg(
+        long,
+        env = "SESSION_MAX_AGE_DAYS",
+        value_name = "SESSION_MAX_AGE_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub session_max_age_days: u32,
+
+    /// How long an admin's session can last (hours from sign-in); then they sign in again.
+    #[arg(
+        long,
+        env = "ADMIN_SESSION_HOURS",
+        value_name = "ADMIN_SESSION_HOURS",
+        default_value_t = 12,
+        global = true
+    )]
+    pub admin_session_hours: u32,
+
     /// Where mail goes: smtp://user:pass@host:587?tls=required, smtps://…, or smtp://host:25.
     /// Unset: mail is written to the log.
     #[arg(
@@ -273,7 +293,8 @@ pub struct Settings {
 
     /// OpenID Connect providers' ids, comma-separated (`google,okta`). Each id needs
     /// OIDC_<ID>_ISSUER, OIDC_<ID>_CLIENT_ID and OIDC_<ID>_CLIENT_SECRET, and may have
-    /// OIDC_<ID>_NAME, the name on its button.
+    /// OIDC_<ID>_NAME, the name on its button, and OIDC_<ID>_TRUST_EMAIL (true: its verified
+    /// emails may make and join users).
     #[arg(
         long,
         env = "OIDC_PROVIDERS",
@@ -343,6 +364,25 @@ impl Settings {
                 "expected between 1 and 400 days",
             ));
         }
+        if !(1..=400).contains(&self.session_max_age_days) {
+            return Err(ConfigError::new(
+                "SESSION_MAX_AGE_DAYS",
+                "expected between 1 and 400 days",
+            ));
+        }
+        if !(1..=24 * 30).contains(&self.admin_session_hours) {
+            return Err(ConfigError::new(
+                "ADMIN_SESSION_HOURS",
+                "expected between 1 and 720 hours",
+            ));
+        }
+        if self.public_url().is_https() && self.smtp_url.is_none() {
+            return Err(ConfigError::new(
+                "SMTP_URL",
+                "required when PUBLIC_URL is https: confirmation and reset links must be \
+                 mailed, not written to a log",
+            ));
+        }
         if self.password_hash_concurrency == Some(0) {
             return Err(ConfigError::new(
                 "PASSWORD_HASH_CONCURRENCY",
@@ -407,6 +447,8 @@ impl Settings {
         AuthSettings {
             public_url: self.public_url().0,
             session_ttl: chrono::Duration::days(self.session_ttl_days.into()),
+            session_max_age: chrono::Duration::days(self.session_max_age_days.into()),
+            admin_session_max_age: chrono::Duration::hours(self.admin_session_hours.into()),
             trusted_proxy_hops: self.trusted_proxy_hops,
         }
     }
@@ -432,11 +474,11 @@ impl Settings {
         let github = match (&self.github_client_id, &self.github_client_secret) {
             (None, None) => None,
             (Some(client_id), Some(client_secret)) => Some(GithubSettings {
+                authorize_url: safe_url("GITHUB_AUTHORIZE_URL", &self.github_authorize_url)?,
+                token_url: safe_url("GITHUB_TOKEN_URL", &self.github_token_url)?,
+                api_url: safe_url("GITHUB_API_URL", &self.github_api_url)?,
                 client_id: client_id.clone(),
                 client_secret: client_secret.clone(),
-                authorize_url: self.github_authorize_url.clone(),
-                token_url: self.github_token_url.clone(),
-                api_url: self.github_api_url.clone(),
             }),
             (Some(_), None) => {
                 return Err(ConfigError::new(
@@ -480,13 +522,9 @@ impl Settings {
             };
             let issuer_name = format!("{prefix}ISSUER");
             let issuer = required("ISSUER")?;
-            // Plain http only on this machine: elsewhere anyone on the path could serve
-            // their own signing keys.
-            let loopback =
-                |u: &Url| matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
             let issuer = Url::parse(&issuer)
                 .ok()
-                .filter(|u| u.scheme() == "https" || (u.scheme() == "http" && loopback(u)))
+                .filter(is_safe_url)
                 .and_then(|_| IssuerUrl::new(issuer).ok())
                 .ok_or_else(|| {
                     ConfigError::new(
@@ -494,7 +532,20 @@ impl Settings {
                         "expected an https URL (http only for localhost)",
                     )
                 })?;
+            let trust_name = format!("{prefix}TRUST_EMAIL");
+            let trust_email = match var(&trust_name).map(|v| v.trim().to_lowercase()).as_deref() {
+                None | Some("" | "false" | "0" | "no") => false,
+                Some("true" | "1" | "yes") => true,
+                Some(_) => {
+                    return Err(ConfigError::new(
+                        trust_name,
+                        "expected true or false: true only if the issuer checks every email \
+                         address itself (people cannot assert their own)",
+                    ))
+                }
+            };
             oidc.push(OidcSettings {
+                trust_email,
                 name: var(&format!("{prefix}NAME"))
                     .filter(|n| !n.trim().is_empty())
                     .unwrap_or_else(|| id.clone()),
@@ -581,6 +632,24 @@ impl std::fmt::Display for PublicUrl {
     }
 }
 
+/// Plain http only on this machine: elsewhere anyone on the path could answer for the
+/// provider (its signing keys, its tokens, its word on who someone is).
+fn is_safe_url(url: &Url) -> bool {
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    url.scheme() == "https" || (url.scheme() == "http" && loopback)
+}
+
+fn safe_url(variable: &str, url: &Url) -> Result<Url, ConfigError> {
+    if is_safe_url(url) {
+        Ok(url.clone())
+    } else {
+        Err(ConfigError::new(
+            variable,
+            "expected an https URL (http only for localhost)",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -638,6 +707,47 @@ mod tests {
             s.validate().unwrap_err().variable,
             "DB_CONNECTION_TIMEOUT_MS"
         );
+    }
+
+    #[test]
+    fn an_https_deployment_mails_and_talks_to_github_over_https() {
+        let s = settings(&["--public-url", "https://gatehouse.example"]).unwrap();
+        let error = s.validate().unwrap_err();
+        assert_eq!(error.variable, "SMTP_URL", "{error:?}");
+        let s = settings(&[
+            "--public-url",
+            "https://gatehouse.example",
+            "--smtp-url",
+            "smtp://mail.example:25",
+        ])
+        .unwrap();
+        s.validate().unwrap();
+
+        let github = [
+            "--github-client-id",
+            "id",
+            "--github-client-secret",
+            "secret",
+        ];
+        for (flag, variable) in [
+            ("--github-authorize-url", "GITHUB_AUTHORIZE_URL"),
+            ("--github-token-url", "GITHUB_TOKEN_URL"),
+            ("--github-api-url", "GITHUB_API_URL"),
+        ] {
+            let mut args = github.to_vec();
+            args.extend([flag, "http://github.example/x"]);
+            let error = settings(&args)
+                .unwrap()
+                .providers_from(|_| None)
+                .unwrap_err();
+            assert_eq!(error.variable, variable);
+            let mut args = github.to_vec();
+            args.extend([flag, "http://localhost:9000/x"]);
+            assert!(
+                settings(&args).unwrap().providers_from(|_| None).is_ok(),
+                "{flag}"
+            );
+        }
     }
 
     #[test]

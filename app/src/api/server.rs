@@ -132,7 +132,7 @@ pub async fn clear_session_cookie(services: &Services) -> Result<(), AppError> {
 /// is redirected back to it, with the error, by Leptos). `kept` is the input to show again.
 pub fn fail(error: AuthError, kept: &[(&str, &str)]) -> AppError {
     let retry_after = match &error {
-        AuthError::RateLimited(seconds) => Some(*seconds),
+        AuthError::RateLimited(seconds) | AuthError::Busy(seconds) => Some(*seconds),
         _ => None,
     };
     let app_error = match error {
@@ -141,6 +141,7 @@ pub fn fail(error: AuthError, kept: &[(&str, &str)]) -> AppError {
             AppError::refused(401, error.to_string())
         }
         AuthError::RateLimited(_) => AppError::refused(429, error.to_string()),
+        AuthError::Busy(_) => AppError::refused(503, error.to_string()),
         AuthError::EmailNotVerified | AuthError::Banned(_) | AuthError::NoAccess => {
             AppError::refused(403, error.to_string())
         }

@@ -197,15 +197,16 @@ pub async fn of_user(conn: &mut AsyncPgConnection, user_id: &str) -> QueryResult
 }
 
 /// Removes the user's account with `provider_id`; how many rows went.
-pub async fn delete_provider(
+/// Deletes one of the user's accounts, by its row id.
+pub async fn delete_one(
     conn: &mut AsyncPgConnection,
     user_id: &str,
-    provider_id: &str,
+    id: &str,
 ) -> QueryResult<usize> {
     diesel::delete(
         account::table
             .filter(account::user_id.eq(user_id))
-            .filter(account::provider_id.eq(provider_id)),
+            .filter(account::id.eq(id)),
     )
     .execute(conn)
     .await

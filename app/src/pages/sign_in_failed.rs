@@ -16,6 +16,7 @@ fn explain(reason: &str, connecting: bool) -> &'static str {
         "provider" => "{p} did not answer as expected. Try again in a moment.",
         "no-verified-email" => "{p} has no verified email address for you. Verify your email address there, then try again.",
         "email-in-use" => "An account with this email address already exists. Sign in to it another way, then connect {p} from your profile.",
+        "connect-first" => "{p} cannot sign you up or into an existing account by itself. Sign up or sign in another way, then connect {p} from your profile.",
         "linked-elsewhere" => "This {p} account is already connected to another Gatehouse account.",
         "already-connected" => "Another {p} account is already connected to yours. Disconnect it first to connect this one.",
         "confirm-email" => "Confirm your email address first: we have sent you a link, which asks for your Gatehouse password. Never had one? Choose one with “Forgotten your password?”: that confirms the address too. Then sign in again.",

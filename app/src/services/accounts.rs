@@ -9,7 +9,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Event, Origin};
 use super::context::Services;
 use super::mail::Mail;
-use super::passwords::Verified;
+use super::passwords::{Busy, Verified, MAX_WAIT};
 use super::rate_limit::Attempt;
 use super::sessions::{self, is_banned};
 use super::{access, admin};
@@ -30,6 +30,8 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("Too many attempts. Try again in {0} seconds.")]
     RateLimited(u64),
+    #[error("Gatehouse is busy. Try again in {0} seconds.")]
+    Busy(u64),
     #[error("Confirm your email address first: we have sent you a new link.")]
     EmailNotVerified,
     #[error("This account has been suspended{0}.")]
@@ -51,6 +53,12 @@ pub enum AuthError {
 }
 
 database_errors_are_service_errors!(AuthError);
+
+impl From<Busy> for AuthError {
+    fn from(_: Busy) -> Self {
+        AuthError::Busy(MAX_WAIT.as_secs())
+    }
+}
 
 fn collect<T>(
     results: impl IntoIterator<Item = Result<T, FieldError>>,
@@ -116,7 +124,7 @@ pub async fn sign_up(
     limit(services, Attempt::SignUp, email, origin)?;
 
     // Hash first, whichever way it goes: both answers take the same time.
-    let hash = services.passwords.hash(password).await;
+    let hash = services.passwords.hash(password).await?;
     let mut conn = services.pool.get().await?;
     let created = conn
         .transaction::<_, diesel::result::Error, _>(|conn| {
@@ -254,12 +262,14 @@ pub async fn verify_email(
     };
     limit(services, Attempt::SignIn, &user.email, origin)?;
     let stored = password_hash(&mut conn, &user.id).await?;
-    if !services
+    // No connection is held while waiting for a hashing turn: the pool serves every page.
+    drop(conn);
+    let verified = services
         .passwords
         .verify(stored.as_deref(), password)
-        .await
-        .is_match()
-    {
+        .await?;
+    let mut conn = services.pool.get().await?;
+    if !verified.is_match() {
         record_own(&mut conn, &user, "email_verify_failed", json!({}), origin).await?;
         return Err(AuthError::Invalid(vec![FieldError {
             field: "password".into(),
@@ -348,7 +358,17 @@ pub async fn sign_in(
         Some(user) => password_hash(&mut conn, &user.id).await?,
         None => None,
     };
-    let verified = services.passwords.verify(stored.as_deref(), password).await;
+    // No connection is held while waiting for a hashing turn: the pool serves every page.
+    drop(conn);
+    let verified = services
+        .passwords
+        .verify(stored.as_deref(), password)
+        .await?;
+    let rehashed = match (&user, verified) {
+        (Some(_), Verified::YesRehash) => Some(services.passwords.hash(password).await?),
+        _ => None,
+    };
+    let mut conn = services.pool.get().await?;
     let (Some(user), true) = (user, verified.is_match()) else {
         audit::record(
             &mut conn,
@@ -371,8 +391,7 @@ pub async fn sign_in(
             .unwrap_or_default();
         return Err(AuthError::Banned(reason));
     }
-    if verified == Verified::YesRehash {
-        let hash = services.passwords.hash(password).await;
+    if let Some(hash) = rehashed {
         accounts::set_password(&mut conn, &user.id, &hash).await?;
     }
     if !user.email_verified {
@@ -380,7 +399,7 @@ pub async fn sign_in(
         return Err(AuthError::EmailNotVerified);
     }
     let user = access::apply_at_sign_in(&mut conn, &services.access, user, None, origin).await?;
-    let (token, session) = sessions::start(services, &mut conn, &user.id, origin).await?;
+    let (token, session) = sessions::start(services, &mut conn, &user, origin).await?;
     record_own(
         &mut conn,
         &user,
@@ -473,7 +492,10 @@ pub async fn reset_password(
         Some((identifier, _)) if identifier.starts_with("password-reset:") => {}
         _ => return Err(AuthError::LinkInvalid),
     }
-    let hash = services.passwords.hash(new_password).await;
+    // No connection is held while waiting for a hashing turn: the pool serves every page.
+    drop(conn);
+    let hash = services.passwords.hash(new_password).await?;
+    let mut conn = services.pool.get().await?;
     let new_password = new_password.to_owned();
     let user = conn
         .transaction::<_, AuthError, _>(|conn| {
@@ -519,6 +541,20 @@ pub async fn reset_password(
         origin,
     )
     .await?;
+    // Like every other credential change, the owner hears of it: if it was not them (their
+    // mailbox is taken), they learn of it at once.
+    services.mail_in_background(Mail {
+        to: user.email.clone(),
+        subject: "Your Gatehouse password was reset".into(),
+        body: format!(
+            "Hello {},\n\nThe password of your Gatehouse account was just reset from a link \
+             mailed to this address, and all your sessions were ended.\n\nIf this was not \
+             you, someone can read your mail: secure your mailbox, then reset the password \
+             again at {}.\n",
+            user.name,
+            services.settings.link("/forgot-password"),
+        ),
+    });
     Ok(())
 }
 
@@ -533,8 +569,8 @@ pub async fn change_password(
     let user = &current.user;
     policy::new_password("new_password", new_password, &user.email)
         .map_err(|e| AuthError::Invalid(vec![e]))?;
-    check_password(services, user, "current_password", current_password).await?;
-    let hash = services.passwords.hash(new_password).await;
+    check_password(services, user, "current_password", current_password, origin).await?;
+    let hash = services.passwords.hash(new_password).await?;
     let mut conn = services.pool.get().await?;
     conn.transaction::<_, diesel::result::Error, _>(|conn| {
         async move {
@@ -565,12 +601,14 @@ pub async fn change_password(
 
 /// Re-asks for the password before something that cannot be undone. Someone who has no
 /// password (they came through a provider) has nothing to re-enter: their session is all
-/// there is, so it suffices.
+/// there is, so it suffices. Each try counts against the same per-account and per-address
+/// limits as signing in: a stolen session gets no more guesses than a stranger.
 async fn check_password(
     services: &Services,
     user: &User,
     field: &str,
     password: &str,
+    origin: &Origin,
 ) -> Result<(), AuthError> {
     let wrong = || {
         AuthError::Invalid(vec![FieldError {
@@ -587,10 +625,11 @@ async fn check_password(
     if password.is_empty() || password.chars().count() > policy::PASSWORD_MAX {
         return Err(wrong());
     }
+    limit(services, Attempt::SignIn, &user.email, origin)?;
     if services
         .passwords
         .verify(Some(stored), password)
-        .await
+        .await?
         .is_match()
     {
         Ok(())
@@ -613,7 +652,7 @@ pub async fn delete_account(
     password: &str,
     origin: &Origin,
 ) -> Result<(), AuthError> {
-    check_password(services, user, "password", password).await?;
+    check_password(services, user, "password", password, origin).await?;
     let (user, origin) = (user.clone(), origin.clone());
     let mut conn = services.pool.get().await?;
     conn.transaction::<_, AuthError, _>(|conn| {

@@ -26,8 +26,15 @@ impl Origin {
                 .get(name)
                 .and_then(|v: &http::HeaderValue| v.to_str().ok())
         };
+        // Every X-Forwarded-For line, in order: a proxy may add a line of its own after the
+        // client's instead of appending to it (HAProxy's `option forwardfor` does).
+        let forwarded_for: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
         Origin {
-            ip_address: client_address(peer, header("x-forwarded-for"), trusted_proxy_hops),
+            ip_address: client_address(peer, &forwarded_for.join(","), trusted_proxy_hops),
             user_agent: header(http::header::USER_AGENT.as_str())
                 .map(|ua| ua.chars().take(512).collect()),
         }
@@ -35,16 +42,15 @@ impl Origin {
 }
 
 /// The client's address: the TCP peer, or, behind `hops` trusted proxies that each append to
-/// X-Forwarded-For, the address the outermost of them saw. Entries further left were written
-/// by the client and prove nothing, so they are never used.
+/// X-Forwarded-For (all its lines joined in order), the address the outermost of them saw.
+/// Entries further left were written by the client and prove nothing, so they are never used.
 pub fn client_address(
     peer: Option<std::net::IpAddr>,
-    forwarded_for: Option<&str>,
+    forwarded_for: &str,
     hops: usize,
 ) -> Option<String> {
     if hops > 0 {
         let entries: Vec<&str> = forwarded_for
-            .unwrap_or("")
             .split(',')
             .map(str::trim)
             .filter(|e| !e.is_empty())
@@ -115,7 +121,7 @@ mod tests {
     #[test]
     fn forwarded_addresses_count_only_behind_trusted_proxies() {
         let peer = Some("10.0.0.1".parse().unwrap());
-        let xff = Some("6.6.6.6, 203.0.113.9");
+        let xff = "6.6.6.6, 203.0.113.9";
         assert_eq!(
             client_address(peer, xff, 0).as_deref(),
             Some("10.0.0.1"),
@@ -129,9 +135,9 @@ mod tests {
             "fewer entries than hops"
         );
         assert_eq!(
-            client_address(peer, Some("not-an-ip"), 1).as_deref(),
+            client_address(peer, "not-an-ip", 1).as_deref(),
             Some("10.0.0.1")
         );
-        assert_eq!(client_address(peer, None, 1).as_deref(), Some("10.0.0.1"));
+        assert_eq!(client_address(peer, "", 1).as_deref(), Some("10.0.0.1"));
     }
 }

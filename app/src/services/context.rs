@@ -24,11 +24,29 @@ pub struct AuthSettings {
     pub public_url: Url,
     /// How long a session lasts without activity in its second half.
     pub session_ttl: Duration,
+    /// How long a session can last however active it is, from sign-in.
+    pub session_max_age: Duration,
+    /// The same for an admin's session (shorter: ASVS 3.3.2 for privileged users).
+    pub admin_session_max_age: Duration,
     /// How many proxies in front of Gatehouse append to X-Forwarded-For (0: trust none).
     pub trusted_proxy_hops: usize,
 }
 
 impl AuthSettings {
+    /// When a session made at `created_at` ends at the latest, whoever uses it.
+    pub fn session_ends_by(
+        &self,
+        user: &crate::db::models::User,
+        created_at: chrono::DateTime<chrono::Utc>,
+    ) -> chrono::DateTime<chrono::Utc> {
+        let max_age = if user.role == "admin" {
+            self.admin_session_max_age.min(self.session_max_age)
+        } else {
+            self.session_max_age
+        };
+        created_at + max_age
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url.scheme() == "https"
     }

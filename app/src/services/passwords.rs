@@ -1,9 +1,13 @@
 //! Password hashing: argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane), computed on
 //! blocking threads, a bounded number at once, so a flood of sign-ins queues instead of
-//! taking every core from page rendering. Hashes Better Auth wrote (scrypt) still verify, and
-//! are replaced by argon2id at the next sign-in.
+//! taking every core from page rendering. The queue is bounded too, in length and in time:
+//! past that the answer is "busy" at once, which a client can retry, rather than a wait that
+//! ties up a request (and whatever it holds) without end. Hashes Better Auth wrote (scrypt)
+//! still verify, and are replaced by argon2id at the next sign-in.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -37,23 +41,48 @@ impl Verified {
     }
 }
 
-/// Hashes and verifies passwords, at most `limit` at once.
+/// How long a hash may wait for its turn.
+pub const MAX_WAIT: Duration = Duration::from_secs(3);
+/// How many may wait, per hash computed at once.
+const WAITING_PER_SLOT: usize = 16;
+
+/// No turn came: the queue was full, or the wait longer than [`MAX_WAIT`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("password hashing is busy")]
+pub struct Busy;
+
+/// Hashes and verifies passwords, at most `limit` at once, with at most
+/// `limit * WAITING_PER_SLOT` waiting.
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+}
+
+/// One place in the queue, given back however the wait ends (a dropped request too).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Passwords {
     pub fn new(limit: usize) -> Self {
         // Made now, so the first sign-in for an unknown email is not the slow one.
         dummy_hash();
+        let limit = limit.max(1);
         Self {
-            permits: Arc::new(Semaphore::new(limit.max(1))),
+            permits: Arc::new(Semaphore::new(limit)),
+            waiting: Arc::default(),
+            max_waiting: limit * WAITING_PER_SLOT,
         }
     }
 
     /// A PHC string for `password`.
-    pub async fn hash(&self, password: &str) -> String {
+    pub async fn hash(&self, password: &str) -> Result<String, Busy> {
         let password = password.to_owned();
         self.run(move || {
             let salt = SaltString::generate(&mut OsRng);
@@ -67,27 +96,37 @@ impl Passwords {
 
     /// Checks `password` against a stored hash; `None` stands for "no such account", and costs
     /// the same time as a real check, so the answer's timing tells nothing.
-    pub async fn verify(&self, stored: Option<&str>, password: &str) -> Verified {
+    pub async fn verify(&self, stored: Option<&str>, password: &str) -> Result<Verified, Busy> {
         let stored = stored.unwrap_or_else(|| dummy_hash()).to_owned();
         let is_real = stored != dummy_hash();
         let password = password.to_owned();
-        let verified = self.run(move || verify_blocking(&stored, &password)).await;
-        if is_real {
-            verified
-        } else {
-            Verified::No
-        }
+        let verified = self
+            .run(move || verify_blocking(&stored, &password))
+            .await?;
+        Ok(if is_real { verified } else { Verified::No })
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
-        let _permit = self
-            .permits
-            .acquire()
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        let _permit = match self.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                    return Err(Busy);
+                }
+                let _place = Waiting(&self.waiting);
+                tokio::time::timeout(MAX_WAIT, self.permits.acquire())
+                    .await
+                    .map_err(|_| Busy)?
+                    .expect("the semaphore is never closed")
+            }
+        };
+        Ok(tokio::task::spawn_blocking(work)
             .await
-            .expect("the semaphore is never closed");
-        tokio::task::spawn_blocking(work)
-            .await
-            .expect("password hashing does not panic")
+            .expect("password hashing does not panic"))
     }
 }
 
@@ -166,7 +205,10 @@ mod tests {
     #[tokio::test]
     async fn argon2id_with_owasp_parameters_round_trips() {
         let passwords = Passwords::new(2);
-        let hash = passwords.hash("correct horse battery staple").await;
+        let hash = passwords
+            .hash("correct horse battery staple")
+            .await
+            .unwrap();
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
@@ -174,20 +216,28 @@ mod tests {
         assert_eq!(
             passwords
                 .verify(Some(&hash), "correct horse battery staple")
-                .await,
+                .await
+                .unwrap(),
             Verified::Yes
         );
         assert_eq!(
             passwords
                 .verify(Some(&hash), "Correct horse battery staple")
-                .await,
+                .await
+                .unwrap(),
             Verified::No
         );
         assert_eq!(
-            passwords.verify(None, "correct horse battery staple").await,
+            passwords
+                .verify(None, "correct horse battery staple")
+                .await
+                .unwrap(),
             Verified::No
         );
-        assert_eq!(passwords.verify(Some("garbage"), "x").await, Verified::No);
+        assert_eq!(
+            passwords.verify(Some("garbage"), "x").await.unwrap(),
+            Verified::No
+        );
     }
 
     /// Made by Better Auth 1.7.25 itself: `hashPassword` from `better-auth/crypto`.
@@ -200,7 +250,7 @@ mod tests {
         let passwords = Passwords::new(2);
         let verify = |hash: &'static str, password: &'static str| {
             let passwords = passwords.clone();
-            async move { passwords.verify(Some(hash), password).await }
+            async move { passwords.verify(Some(hash), password).await.unwrap() }
         };
         assert_eq!(
             verify(BETTER_AUTH_HASH, "correct horse battery staple").await,
@@ -237,8 +287,38 @@ mod tests {
         .to_string();
         let passwords = Passwords::new(1);
         assert_eq!(
-            passwords.verify(Some(&weak), "hunter22").await,
+            passwords.verify(Some(&weak), "hunter22").await.unwrap(),
             Verified::YesRehash
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_answers_busy_at_once() {
+        let passwords = Passwords::new(1);
+        let slow = || std::thread::sleep(std::time::Duration::from_millis(400));
+        // One computing, sixteen waiting: the queue is full.
+        let mut queued = Vec::new();
+        for _ in 0..=WAITING_PER_SLOT {
+            let passwords = passwords.clone();
+            queued.push(tokio::spawn(async move { passwords.run(slow).await }));
+        }
+        while passwords.waiting.load(Ordering::SeqCst) < WAITING_PER_SLOT {
+            tokio::task::yield_now().await;
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(passwords.run(|| ()).await, Err(Busy));
+        assert!(
+            started.elapsed() < MAX_WAIT / 3,
+            "at once, not after a wait"
+        );
+        // Those in the queue get their turn (within MAX_WAIT: 17 × 0.4 s would not), or are
+        // told busy; and every place is given back.
+        let mut outcomes = Vec::new();
+        for task in queued {
+            outcomes.push(task.await.unwrap());
+        }
+        assert!(outcomes.contains(&Ok(())));
+        assert!(outcomes.contains(&Err(Busy)), "waits are bounded in time");
+        assert_eq!(passwords.waiting.load(Ordering::SeqCst), 0);
     }
 }

@@ -1,5 +1,7 @@
 //! Sessions: made at sign-in, found from the cookie's token, sliding, ended.
 //! The database is the truth, so a revoked session is refused at once on every instance.
+//! A session slides (SESSION_TTL_DAYS from its last extension) but never past its absolute
+//! end, counted from sign-in: SESSION_MAX_AGE_DAYS, or ADMIN_SESSION_HOURS for an admin.
 
 use chrono::{Duration, Utc};
 
@@ -23,16 +25,18 @@ pub struct Current {
 pub async fn start(
     services: &Services,
     conn: &mut DbConn,
-    user_id: &str,
+    user: &User,
     origin: &Origin,
 ) -> Result<(String, Session), ServiceError> {
     let token = tokens::new_token();
+    let now = Utc::now();
+    let settings = &services.settings;
     let session = sessions::insert(
         conn,
         sessions::NewSession {
-            user_id,
+            user_id: &user.id,
             token_hash: &tokens::digest(&token),
-            expires_at: Utc::now() + services.settings.session_ttl,
+            expires_at: (now + settings.session_ttl).min(settings.session_ends_by(user, now)),
             ip_address: origin.ip_address.as_deref(),
             user_agent: origin.user_agent.as_deref(),
         },
@@ -60,12 +64,18 @@ pub async fn authenticate(
     if is_banned(&user, now) {
         return Ok(None);
     }
+    // Checked here, not only in the stored expiry: someone made admin during a session gets
+    // the admin's shorter limit at once.
+    let ends_by = services.settings.session_ends_by(&user, session.created_at);
+    if now >= ends_by {
+        return Ok(None);
+    }
     let ttl = services.settings.session_ttl;
     let in_second_half = session.expires_at - now < ttl / 2;
     let written_today = now - session.updated_at < Duration::days(1);
-    let refreshed = in_second_half && !written_today;
+    let refreshed = in_second_half && !written_today && session.expires_at < ends_by;
     if refreshed {
-        session.expires_at = now + ttl;
+        session.expires_at = (now + ttl).min(ends_by);
         session.updated_at = now;
         sessions::extend(&mut conn, &session.id, session.expires_at, now).await?;
     }

@@ -45,6 +45,8 @@ pub async fn database() -> (LocalPostgres, AsyncPgConnection, Services) {
         settings: Arc::new(AuthSettings {
             public_url: url::Url::parse("http://bench.invalid").unwrap(),
             session_ttl: chrono::Duration::days(30),
+            session_max_age: chrono::Duration::days(30),
+            admin_session_max_age: chrono::Duration::hours(12),
             trusted_proxy_hops: 0,
         }),
         access: Arc::new(AccessRules::default()),

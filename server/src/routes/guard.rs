@@ -182,6 +182,12 @@ pub async fn security_headers(
     set(headers, "x-frame-options", "DENY");
     set(headers, "referrer-policy", "same-origin");
     set(headers, "cross-origin-opener-policy", "same-origin");
+    // Pages, server functions and the internal API answer about someone: no cache (a shared
+    // proxy, the browser's back button on a shared computer) may keep them. Static files
+    // say how long they keep for themselves.
+    if !headers.contains_key("cache-control") {
+        set(headers, "cache-control", "no-store");
+    }
     if state.public_url.is_https() {
         set(
             headers,

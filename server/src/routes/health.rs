@@ -13,7 +13,7 @@ use crate::state::AppState;
 pub struct Health {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
+    reason: Option<&'static str>,
 }
 
 pub async fn alive() -> Json<Health> {
@@ -32,27 +32,35 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) 
                 reason: None,
             }),
         ),
-        Some(reason) => {
-            tracing::warn!(%reason, "not ready");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health {
-                    status: "not ready",
-                    reason: Some(reason),
-                }),
-            )
-        }
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "not ready",
+                reason: Some(reason),
+            }),
+        ),
     }
 }
 
-async fn not_ready_because(state: &AppState) -> Option<String> {
+/// Why not, in words for whoever asks; the details (errors, migration names) go to the log
+/// only, since /readyz answers anyone.
+async fn not_ready_because(state: &AppState) -> Option<&'static str> {
     let mut conn = match state.pool.get().await {
         Ok(conn) => conn,
-        Err(e) => return Some(format!("database unreachable: {e}")),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the database cannot be reached");
+            return Some("the database cannot be reached");
+        }
     };
     match migrations::pending(&mut conn).await {
         Ok(pending) if pending.is_empty() => None,
-        Ok(pending) => Some(format!("migrations pending: {}", pending.join(", "))),
-        Err(e) => Some(format!("database query failed: {e}")),
+        Ok(pending) => {
+            tracing::warn!(pending = %pending.join(", "), "not ready: migrations pending");
+            Some("the database schema is not current yet (migrations pending)")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the database did not answer a query");
+            Some("the database did not answer")
+        }
     }
 }

@@ -471,7 +471,7 @@ async fn db_plan_says_what_start_up_would_change_and_changes_nothing() {
 #[test]
 fn a_bad_setting_is_named_with_what_it_expects() {
     let dir = passable_tempdir();
-    let cases: [(&[(&str, &str)], &str); 5] = [
+    let cases: [(&[(&str, &str)], &str); 6] = [
         (&[("DB_POOL_MAX", "lots")], "DB_POOL_MAX"),
         (
             &[("DB_POOL_MIN", "5"), ("DB_POOL_MAX", "2")],
@@ -484,6 +484,13 @@ fn a_bad_setting_is_named_with_what_it_expects() {
         (&[("BIND", "localhost")], "BIND"),
         (
             &[("PUBLIC_URL", "https://gatehouse.example")],
+            "SMTP_URL: required when PUBLIC_URL is https",
+        ),
+        (
+            &[
+                ("PUBLIC_URL", "https://gatehouse.example"),
+                ("SMTP_URL", "smtp://mail.example:25"),
+            ],
             "SECRET_KEY: required when PUBLIC_URL is https",
         ),
     ];

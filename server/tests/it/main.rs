@@ -7,6 +7,7 @@ mod admin;
 mod adoption;
 mod artworks;
 mod binary;
+mod hardening;
 mod housekeeping;
 mod local_postgres;
 mod migrations;

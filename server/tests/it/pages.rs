@@ -147,12 +147,9 @@ async fn readyz_is_not_ready_while_migrations_are_pending() {
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
     let body = ready.json();
     assert_eq!(body["status"], "not ready");
-    assert!(
-        body["reason"]
-            .as_str()
-            .unwrap()
-            .starts_with("migrations pending: 20261124000001"),
-        "{body}"
+    assert_eq!(
+        body["reason"], "the database schema is not current yet (migrations pending)",
+        "in words, naming no migration: {body}"
     );
 
     migrations::run_pending(app.db.connect().await)
@@ -174,12 +171,10 @@ async fn readyz_is_not_ready_when_the_database_is_unreachable() {
     let app = TestApp::on(TestDb { url, pool }).await;
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(
-        ready.json()["reason"]
-            .as_str()
-            .unwrap()
-            .starts_with("database unreachable"),
-        "{}",
+    assert_eq!(
+        ready.json()["reason"],
+        "the database cannot be reached",
+        "no raw error: {}",
         ready.body
     );
     // Being alive does not depend on the database.

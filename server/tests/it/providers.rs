@@ -10,7 +10,7 @@ use gatehouse_app::services::crypto::{account_aad, TokenCipher};
 use gatehouse_app::services::providers::linking;
 
 use crate::accounts::{person, user_id};
-use crate::support::http::{provider_answer, Browser, TestResponse};
+use crate::support::http::{oidc_at, provider_answer, Browser, TestResponse};
 use crate::support::provider::{Fault, GithubUser, StandIn, OIDC_ID};
 use crate::support::TestApp;
 
@@ -605,6 +605,11 @@ async fn people_connect_and_disconnect_providers_from_their_profile() {
         .await;
     assert_eq!(posted.location(), "/profile?notice=unlinked");
     assert!(page.body.contains("The account is disconnected."));
+    let told = app.mail.wait_for("ada@example.com", 3).await;
+    assert_eq!(
+        told.subject, "GitHub was disconnected from your Gatehouse account",
+        "the owner hears of it"
+    );
     let kinds: Vec<String> = accounts(&app).await.into_iter().map(|a| a.0).collect();
     assert_eq!(kinds, ["credential", "credential"]);
 
@@ -951,4 +956,141 @@ async fn starting_provider_sign_ins_is_limited_per_address() {
             .location(),
         "/"
     );
+}
+
+/// The outside review's admin takeover: a second issuer where people assert their own
+/// "verified" address. Without OIDC_<ID>_TRUST_EMAIL its word makes no user and joins none,
+/// so neither the admin's account nor an ADMIN_EMAILS address can be claimed through it; even
+/// a trusted issuer never joins an admin's account by itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_issuer_not_trusted_with_emails_cannot_claim_an_account_or_the_admin_role() {
+    let company = StandIn::start().await;
+    let self_service = StandIn::start().await;
+    let app = TestApp::with_issuers(
+        vec![
+            oidc_at(&company, "company", "Company ID", true),
+            oidc_at(&self_service, "community", "Community ID", false),
+        ],
+        "boss@example.com, next-boss@example.com",
+    )
+    .await;
+    let mut boss = person(&app, "Boss", "boss@example.com", "10.0.0.1").await;
+    assert_eq!(boss.get("/admin").await.status, StatusCode::OK);
+
+    // The attacker asserts the admin's address, and an address ADMIN_EMAILS names that has
+    // no account yet, as verified: refused before any lookup, nothing made or joined.
+    self_service.add_oidc("sub-attacker", "boss@example.com", true);
+    self_service.add_oidc("sub-attacker-2", "next-boss@example.com", true);
+    for subject in ["sub-attacker", "sub-attacker-2"] {
+        let mut attacker = app.browser_at("10.6.6.6");
+        let answer = attacker.through_provider("community", &[], subject).await;
+        assert_refused(
+            &mut attacker,
+            &answer,
+            "connect-first",
+            "Community ID cannot sign you up or into an existing account by itself",
+        )
+        .await;
+        assert_ne!(attacker.get("/admin").await.status, StatusCode::OK);
+        assert_eq!(attacker.cookie(SESSION_COOKIE), None, "no session");
+    }
+    assert_eq!(users(&app).await.len(), 1);
+    assert_eq!(accounts(&app).await.len(), 1, "only the boss's password");
+
+    // A trusted issuer does not join an admin's account by itself either.
+    company.add_oidc("sub-company-boss", "boss@example.com", true);
+    let mut someone = app.browser_at("10.6.6.7");
+    let answer = someone
+        .through_provider("company", &[], "sub-company-boss")
+        .await;
+    assert_refused(
+        &mut someone,
+        &answer,
+        "email-in-use",
+        "connect Company ID from your profile",
+    )
+    .await;
+    assert_eq!(accounts(&app).await.len(), 1);
+
+    // The admin connects the self-service account from their profile, and it then signs
+    // them in: what an untrusted issuer is for.
+    self_service.add_oidc("sub-boss", "boss@community.example", true);
+    let answer = boss
+        .through_provider("community", &[("intent", "link")], "sub-boss")
+        .await;
+    assert_eq!(
+        answer.location(),
+        "/profile?notice=linked",
+        "{}",
+        answer.body
+    );
+    let mut again = app.browser_at("10.0.0.9");
+    again.through_provider("community", &[], "sub-boss").await;
+    assert_eq!(again.get("/admin").await.status, StatusCode::OK);
+}
+
+/// One account of each provider per user, also when a sign-in would join by email; a
+/// disconnect removes that one account; and the last way in is what would remain.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_account_per_provider_and_a_disconnect_takes_just_that_one() {
+    let provider = provider().await;
+    provider.add_github(GithubUser::new(7, "ada-work", "ada@work.example"));
+    provider.add_github(GithubUser::new(8, "ada-home", "ada@example.com"));
+    let app = TestApp::with_providers(&provider).await;
+    let mut ada = person(&app, "Ada Lovelace", "ada@example.com", "10.0.0.1").await;
+    ada.through_provider("github", &[("intent", "link")], "ada-work")
+        .await;
+
+    // Another GitHub account vouching for her address does not join as a second one.
+    let mut other = app.browser_at("10.0.0.2");
+    let answer = other.through_provider("github", &[], "ada-home").await;
+    assert_refused(
+        &mut other,
+        &answer,
+        "already-connected",
+        "Another GitHub account is already connected",
+    )
+    .await;
+    let ada_id = user_id(&app, "ada@example.com").await;
+    let theirs: Vec<String> = accounts(&app).await.into_iter().map(|a| a.1).collect();
+    assert_eq!(
+        theirs,
+        [ada_id.as_str(), "7"],
+        "her password and GitHub 7 only"
+    );
+
+    // Someone with two GitHub accounts and nothing else (as an older database may hold):
+    // disconnecting one leaves the other, which is then the last way in.
+    let mut octo = app.browser_at("10.0.0.3");
+    octo.through_provider("github", &[], "octocat").await;
+    let octo_id = user_id(&app, "octo@example.com").await;
+    let mut conn = app.db.conn().await;
+    diesel::insert_into(account::table)
+        .values((
+            account::id.eq("second-github"),
+            account::account_id.eq("99999"),
+            account::provider_id.eq("github"),
+            account::user_id.eq(&octo_id),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let done = octo
+        .call("/api/unlink-account", &[("provider", "github")])
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let left: Vec<(String, String, String)> = accounts(&app)
+        .await
+        .into_iter()
+        .filter(|a| a.2 == "octo@example.com")
+        .collect();
+    assert_eq!(
+        left.len(),
+        1,
+        "one row went, not every GitHub row: {left:?}"
+    );
+    let refused = octo
+        .call("/api/unlink-account", &[("provider", "github")])
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
 }

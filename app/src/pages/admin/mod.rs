@@ -1,5 +1,6 @@
 //! The admin dashboard: users, one user, and the audit log. Every page asks a server function
-//! that checks the caller is an admin; for anyone else the page is the 404 page.
+//! that checks the caller is an admin; for anyone else the page is the 404 page, except that
+//! someone signed out (an admin's session ends after ADMIN_SESSION_HOURS) is asked to sign in.
 
 pub mod audit;
 pub mod jobs;
@@ -8,6 +9,10 @@ pub mod users;
 
 use leptos::prelude::*;
 
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_location;
+
+use crate::api::profile::current_user;
 use crate::api::AppError;
 use crate::pages::not_found::NotFound;
 
@@ -19,13 +24,33 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
 /// does not exist), the message otherwise.
 fn failed(error: AppError) -> AnyView {
     if error.status == 404 {
-        view! { <NotFound /> }.into_any()
+        view! { <NotFoundOrSignIn /> }.into_any()
     } else {
         let message = error
             .fields
             .first()
             .map_or(error.message.clone(), |f| f.message.clone());
         view! { <p class="form-error" role="alert">{message}</p> }.into_any()
+    }
+}
+
+/// The 404 page for someone signed in; a way to sign in (and back here) for someone not.
+#[component]
+fn NotFoundOrSignIn() -> impl IntoView {
+    let here = use_location().pathname.get_untracked();
+    let me = Resource::new(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let here = here.clone();
+                Suspend::new(async move {
+                    match me.await {
+                        Ok(None) => view! { <Redirect path=format!("/login?next={here}") /> }.into_any(),
+                        _ => view! { <NotFound /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
     }
 }
 

@@ -84,6 +84,7 @@ pub async fn finish(
         account_id: user.id.to_string(),
         email: email.email.to_lowercase(),
         email_verified: true,
+        email_trusted: true,
         name: user
             .name
             .filter(|n| !n.trim().is_empty())

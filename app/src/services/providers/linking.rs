@@ -1,8 +1,9 @@
 //! What a provider's word means for Gatehouse users. A first sign-in makes the user, if the
-//! provider vouches for their email. It joins an existing user only when both sides have
-//! confirmed the same email; otherwise the person signs in another way and connects the
-//! provider from their profile. A provider account belongs to one user, and nobody can
-//! remove their last way to sign in.
+//! provider vouches for their email and Gatehouse trusts its word (GitHub, or an OIDC issuer
+//! marked OIDC_<ID>_TRUST_EMAIL). It joins an existing user only when both sides have
+//! confirmed the same email, and never an admin; otherwise the person signs in another way
+//! and connects the provider from their profile. A provider account belongs to one user,
+//! and nobody can remove their last way to sign in.
 
 use chrono::Utc;
 use diesel_async::scoped_futures::ScopedFutureExt;
@@ -29,6 +30,10 @@ pub enum Refusal {
     Provider(#[from] ProviderError),
     #[error("another user has this email; they must connect the provider from their profile")]
     EmailInUse,
+    #[error(
+        "this provider's word on emails is not trusted: it can only be connected from a profile"
+    )]
+    UntrustedEmail,
     #[error("this provider account is connected to another user")]
     LinkedElsewhere,
     #[error("the user already has another account of this provider connected")]
@@ -56,6 +61,7 @@ impl Refusal {
         match self {
             Refusal::Provider(e) => e.code(),
             Refusal::EmailInUse => "email-in-use",
+            Refusal::UntrustedEmail => "connect-first",
             Refusal::LinkedElsewhere => "linked-elsewhere",
             Refusal::AlreadyConnected => "already-connected",
             Refusal::ConfirmEmail => "confirm-email",
@@ -176,7 +182,7 @@ pub async fn sign_in(
         .as_deref()
         .map(|login| (login, identity.account_id.as_str()));
     let user = access::apply_at_sign_in(&mut conn, &services.access, user, github, origin).await?;
-    let (token, session) = sessions::start(services, &mut conn, &user.id, origin).await?;
+    let (token, session) = sessions::start(services, &mut conn, &user, origin).await?;
     let detail = json!({ "method": identity.provider, "session": session.id });
     record_own(&mut conn, &user, "sign_in", detail, origin).await?;
     Ok(token)
@@ -224,8 +230,22 @@ async fn find_or_create(
             if !identity.email_verified {
                 return Err(ProviderError::NoVerifiedEmail.into());
             }
+            // An issuer where people assert their own address (a self-service realm) would
+            // hand anyone the account, or the ADMIN_EMAILS role, of that address. Refused
+            // before the lookup, so the answer says nothing about who has an account.
+            if !identity.email_trusted {
+                return Err(Refusal::UntrustedEmail);
+            }
             let (user, found) = match users::find_by_email(conn, &identity.email).await? {
-                Some(user) if user.email_verified => (user, Found::Joined),
+                // An admin's account is joined only by the admin, from their profile.
+                Some(user) if user.email_verified && user.role != "admin" => {
+                    // One account of each provider per user, however it comes.
+                    let theirs = accounts::of_user(conn, &user.id).await?;
+                    if theirs.iter().any(|a| a.provider_id == identity.provider) {
+                        return Err(Refusal::AlreadyConnected);
+                    }
+                    (user, Found::Joined)
+                }
                 Some(_) => return Err(Refusal::EmailInUse),
                 None => {
                     let user = users::insert(conn, &identity.name, &identity.email, true)
@@ -313,15 +333,15 @@ pub async fn link(
     Ok(())
 }
 
-/// The ways the user can sign in today: a password, each account at a provider still
-/// configured, each passkey.
-fn sign_in_methods(
+/// The ways the user can sign in with these accounts: a password, each account at a
+/// provider still configured, each passkey.
+fn sign_in_methods<'a>(
     providers: &Providers,
-    accounts: &[crate::db::models::Account],
+    accounts: impl IntoIterator<Item = &'a crate::db::models::Account>,
     passkeys: i64,
 ) -> usize {
     let usable = accounts
-        .iter()
+        .into_iter()
         .filter(|a| match a.provider_id.as_str() {
             CREDENTIAL => a.password.is_some(),
             provider => providers.find(provider).is_some(),
@@ -350,21 +370,35 @@ pub async fn unlink(
                 return Err(AuthError::NotFound);
             };
             let passkeys = accounts::passkey_count(conn, &user.id).await?;
-            if sign_in_methods(&services.providers, &theirs, passkeys) <= 1 {
+            let remaining = theirs.iter().filter(|a| a.id != account.id);
+            if sign_in_methods(&services.providers, remaining, passkeys) == 0 {
                 return Err(AuthError::Conflict(
                     "This is the only way you can sign in. Set a password (\u{201c}Forgot your \
                      password?\u{201d} on the sign-in page) or connect another account first."
                         .into(),
                 ));
             }
-            accounts::delete_provider(conn, &user.id, provider_id).await?;
+            accounts::delete_one(conn, &user.id, &account.id).await?;
             let detail = json!({ "provider": provider_id, "account": account.account_id });
             record_own(conn, user, "account_unlinked", detail, origin).await?;
             Ok(())
         }
         .scope_boxed()
     })
-    .await
+    .await?;
+    let provider = services.providers.name_of(provider_id);
+    services.mail_in_background(Mail {
+        to: user.email.clone(),
+        subject: format!("{provider} was disconnected from your Gatehouse account"),
+        body: format!(
+            "Hello {},\n\nYour {provider} account no longer signs in to your Gatehouse \
+             account.\n\nIf this was not you, open {} to end your sessions, and change your \
+             password.\n",
+            user.name,
+            services.settings.link("/profile"),
+        ),
+    });
+    Ok(())
 }
 
 /// How the user signs in, for their profile page.
@@ -372,7 +406,6 @@ pub async fn methods(services: &Services, user: &User) -> Result<SignInMethods, 
     let mut conn = services.pool.get().await?;
     let theirs = accounts::of_user(&mut conn, &user.id).await?;
     let passkeys = accounts::passkey_count(&mut conn, &user.id).await?;
-    let last = sign_in_methods(&services.providers, &theirs, passkeys) <= 1;
     let linked: Vec<LinkedAccount> = theirs
         .iter()
         .filter(|a| a.provider_id != CREDENTIAL)
@@ -380,7 +413,11 @@ pub async fn methods(services: &Services, user: &User) -> Result<SignInMethods, 
             provider_id: a.provider_id.clone(),
             provider_name: services.providers.name_of(&a.provider_id),
             account_id: a.account_id.clone(),
-            can_unlink: !last,
+            can_unlink: sign_in_methods(
+                &services.providers,
+                theirs.iter().filter(|other| other.id != a.id),
+                passkeys,
+            ) > 0,
         })
         .collect();
     let available = services

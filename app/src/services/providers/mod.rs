@@ -45,6 +45,10 @@ pub struct OidcSettings {
     pub issuer: openidconnect::IssuerUrl,
     pub client_id: String,
     pub client_secret: String,
+    /// OIDC_<ID>_TRUST_EMAIL: whether its `email_verified` may make a user or join one by
+    /// email. Off unless the operator knows the issuer checks every address itself (a
+    /// self-service realm lets anyone assert any address).
+    pub trust_email: bool,
 }
 
 /// Every configured provider, and one HTTP client for talking to them.
@@ -263,6 +267,10 @@ pub struct Identity {
     pub email: String,
     /// Whether the provider says the email is theirs.
     pub email_verified: bool,
+    /// Whether Gatehouse takes the provider's word for it: GitHub's verified primary email,
+    /// or an OIDC issuer configured with OIDC_<ID>_TRUST_EMAIL. Only such an email makes a
+    /// user or joins one.
+    pub email_trusted: bool,
     pub name: String,
     /// GitHub only: the login, for `github:login` in ALLOWLIST.
     pub login: Option<String>,

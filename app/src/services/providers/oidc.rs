@@ -135,11 +135,13 @@ pub async fn finish(
         .map(|n| n.as_str().to_string())
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
+    let email_verified = claims.email_verified() == Some(true);
     let identity = Identity {
         provider: settings.id.clone(),
         account_id: claims.subject().as_str().to_string(),
         email,
-        email_verified: claims.email_verified() == Some(true),
+        email_verified,
+        email_trusted: email_verified && settings.trust_email,
         name,
         login: None,
     };

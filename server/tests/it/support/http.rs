@@ -95,15 +95,16 @@ impl TestApp {
                 .unwrap(),
             api_url: format!("{}/api", provider.github_base()).parse().unwrap(),
         };
-        let oidc = OidcSettings {
-            id: OIDC_ID.into(),
-            name: OIDC_NAME.into(),
-            issuer: openidconnect::IssuerUrl::new(provider.issuer()).unwrap(),
-            client_id: OIDC_CLIENT_ID.into(),
-            client_secret: OIDC_CLIENT_SECRET.into(),
-        };
+        let oidc = oidc_at(provider, OIDC_ID, OIDC_NAME, true);
         let rules = AccessRules::parse(allowlist, "").unwrap();
         let providers = Providers::new(Some(github), vec![oidc]);
+        Self::configured(TestDb::migrated().await, PUBLIC_URL, rules, 0, providers).await
+    }
+
+    /// The app with these OpenID Connect issuers (and no GitHub), and ADMIN_EMAILS.
+    pub async fn with_issuers(issuers: Vec<OidcSettings>, admin_emails: &str) -> Self {
+        let rules = AccessRules::parse("", admin_emails).unwrap();
+        let providers = Providers::new(None, issuers);
         Self::configured(TestDb::migrated().await, PUBLIC_URL, rules, 0, providers).await
     }
 
@@ -138,6 +139,8 @@ impl TestApp {
         let settings = AuthSettings {
             public_url: url::Url::parse(public_url.as_str()).unwrap(),
             session_ttl: Duration::days(30),
+            session_max_age: Duration::days(30),
+            admin_session_max_age: Duration::hours(12),
             trusted_proxy_hops: proxy_hops,
         };
         let token_keys = TokenKeys::generate();
@@ -186,6 +189,11 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> TestResponse {
         self.request(Request::get(path).body(Body::empty()).unwrap())
             .await
+    }
+
+    /// The router itself, to send requests from tasks of their own.
+    pub fn router(&self) -> Router {
+        self.router.clone()
     }
 
     pub async fn request(&self, mut request: Request<Body>) -> TestResponse {
@@ -409,4 +417,16 @@ fn test_limits() -> Limits {
         .expect("a positive period")
         .allow_burst(burst);
     Limits::new(per_account_quota(), per_address)
+}
+
+/// An OpenID Connect issuer at the stand-in, as Gatehouse is configured for it.
+pub fn oidc_at(provider: &StandIn, id: &str, name: &str, trust_email: bool) -> OidcSettings {
+    OidcSettings {
+        id: id.into(),
+        name: name.into(),
+        issuer: openidconnect::IssuerUrl::new(provider.issuer()).unwrap(),
+        client_id: OIDC_CLIENT_ID.into(),
+        client_secret: OIDC_CLIENT_SECRET.into(),
+        trust_email,
+    }
 }

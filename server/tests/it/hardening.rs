@@ -1,0 +1,242 @@
+//! What the outside security review found, each through the real router with real
+//! concurrency: password checks cannot freeze the site, and are limited however they come.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Request, StatusCode};
+use tower::ServiceExt;
+
+use crate::accounts::person;
+use crate::support::TestApp;
+
+const PUBLIC_URL: &str = "http://gatehouse.test";
+
+/// A form post to a server function, as a browser at `peer` with `cookie` sends it.
+fn post(path: &str, form: &str, cookie: Option<&str>, peer: &str) -> Request<Body> {
+    let mut request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::ORIGIN, PUBLIC_URL);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, format!("gatehouse_session={cookie}"));
+    }
+    let mut request = request.body(Body::from(form.to_string())).unwrap();
+    let peer: SocketAddr = format!("{peer}:40000").parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    request
+}
+
+/// Sends every request at once, each on a task of its own; their statuses and Retry-After,
+/// while `meanwhile` keeps loading another person's page; then how long each of those took.
+async fn flood(
+    app: &TestApp,
+    requests: Vec<Request<Body>>,
+    mut meanwhile: crate::support::http::Browser<'_>,
+) -> (Vec<(StatusCode, Option<String>)>, Vec<Duration>) {
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|request| {
+            let router = app.router();
+            tokio::spawn(async move {
+                let response = router.oneshot(request).await.unwrap();
+                let retry_after = response
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .map(|v| v.to_str().unwrap().to_string());
+                (response.status(), retry_after)
+            })
+        })
+        .collect();
+    let mut pages = Vec::new();
+    while tasks.iter().any(|task| !task.is_finished()) || pages.len() < 20 {
+        let started = Instant::now();
+        let page = meanwhile.get("/profile").await;
+        assert_eq!(page.status, StatusCode::OK, "another person's page failed");
+        pages.push(started.elapsed());
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    pages.sort();
+    (answers, pages)
+}
+
+fn p99(sorted: &[Duration]) -> Duration {
+    sorted[(sorted.len() * 99).div_ceil(100) - 1]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn wrong_password_re_checks_count_against_the_sign_in_limits() {
+    let app = TestApp::new().await;
+    let mallory = person(&app, "Mallory", "mallory@example.com", "10.0.0.66").await;
+    let cookie = mallory.cookie("gatehouse_session").unwrap().to_string();
+    let ada = person(&app, "Ada", "ada@example.com", "10.0.0.1").await;
+
+    let requests = (0..120)
+        .map(|i| {
+            let form = format!("current_password=wrong-{i}&new_password=a+new+long+password+{i}");
+            post("/api/change-password", &form, Some(&cookie), "10.0.0.66")
+        })
+        .collect();
+    let (answers, pages) = flood(&app, requests, ada).await;
+
+    let limited = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(limited >= 100, "{limited} of 120 were limited: {answers:?}");
+    for (status, retry_after) in &answers {
+        match *status {
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert!(retry_after.is_some(), "429 without Retry-After")
+            }
+            StatusCode::UNPROCESSABLE_ENTITY => {}
+            other => panic!("a wrong current password answered {other}"),
+        }
+    }
+    assert!(
+        p99(&pages) < Duration::from_secs(1),
+        "pages p99 {:?}",
+        p99(&pages)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_in_flood_from_many_addresses_is_told_busy_and_pages_keep_answering() {
+    let app = TestApp::new().await;
+    let ada = person(&app, "Ada", "ada@example.com", "10.0.0.1").await;
+
+    // Each from an address of its own, for an account of its own: no quota stops them, so
+    // they all reach the hashing queue, which holds two at work and 32 waiting.
+    let requests = (0..120)
+        .map(|i| {
+            let form = format!("email=nobody{i}%40example.com&password=wrong+password");
+            post(
+                "/api/sign-in",
+                &form,
+                None,
+                &format!("10.1.{}.{}", i / 200, i % 200 + 1),
+            )
+        })
+        .collect();
+    let (answers, pages) = flood(&app, requests, ada).await;
+
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert!(!busy.is_empty(), "the queue never said busy: {answers:?}");
+    assert!(busy.iter().all(|(_, retry_after)| retry_after.is_some()));
+    for (status, _) in &answers {
+        assert!(
+            [StatusCode::UNAUTHORIZED, StatusCode::SERVICE_UNAVAILABLE].contains(status),
+            "a wrong sign-in answered {status}"
+        );
+    }
+    assert!(
+        p99(&pages) < Duration::from_secs(1),
+        "pages p99 {:?}",
+        p99(&pages)
+    );
+}
+
+/// Moves the sign-in of every session of `email` back by `interval` (a PostgreSQL interval).
+async fn signed_in_ago(app: &TestApp, email: &str, interval: &str) {
+    use diesel_async::SimpleAsyncConnection;
+    let mut conn = app.db.conn().await;
+    conn.batch_execute(&format!(
+        "UPDATE session SET \"createdAt\" = now() - interval '{interval}' \
+         WHERE \"userId\" = (SELECT id FROM \"user\" WHERE email = '{email}')"
+    ))
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_end_at_their_absolute_limit_and_admins_sooner() {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use gatehouse_app::db::schema::session;
+
+    let app = TestApp::with_access("", "boss@example.com").await;
+    let mut ada = person(&app, "Ada", "ada@example.com", "10.0.0.1").await;
+    let mut boss = person(&app, "Boss", "boss@example.com", "10.0.0.2").await;
+    assert_eq!(boss.get("/admin").await.status, StatusCode::OK);
+
+    // Thirteen hours after signing in, the admin signs in again; a plain session goes on.
+    signed_in_ago(&app, "boss@example.com", "13 hours").await;
+    signed_in_ago(&app, "ada@example.com", "13 hours").await;
+    assert_eq!(boss.get("/admin").await.location(), "/login?next=/admin");
+    assert_eq!(ada.get("/profile").await.status, StatusCode::OK);
+
+    // A session used every day still ends 30 days after sign-in: extending it in its second
+    // half stops at that end.
+    let ada_id = crate::accounts::user_id(&app, "ada@example.com").await;
+    let adas = || session::table.filter(session::user_id.eq(ada_id.clone()));
+    let mut conn = app.db.conn().await;
+    diesel::update(adas())
+        .set((
+            session::created_at.eq(chrono::Utc::now() - chrono::Duration::days(29)),
+            session::updated_at.eq(chrono::Utc::now() - chrono::Duration::days(2)),
+            session::expires_at.eq(chrono::Utc::now() + chrono::Duration::hours(12)),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(ada.get("/profile").await.status, StatusCode::OK);
+    let (created, expires): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = adas()
+        .select((session::created_at, session::expires_at))
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        expires > chrono::Utc::now() + chrono::Duration::hours(23),
+        "it was extended"
+    );
+    assert!(
+        expires <= created + chrono::Duration::days(30),
+        "but not past 30 days from sign-in: {created} → {expires}"
+    );
+    signed_in_ago(&app, "ada@example.com", "30 days 1 minute").await;
+    diesel::update(adas())
+        .set(session::expires_at.eq(chrono::Utc::now() + chrono::Duration::days(1)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(ada.get("/profile").await.location(), "/login?next=/profile");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_is_about_someone_is_never_cached() {
+    use crate::support::http::INTERNAL_TOKEN;
+    let app = TestApp::new().await;
+    let mut ada = person(&app, "Ada", "ada@example.com", "10.0.0.1").await;
+    let cookie = ada.cookie("gatehouse_session").unwrap().to_string();
+
+    let profile = ada.get("/profile").await;
+    let answer = ada.call("/api/update-name", &[("name", "Ada L.")]).await;
+    let internal = app
+        .request(
+            Request::get("/api/internal/session")
+                .header(header::AUTHORIZATION, format!("Bearer {INTERNAL_TOKEN}"))
+                .header("x-session-token", &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    for (what, response) in [
+        ("a signed-in page", &profile),
+        ("a server function", &answer),
+        ("the internal API", &internal),
+    ] {
+        assert!(response.status.is_success(), "{what}: {}", response.status);
+        assert_eq!(response.header("cache-control"), Some("no-store"), "{what}");
+    }
+    // The stylesheet, the same for everyone, may be kept.
+    let style = app.get("/style/main.css").await;
+    assert_ne!(style.header("cache-control"), Some("no-store"));
+}
