@@ -4,6 +4,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// What a change that needs a fresh sign-in answers on a stale session; forms show a way
+/// to sign in again beside it.
+pub const SIGN_IN_AGAIN: &str =
+    "For your safety, sign in again first: this needs a sign-in from the last ten minutes.";
+
 /// The signed-in person, as pages see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {

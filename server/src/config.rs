@@ -153,6 +153,17 @@ pub struct Settings {
     )]
     pub admin_session_hours: u32,
 
+    /// Hosts inside the network that an artist's image address may name (your own storage),
+    /// comma-separated; every other address inside the network is refused.
+    #[arg(
+        long,
+        env = "ARTWORK_URL_ALLOW_HOSTS",
+        value_name = "ARTWORK_URL_ALLOW_HOSTS",
+        default_value = "",
+        global = true
+    )]
+    pub artwork_url_allow_hosts: String,
+
     /// Where mail goes: smtp://user:pass@host:587?tls=required, smtps://…, or smtp://host:25.
     /// Unset: mail is written to the log.
     #[arg(
@@ -450,6 +461,12 @@ impl Settings {
             session_max_age: chrono::Duration::days(self.session_max_age_days.into()),
             admin_session_max_age: chrono::Duration::hours(self.admin_session_hours.into()),
             trusted_proxy_hops: self.trusted_proxy_hops,
+            artwork_url_allow_hosts: self
+                .artwork_url_allow_hosts
+                .split(',')
+                .map(|host| host.trim().trim_end_matches('.').to_ascii_lowercase())
+                .filter(|host| !host.is_empty())
+                .collect(),
         }
     }
 

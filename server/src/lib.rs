@@ -40,9 +40,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.settings).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate => {
+            let secrets = secrets::resolve(&cli.settings)?;
             let database = Database::open(&cli.settings).await?;
-            database.reach(&cli.settings).await?;
-            let plan = database::migrate(&database.url).await?;
+            let (_, plan) = database.migrated(&cli.settings, &secrets).await?;
             println!(
                 "{} migration(s) applied; the database is current",
                 plan.migrations.len()
@@ -92,6 +92,32 @@ impl Database {
         })
     }
 
+    /// The pool, once every migration has run. A run that adopted another's database also
+    /// encrypts the provider tokens Better Auth kept there in the clear, at once, rather than
+    /// leaving them readable until someone runs `gatehouse keys rotate`.
+    pub async fn migrated(
+        &self,
+        settings: &Settings,
+        secrets: &secrets::Secrets,
+    ) -> anyhow::Result<(DbPool, migrations::Plan)> {
+        let pool = self.reach(settings).await?;
+        let plan = database::migrate(&self.url).await?;
+        if plan.migrations.iter().any(|v| v == migrations::ADOPTION) {
+            let cipher = secrets.token_keys.cipher();
+            let sealed = gatehouse_app::services::keys::rotate(&pool, &cipher).await?;
+            if sealed.rewritten > 0 {
+                tracing::info!(
+                    tokens = sealed.rewritten,
+                    "encrypted the provider tokens the adopted database kept in the clear"
+                );
+            }
+            for (account, column, why) in &sealed.failed {
+                tracing::warn!(%account, %column, %why, "a provider token was left as it was");
+            }
+        }
+        Ok((pool, plan))
+    }
+
     /// The pool, once the database answers (with the configured retries).
     pub async fn reach(&self, settings: &Settings) -> anyhow::Result<gatehouse_app::db::DbPool> {
         Ok(database::connect(
@@ -106,8 +132,7 @@ impl Database {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let secrets = secrets::resolve(&settings)?;
     let database = Database::open(&settings).await?;
-    let pool = database.reach(&settings).await?;
-    database::migrate(&database.url).await?;
+    let (pool, _) = database.migrated(&settings, &secrets).await?;
 
     let public_url = settings.public_url();
     let services = build_services(&settings, &secrets, pool.clone())?;
@@ -188,10 +213,10 @@ pub fn build_services(
 }
 
 async fn admin(settings: &Settings, command: AdminCommand) -> anyhow::Result<ExitCode> {
+    let secrets = secrets::resolve(settings)?;
     let database = Database::open(settings).await?;
-    let pool = database.reach(settings).await?;
-    database::migrate(&database.url).await?;
-    let services = build_services(settings, &secrets::resolve(settings)?, pool)?;
+    let (pool, _) = database.migrated(settings, &secrets).await?;
+    let services = build_services(settings, &secrets, pool)?;
     let (email, grant) = match &command {
         AdminCommand::Grant { email } => (email, true),
         AdminCommand::Revoke { email } => (email, false),
@@ -235,10 +260,10 @@ async fn link_jobs(settings: &Settings, command: JobsCommand) -> anyhow::Result<
             pairs
         }
     };
+    let secrets = secrets::resolve(settings)?;
     let database = Database::open(settings).await?;
-    let pool = database.reach(settings).await?;
-    database::migrate(&database.url).await?;
-    let services = build_services(settings, &secrets::resolve(settings)?, pool)?;
+    let (pool, _) = database.migrated(settings, &secrets).await?;
+    let services = build_services(settings, &secrets, pool)?;
     let mut failed = 0;
     for (job_id, email) in &pairs {
         let by = gatehouse_app::services::audit::Actor::System("command line");
@@ -270,8 +295,7 @@ async fn link_jobs(settings: &Settings, command: JobsCommand) -> anyhow::Result<
 async fn rotate_keys(settings: &Settings) -> anyhow::Result<ExitCode> {
     let secrets = secrets::resolve(settings)?;
     let database = Database::open(settings).await?;
-    let pool = database.reach(settings).await?;
-    database::migrate(&database.url).await?;
+    let (pool, _) = database.migrated(settings, &secrets).await?;
     let rotation =
         gatehouse_app::services::keys::rotate(&pool, &secrets.token_keys.cipher()).await?;
     for (account, column, why) in &rotation.failed {

@@ -118,7 +118,7 @@ pub async fn my_sign_in_methods() -> Result<SignInMethods, AppError> {
 #[server(endpoint = "unlink-account")]
 pub async fn unlink_account(#[server(default)] provider: String) -> Result<(), AppError> {
     let current = require_user().await?;
-    linking::unlink(&services()?, &current.user, &provider, &origin())
+    linking::unlink(&services()?, &current, &provider, &origin())
         .await
         .map_err(|e| fail(e, &[]))?;
     redirect("/profile?notice=unlinked");
@@ -136,7 +136,7 @@ pub async fn delete_account(
         return Err(invalid("confirm", "Type DELETE to confirm.", &[]));
     }
     let services = services()?;
-    accounts::delete_account(&services, &current.user, &password, &origin())
+    accounts::delete_account(&services, &current, &password, &origin())
         .await
         .map_err(|e| fail(e, &[]))?;
     clear_session_cookie(&services).await?;

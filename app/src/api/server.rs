@@ -142,9 +142,10 @@ pub fn fail(error: AuthError, kept: &[(&str, &str)]) -> AppError {
         }
         AuthError::RateLimited(_) => AppError::refused(429, error.to_string()),
         AuthError::Busy(_) => AppError::refused(503, error.to_string()),
-        AuthError::EmailNotVerified | AuthError::Banned(_) | AuthError::NoAccess => {
-            AppError::refused(403, error.to_string())
-        }
+        AuthError::EmailNotVerified
+        | AuthError::Banned(_)
+        | AuthError::NoAccess
+        | AuthError::SignInAgain => AppError::refused(403, error.to_string()),
         AuthError::NotFound => AppError::refused(404, error.to_string()),
         AuthError::Conflict(_) => AppError::refused(409, error.to_string()),
         AuthError::LinkExpired | AuthError::LinkInvalid => {

@@ -72,12 +72,22 @@ pub fn Field(
 pub fn FormMessage(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
         error.get().map(|e| {
+            let again = e.message == crate::model::SIGN_IN_AGAIN;
             let text = if e.fields.is_empty() {
                 e.message
             } else {
                 "Some fields need attention: see below.".into()
             };
-            view! { <p class="form-error" role="alert">{text}</p> }
+            if again {
+                view! {
+                    <p class="form-error" role="alert">
+                        {text} " " <a href="/login?next=/profile">"Sign in again"</a>
+                    </p>
+                }
+                .into_any()
+            } else {
+                view! { <p class="form-error" role="alert">{text}</p> }.into_any()
+            }
         })
     }
 }

@@ -40,6 +40,10 @@ pub struct Plan {
 /// The synchronous view of an async connection that diesel's migration harness needs.
 pub type SyncPg = AsyncConnectionWrapper<AsyncPgConnection>;
 
+/// The migration that adopts tables Better Auth or the Artorizer made; a run that applies it
+/// has (perhaps) adopted another's database.
+pub const ADOPTION: &str = "20261124000002";
+
 /// Two instances starting at once take turns; the second finds nothing pending.
 const LOCK: &str = "SELECT pg_advisory_xact_lock(7478391)";
 /// How every refusal the adoption migration raises begins.

@@ -22,6 +22,7 @@ fn explain(reason: &str, connecting: bool) -> &'static str {
         "confirm-email" => "Confirm your email address first: we have sent you a link, which asks for your Gatehouse password. Never had one? Choose one with “Forgotten your password?”: that confirms the address too. Then sign in again.",
         "banned" => "This account has been suspended.",
         "signed-out" => "Sign in first to connect an account.",
+        "sign-in-again" => "For your safety, connecting {p} needs a sign-in from the last ten minutes. Sign in again, then connect it from your profile.",
         "rate-limited" => "Too many sign-ins were started from your network. Wait a minute, then try again.",
         _ => "Something went wrong on our side. Try again in a moment.",
     }

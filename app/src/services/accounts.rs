@@ -32,6 +32,8 @@ pub enum AuthError {
     RateLimited(u64),
     #[error("Gatehouse is busy. Try again in {0} seconds.")]
     Busy(u64),
+    #[error("{}", crate::model::SIGN_IN_AGAIN)]
+    SignInAgain,
     #[error("Confirm your email address first: we have sent you a new link.")]
     EmailNotVerified,
     #[error("This account has been suspended{0}.")]
@@ -186,11 +188,14 @@ async fn send_verification(
     services.mail_in_background(Mail {
         to: user.email.clone(),
         subject: "Confirm your email address for Gatehouse".into(),
+        // No name: whoever signed up chose it, and the address may be a stranger's, so the
+        // mail must not carry their words (sign-up as a relay).
         body: format!(
-            "Hello {},\n\nConfirm your email address by opening this link within 24 hours:\n\n{}\n\n\
+            "Hello,\n\nConfirm your email address by opening this link within 24 hours:\n\n{}\n\n\
              If you did not sign up for Gatehouse, ignore this message.\n",
-            user.name,
-            services.settings.link(&format!("/verify-email?token={token}")),
+            services
+                .settings
+                .link(&format!("/verify-email?token={token}")),
         ),
     });
     Ok(())
@@ -569,7 +574,14 @@ pub async fn change_password(
     let user = &current.user;
     policy::new_password("new_password", new_password, &user.email)
         .map_err(|e| AuthError::Invalid(vec![e]))?;
-    check_password(services, user, "current_password", current_password, origin).await?;
+    check_password(
+        services,
+        current,
+        "current_password",
+        current_password,
+        origin,
+    )
+    .await?;
     let hash = services.passwords.hash(new_password).await?;
     let mut conn = services.pool.get().await?;
     conn.transaction::<_, diesel::result::Error, _>(|conn| {
@@ -599,17 +611,28 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Re-asks for the password before something that cannot be undone. Someone who has no
-/// password (they came through a provider) has nothing to re-enter: their session is all
-/// there is, so it suffices. Each try counts against the same per-account and per-address
-/// limits as signing in: a stolen session gets no more guesses than a stranger.
+/// Refuses unless the session began with a sign-in in the last ten minutes.
+pub fn require_recent_sign_in(current: &sessions::Current) -> Result<(), AuthError> {
+    if sessions::signed_in_recently(current) {
+        Ok(())
+    } else {
+        Err(AuthError::SignInAgain)
+    }
+}
+
+/// Re-asks for the password before something that cannot be undone: the password is the
+/// step-up. Someone who has no password (they came through a provider) has nothing to
+/// re-enter, so they must have signed in within the last ten minutes instead. Each try
+/// counts against the same per-account and per-address limits as signing in: a stolen
+/// session gets no more guesses than a stranger.
 async fn check_password(
     services: &Services,
-    user: &User,
+    current: &sessions::Current,
     field: &str,
     password: &str,
     origin: &Origin,
 ) -> Result<(), AuthError> {
+    let user = &current.user;
     let wrong = || {
         AuthError::Invalid(vec![FieldError {
             field: field.into(),
@@ -620,7 +643,7 @@ async fn check_password(
     let stored = password_hash(&mut conn, &user.id).await?;
     drop(conn);
     let Some(stored) = stored.as_deref() else {
-        return Ok(());
+        return require_recent_sign_in(current);
     };
     if password.is_empty() || password.chars().count() > policy::PASSWORD_MAX {
         return Err(wrong());
@@ -648,12 +671,12 @@ pub async fn update_name(services: &Services, user: &User, name: &str) -> Result
 /// Deletes the account and everything it owns (CASCADE), after the password once more.
 pub async fn delete_account(
     services: &Services,
-    user: &User,
+    current: &sessions::Current,
     password: &str,
     origin: &Origin,
 ) -> Result<(), AuthError> {
-    check_password(services, user, "password", password, origin).await?;
-    let (user, origin) = (user.clone(), origin.clone());
+    check_password(services, current, "password", password, origin).await?;
+    let (user, origin) = (current.user.clone(), origin.clone());
     let mut conn = services.pool.get().await?;
     conn.transaction::<_, AuthError, _>(|conn| {
         async move {
@@ -704,6 +727,7 @@ pub async fn end_other_sessions(
     current: &sessions::Current,
     origin: &Origin,
 ) -> Result<usize, AuthError> {
+    require_recent_sign_in(current)?;
     let user = &current.user;
     let mut conn = services.pool.get().await?;
     let ended =

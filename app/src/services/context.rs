@@ -30,6 +30,9 @@ pub struct AuthSettings {
     pub admin_session_max_age: Duration,
     /// How many proxies in front of Gatehouse append to X-Forwarded-For (0: trust none).
     pub trusted_proxy_hops: usize,
+    /// ARTWORK_URL_ALLOW_HOSTS: hosts inside the network an artist's image address may name
+    /// (the operator's own storage), lower-case.
+    pub artwork_url_allow_hosts: Vec<String>,
 }
 
 impl AuthSettings {

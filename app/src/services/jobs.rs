@@ -185,6 +185,13 @@ pub async fn submit(
     origin: &Origin,
 ) -> Result<JobView, AuthError> {
     let url = image_url("original_url", original_url)?;
+    // The backend fetches what an artist names: nothing inside the network (the backend's
+    // own calls, authenticated, may name its storage).
+    let parsed =
+        url::Url::parse(&url).map_err(|_| invalid("original_url", super::addresses::INSIDE))?;
+    super::addresses::check_outside(&parsed, &services.settings.artwork_url_allow_hosts)
+        .await
+        .map_err(|why| invalid("original_url", why))?;
     let mut conn = services.pool.get().await?;
     let job_id = uuid::Uuid::now_v7().to_string();
     let job = jobs::insert(&mut conn, &job_id, Some(&user.id), &url, "queued")

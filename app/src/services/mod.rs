@@ -21,6 +21,7 @@ macro_rules! database_errors_are_service_errors {
 
 pub mod access;
 pub mod accounts;
+pub mod addresses;
 pub mod admin;
 pub mod audit;
 pub mod background;

@@ -1,13 +1,15 @@
 //! Limits on sign-in, sign-up and reset attempts, per account and per client address
-//! (governor).
+//! (governor), and on sign-ups overall. An IPv6 client counts by its /64: one host is
+//! usually given a whole /64, so counting single addresses would give it 2^64 quotas.
 //! Each instance counts on its own: behind a load balancer with n instances, an attacker
 //! gets at most n times the quota, which still stops guessing at scale.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
 
 /// Which attempts a limit counts.
 #[derive(Clone, Copy, Debug)]
@@ -34,6 +36,9 @@ impl Attempt {
 pub struct Limits {
     per_account: DefaultKeyedRateLimiter<String>,
     per_address: DefaultKeyedRateLimiter<String>,
+    /// Sign-ups from everyone together: each sends a mail, perhaps to a stranger, so many
+    /// addresses together must not make Gatehouse a mail cannon.
+    sign_ups: DefaultDirectRateLimiter,
 }
 
 /// Refused: try again after this long.
@@ -54,42 +59,133 @@ pub fn per_address_quota() -> Quota {
         .allow_burst(NonZeroU32::new(30).expect("non-zero"))
 }
 
+/// 60 sign-ups at once from everyone together, then one a second (3,600 an hour).
+pub fn sign_up_quota() -> Quota {
+    Quota::per_second(NonZeroU32::new(1).expect("non-zero"))
+        .allow_burst(NonZeroU32::new(60).expect("non-zero"))
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Self::new(per_account_quota(), per_address_quota())
+        Self::new(per_account_quota(), per_address_quota(), sign_up_quota())
+    }
+}
+
+/// What an address counts as: an IPv6 address by its /64 (an IPv4 one mapped into IPv6 as
+/// that IPv4 address), anything else as it is.
+pub fn address_key(address: &str) -> String {
+    match address.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        _ => address.to_string(),
     }
 }
 
 impl Limits {
-    pub fn new(per_account: Quota, per_address: Quota) -> Self {
+    pub fn new(per_account: Quota, per_address: Quota, sign_ups: Quota) -> Self {
         Self {
             per_account: DefaultKeyedRateLimiter::keyed(per_account),
             per_address: DefaultKeyedRateLimiter::keyed(per_address),
+            sign_ups: DefaultDirectRateLimiter::direct(sign_ups),
         }
     }
 
-    /// Counts one attempt against the account (its email) and the client address.
+    /// Counts one attempt against the account (its email) and the client address; a
+    /// sign-up against all sign-ups too.
     pub fn check(&self, attempt: Attempt, email: &str, address: &str) -> Result<(), RetryAfter> {
         let kind = attempt.kind();
-        Self::count(&self.per_address, format!("{kind}:{address}"))?;
-        Self::count(&self.per_account, format!("{kind}:{email}"))
+        Self::count(
+            &self.per_address,
+            format!("{kind}:{}", address_key(address)),
+        )?;
+        Self::count(&self.per_account, format!("{kind}:{email}"))?;
+        if let Attempt::SignUp = attempt {
+            self.sign_ups.check().map_err(wait)?;
+        }
+        Ok(())
     }
 
     /// Counts one attempt against the client address only.
     pub fn check_address(&self, attempt: Attempt, address: &str) -> Result<(), RetryAfter> {
-        Self::count(&self.per_address, format!("{}:{address}", attempt.kind()))
+        let key = format!("{}:{}", attempt.kind(), address_key(address));
+        Self::count(&self.per_address, key)
     }
 
     fn count(limiter: &DefaultKeyedRateLimiter<String>, key: String) -> Result<(), RetryAfter> {
-        limiter.check_key(&key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            RetryAfter(wait.max(Duration::from_secs(1)))
-        })
+        limiter.check_key(&key).map_err(wait)
     }
 
     /// Forgets keys whose quota is full again, so memory stays bounded.
     pub fn tidy(&self) {
         self.per_account.retain_recent();
         self.per_address.retain_recent();
+    }
+}
+
+/// How long until the refused attempt would be allowed (at least a second).
+fn wait(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> RetryAfter {
+    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    RetryAfter(wait.max(Duration::from_secs(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_client_counts_by_its_64() {
+        assert_eq!(address_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            address_key("2001:db8:1:2:bbbb:cccc:dddd:eeee"),
+            "2001:db8:1:2::/64"
+        );
+        assert_ne!(address_key("2001:db8:1:3::1"), "2001:db8:1:2::/64");
+        assert_eq!(address_key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(address_key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(address_key("unknown"), "unknown");
+
+        // One host rotating through its /64 gets one quota, not one per address.
+        let limits = Limits::default();
+        let burst = per_address_quota().burst_size().get();
+        for i in 0..burst {
+            let address = format!("2001:db8:0:1::{i:x}");
+            assert!(limits.check_address(Attempt::SignIn, &address).is_ok());
+        }
+        assert!(limits
+            .check_address(Attempt::SignIn, "2001:db8:0:1::ffff")
+            .is_err());
+        assert!(limits
+            .check_address(Attempt::SignIn, "2001:db8:0:2::1")
+            .is_ok());
+    }
+
+    #[test]
+    fn sign_ups_from_everyone_together_are_limited() {
+        let limits = Limits::default();
+        let burst = sign_up_quota().burst_size().get();
+        for i in 0..burst {
+            let (email, address) = (
+                format!("p{i}@example.com"),
+                format!("10.0.{}.{}", i / 250, i % 250),
+            );
+            assert!(
+                limits.check(Attempt::SignUp, &email, &address).is_ok(),
+                "{i}"
+            );
+        }
+        let refused = limits.check(Attempt::SignUp, "one-more@example.com", "10.9.9.9");
+        assert!(
+            refused.is_err(),
+            "a new address and a new account, but too many sign-ups"
+        );
+        // Signing in is not a sign-up.
+        assert!(limits
+            .check(Attempt::SignIn, "one-more@example.com", "10.9.9.9")
+            .is_ok());
     }
 }

@@ -86,6 +86,18 @@ pub async fn authenticate(
     }))
 }
 
+/// How recent a sign-in must be for a change that could hand the account to someone else
+/// (a new way in, a way in removed, the account deleted, the other sessions ended): a stolen
+/// session cookie is not enough for those (ASVS 3.7.1).
+pub const STEP_UP_MINUTES: i64 = 10;
+
+/// Whether this session began with a sign-in in the last [`STEP_UP_MINUTES`]. Every
+/// sign-in makes a new session, so its age is the time since the person last proved who
+/// they are.
+pub fn signed_in_recently(current: &Current) -> bool {
+    Utc::now() - current.session.created_at < Duration::minutes(STEP_UP_MINUTES)
+}
+
 pub fn is_banned(user: &User, now: chrono::DateTime<Utc>) -> bool {
     user.banned && user.ban_expires.is_none_or(|until| until > now)
 }

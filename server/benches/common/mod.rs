@@ -48,6 +48,7 @@ pub async fn database() -> (LocalPostgres, AsyncPgConnection, Services) {
             session_max_age: chrono::Duration::days(30),
             admin_session_max_age: chrono::Duration::hours(12),
             trusted_proxy_hops: 0,
+            artwork_url_allow_hosts: Vec::new(),
         }),
         access: Arc::new(AccessRules::default()),
         providers: Arc::new(Providers::default()),

@@ -82,6 +82,10 @@ pub fn router(state: AppState) -> Router {
                     state.clone(),
                     guard::same_origin,
                 ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    guard::signed_form_errors,
+                ))
                 .layer(middleware::from_fn(guard::limit_body))
                 .layer(CookieManagerLayer::new())
                 .layer(middleware::from_fn(guard::form_posts_only))

@@ -54,16 +54,24 @@ async fn start(
     let Some(provider) = services.providers.find(&provider_id) else {
         return unknown_provider();
     };
+    let current = signed_in(services, &cookies).await;
+    let origin = origin(services, peer, &headers);
     let link_user = if form.intent == "link" {
-        match signed_in(services, &cookies).await {
-            Some(current) => Some(current.user.id),
+        match &current {
+            // A new way into the account needs a recent sign-in, not just a session cookie.
+            Some(current) if !sessions::signed_in_recently(current) => {
+                return refused(services, &provider_id, Refusal::SignInAgain, &origin, true).await
+            }
+            Some(current) => Some(current.user.id.clone()),
             None => return Redirect::to("/login?next=/profile").into_response(),
         }
     } else {
         None
     };
     let connecting = link_user.is_some();
-    let origin = origin(services, peer, &headers);
+    // Someone signed in who signs in again is proving themselves anew (a step-up): the
+    // provider is asked to authenticate them, not to wave them through.
+    let reauthenticate = current.is_some() && !connecting;
     if let Err(refusal) = linking::limit_start(services, &origin) {
         return refused(services, &provider_id, refusal, &origin, connecting).await;
     }
@@ -72,7 +80,13 @@ async fn start(
     let redirect_uri = callback_uri(services, &provider_id);
     let started = services
         .providers
-        .start(provider, &redirect_uri, next, link_user.as_deref())
+        .start(
+            provider,
+            &redirect_uri,
+            next,
+            link_user.as_deref(),
+            reauthenticate,
+        )
         .await;
     let (url, flow) = match started {
         Ok(started) => started,

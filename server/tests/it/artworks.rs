@@ -182,6 +182,19 @@ async fn a_bad_artwork_address_is_refused() {
         ("javascript:alert(1)", "Only http:// and https://"),
         ("https://user:pw@cdn.example/a.png", "user name or password"),
         (long.as_str(), "at most 2048 characters"),
+        // What only the backend could reach (SSRF), however it is spelled.
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "points inside the network",
+        ),
+        ("http://127.0.0.1:5432/", "points inside the network"),
+        ("http://2130706433/a.png", "points inside the network"),
+        (
+            "http://[::ffff:10.0.0.1]/a.png",
+            "points inside the network",
+        ),
+        ("http://[fd12::1]/a.png", "points inside the network"),
+        ("http://localhost:3000/a.png", "points inside the network"),
     ] {
         let answer = ada
             .call("/api/submit-artwork", &[("original_url", url)])

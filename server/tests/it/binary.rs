@@ -748,3 +748,37 @@ async fn read(conn: &mut AsyncPgConnection, id: &str) -> Tokens {
     .await
     .unwrap()
 }
+
+/// Better Auth keeps provider tokens in the clear: the start-up that adopts its database
+/// encrypts them at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn adopting_encrypts_the_tokens_better_auth_kept_in_the_clear() {
+    use gatehouse::secrets::TokenKeys;
+    use gatehouse_app::services::crypto::{account_aad, TokenCipher};
+
+    let db = TestDb::empty().await;
+    let dir = passable_tempdir();
+    let mut conn = AsyncPgConnection::establish(&db.url).await.unwrap();
+    conn.batch_execute(include_str!("fixtures/better_auth_current.sql"))
+        .await
+        .unwrap();
+    let key = format!("k1:{}", "11".repeat(32));
+    let migrate = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .env("SECRET_KEY", "33".repeat(32))
+        .env("TOKEN_ENCRYPTION_KEYS", &key)
+        .arg("migrate"));
+    let log = text(&migrate.stderr);
+    assert!(migrate.status.success(), "{log}");
+    assert!(log.contains("encrypted the provider tokens"), "{log}");
+    let stored = read(&mut conn, "a2").await.access.unwrap();
+    assert!(!stored.contains("gho_cleartext"), "no token in the clear");
+    assert_eq!(TokenCipher::key_of(&stored), Some("k1"));
+    let keys: TokenKeys = key.parse().unwrap();
+    assert_eq!(
+        keys.cipher()
+            .decrypt(&stored, &account_aad("a2", "accessToken"))
+            .unwrap(),
+        "gho_cleartext"
+    );
+}

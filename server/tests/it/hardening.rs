@@ -240,3 +240,190 @@ async fn what_is_about_someone_is_never_cached() {
     let style = app.get("/style/main.css").await;
     assert_ne!(style.header("cache-control"), Some("no-store"));
 }
+
+/// Sign-up mails a stranger's address: what the signer-up typed must not ride along.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_confirmation_mail_carries_nothing_the_signer_up_wrote() {
+    let app = TestApp::new().await;
+    let mut spammer = app.browser();
+    let pitch = "Cheap pills at spam example";
+    let (posted, _) = spammer
+        .submit(
+            "/signup",
+            "/api/sign-up",
+            &[
+                ("name", pitch),
+                ("email", "victim@example.com"),
+                ("password", crate::accounts::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(posted.location(), "/check-email?for=sign-up");
+    let mail = app.mail.wait_for("victim@example.com", 1).await;
+    assert!(mail.subject.contains("Confirm"), "{}", mail.subject);
+    assert!(!mail.body.contains("pills"), "{}", mail.body);
+    assert!(!mail.subject.contains("pills"));
+}
+
+/// A failed form's error rides in the URL back to its page. Gatehouse's own redirect shows
+/// it; a crafted link, or one whose words were changed, shows nothing of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_cannot_put_words_on_a_gatehouse_page() {
+    let app = TestApp::new().await;
+    let mut browser = app.browser();
+    let (posted, page) = browser
+        .submit(
+            "/login",
+            "/api/sign-in",
+            &[
+                ("email", "ada@example.com"),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
+    let location = posted.location().to_string();
+    assert!(location.contains("__err="), "{location}");
+    assert!(
+        page.body.contains("Email or password is incorrect."),
+        "{}",
+        page.body
+    );
+
+    // The error rides as base64 JSON; the forger decodes it, changes the words, encodes it.
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let location = location.trim_start_matches("http://gatehouse.test");
+    let (path, query) = location.split_once('?').unwrap();
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let forge = |keep_mac: bool| {
+        let pairs = pairs
+            .iter()
+            .filter(|(k, _)| keep_mac || k != "__errmac")
+            .map(|(k, v)| {
+                if k != "__err" {
+                    return (k.clone(), v.clone());
+                }
+                let json = String::from_utf8(b64.decode(v).unwrap()).unwrap();
+                let json = json.replace(
+                    "Email or password is incorrect.",
+                    "Call 555-0100 to unlock.",
+                );
+                (k.clone(), b64.encode(json))
+            });
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("{path}?{query}")
+    };
+    // The genuine link shows its error; a forged one shows neither its words nor an alert.
+    assert!(browser
+        .get(location)
+        .await
+        .body
+        .contains("Email or password is incorrect."));
+    for forged in [forge(true), forge(false)] {
+        let page = browser.get(&forged).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.body.contains("555-0100"), "{forged} showed its words");
+        assert!(!page.body.contains("role=\"alert\""), "{}", page.body);
+    }
+}
+
+/// A stolen session cookie must not be enough to hand the account over: a new or removed
+/// way in, the account's deletion, ending the other sessions. Those need a sign-in from the
+/// last ten minutes (a password, where one is asked, is its own proof).
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_that_hand_over_the_account_need_a_recent_sign_in() {
+    use crate::support::http::provider_answer;
+    use crate::support::provider::{GithubUser, StandIn, OIDC_ID};
+    use gatehouse_app::model::SIGN_IN_AGAIN;
+
+    let provider = StandIn::start().await;
+    provider.add_github(GithubUser::new(583231, "octocat", "octo@example.com"));
+    let app = TestApp::with_providers(&provider).await;
+    let mut octo = app.browser_at("10.0.0.7");
+    octo.through_provider("github", &[], "octocat").await;
+    let mut elsewhere = app.browser_at("10.0.0.8");
+    elsewhere.through_provider("github", &[], "octocat").await;
+    signed_in_ago(&app, "octo@example.com", "11 minutes").await;
+
+    let refused: [(&str, &[(&str, &str)]); 4] = [
+        (
+            "/api/change-password",
+            &[("new_password", "a brand new passphrase")],
+        ),
+        ("/api/delete-account", &[("confirm", "DELETE")]),
+        ("/api/end-other-sessions", &[]),
+        ("/api/unlink-account", &[("provider", "github")]),
+    ];
+    for (action, fields) in refused {
+        let answer = octo.call(action, fields).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{action}: {}",
+            answer.body
+        );
+        assert_eq!(answer.json()["message"], SIGN_IN_AGAIN, "{action}");
+    }
+    let connect = octo.start_provider(OIDC_ID, &[("intent", "link")]).await;
+    assert!(
+        connect.starts_with("/sign-in-failed?reason=sign-in-again&"),
+        "{connect}"
+    );
+    // Without JavaScript the form says why, with a way to sign in again.
+    let (_, page) = octo
+        .submit("/profile", "/api/end-other-sessions", &[])
+        .await;
+    assert!(page.body.contains(SIGN_IN_AGAIN), "{}", page.body);
+    assert!(page
+        .body
+        .contains(r#"href="/login?next=/profile">Sign in again"#));
+    assert_eq!(
+        elsewhere.get("/profile").await.status,
+        StatusCode::OK,
+        "nothing was ended"
+    );
+
+    // Signing in again is a step-up: GitHub is asked to show its account picker, an OIDC
+    // issuer to authenticate anew; a first sign-in asks neither.
+    let mut stranger = app.browser_at("10.0.0.9");
+    let first_github = stranger.start_provider("github", &[]).await;
+    let first_oidc = stranger.start_provider(OIDC_ID, &[]).await;
+    assert!(!first_github.contains("prompt="), "{first_github}");
+    assert!(!first_oidc.contains("prompt="), "{first_oidc}");
+    let oidc_again = octo.start_provider(OIDC_ID, &[]).await;
+    assert!(
+        oidc_again.contains("prompt=login") && oidc_again.contains("max_age=0"),
+        "{oidc_again}"
+    );
+    let github_again = octo.start_provider("github", &[]).await;
+    assert!(
+        github_again.contains("prompt=select_account"),
+        "{github_again}"
+    );
+    let callback = provider_answer(&format!("{github_again}&login_as=octocat")).await;
+    octo.get(&callback).await;
+    let ended = octo.call("/api/end-other-sessions", &[]).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
+    assert_eq!(
+        elsewhere.get("/profile").await.location(),
+        "/login?next=/profile"
+    );
+
+    // A password asked for is its own proof: an old session changes it with the current one.
+    let mut ada = person(&app, "Ada", "ada@example.com", "10.0.0.1").await;
+    signed_in_ago(&app, "ada@example.com", "11 minutes").await;
+    let changed = ada
+        .call(
+            "/api/change-password",
+            &[
+                ("current_password", crate::accounts::PASSWORD),
+                ("new_password", "another long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+}

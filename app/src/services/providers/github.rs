@@ -26,17 +26,25 @@ fn client(settings: &GithubSettings, redirect_uri: Option<&str>) -> Result<Clien
     })
 }
 
+/// `reauthenticate`: a signed-in person proving themselves again (a step-up). GitHub has
+/// no way to ask for the password again; it shows its account picker, so the person at
+/// least sees and confirms which account answers.
 pub fn authorize_url(
     settings: &GithubSettings,
     redirect_uri: &str,
+    reauthenticate: bool,
 ) -> Result<(Url, FlowSecrets), ProviderError> {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state) = client(settings, Some(redirect_uri))?
+    let client = client(settings, Some(redirect_uri))?;
+    let mut request = client
         .authorize_url(CsrfToken::new_random)
         .add_scope(Scope::new("read:user".into()))
         .add_scope(Scope::new("user:email".into()))
-        .set_pkce_challenge(challenge)
-        .url();
+        .set_pkce_challenge(challenge);
+    if reauthenticate {
+        request = request.add_extra_param("prompt", "select_account");
+    }
+    let (url, state) = request.url();
     let secrets = FlowSecrets {
         state: state.secret().clone(),
         pkce_verifier: verifier.secret().clone(),

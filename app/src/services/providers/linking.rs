@@ -44,6 +44,8 @@ pub enum Refusal {
     Banned,
     #[error("connecting an account needs a signed-in user")]
     SignedOut,
+    #[error("connecting an account needs a sign-in from the last ten minutes")]
+    SignInAgain,
     #[error("too many provider sign-ins from this address")]
     RateLimited,
     /// A concurrent sign-in for the same person won a race; the attempt is rolled back and
@@ -67,6 +69,7 @@ impl Refusal {
             Refusal::ConfirmEmail => "confirm-email",
             Refusal::Banned => "banned",
             Refusal::SignedOut => "signed-out",
+            Refusal::SignInAgain => "sign-in-again",
             Refusal::RateLimited => "rate-limited",
             Refusal::Race | Refusal::Service(_) => "unavailable",
         }
@@ -239,10 +242,15 @@ async fn find_or_create(
             let (user, found) = match users::find_by_email(conn, &identity.email).await? {
                 // An admin's account is joined only by the admin, from their profile.
                 Some(user) if user.email_verified && user.role != "admin" => {
-                    // One account of each provider per user, however it comes.
+                    // One account of each provider per user, however it comes. This very
+                    // account, there since the lookup above, is a concurrent sign-in's win.
                     let theirs = accounts::of_user(conn, &user.id).await?;
-                    if theirs.iter().any(|a| a.provider_id == identity.provider) {
-                        return Err(Refusal::AlreadyConnected);
+                    match theirs.iter().find(|a| a.provider_id == identity.provider) {
+                        Some(a) if a.account_id == identity.account_id => {
+                            return Err(Refusal::Race)
+                        }
+                        Some(_) => return Err(Refusal::AlreadyConnected),
+                        None => {}
                     }
                     (user, Found::Joined)
                 }
@@ -350,16 +358,19 @@ fn sign_in_methods<'a>(
     usable + usize::try_from(passkeys).unwrap_or(0)
 }
 
-/// Disconnects a provider from the user, unless it is their last way to sign in.
+/// Disconnects a provider from the user, unless it is their last way to sign in. Needs a
+/// sign-in from the last ten minutes.
 pub async fn unlink(
     services: &Services,
-    user: &User,
+    current: &sessions::Current,
     provider_id: &str,
     origin: &Origin,
 ) -> Result<(), AuthError> {
     if provider_id == CREDENTIAL {
         return Err(AuthError::NotFound);
     }
+    crate::services::accounts::require_recent_sign_in(current)?;
+    let user = &current.user;
     let mut conn = services.pool.get().await?;
     conn.transaction::<_, AuthError, _>(|conn| {
         async move {

@@ -162,10 +162,13 @@ impl Providers {
         redirect_uri: &str,
         next: &str,
         link_user: Option<&str>,
+        reauthenticate: bool,
     ) -> Result<(Url, Flow), ProviderError> {
         let (url, secrets) = match provider {
-            Provider::Github(s) => github::authorize_url(s, redirect_uri)?,
-            Provider::Oidc(s) => oidc::authorize_url(&self.http, s, redirect_uri).await?,
+            Provider::Github(s) => github::authorize_url(s, redirect_uri, reauthenticate)?,
+            Provider::Oidc(s) => {
+                oidc::authorize_url(&self.http, s, redirect_uri, reauthenticate).await?
+            }
         };
         let flow = Flow {
             provider: provider.id().to_string(),

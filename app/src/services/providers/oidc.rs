@@ -55,14 +55,18 @@ async fn client(
     })
 }
 
+/// `reauthenticate`: a signed-in person proving themselves again (a step-up): the issuer is
+/// asked to authenticate them anew (`prompt=login`, `max_age=0`) rather than wave them
+/// through on its own session.
 pub async fn authorize_url(
     http: &reqwest::Client,
     settings: &OidcSettings,
     redirect_uri: &str,
+    reauthenticate: bool,
 ) -> Result<(Url, FlowSecrets), ProviderError> {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state, nonce) = client(http, settings, Some(redirect_uri))
-        .await?
+    let client = client(http, settings, Some(redirect_uri)).await?;
+    let mut request = client
         .authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
             CsrfToken::new_random,
@@ -70,8 +74,13 @@ pub async fn authorize_url(
         )
         .add_scope(Scope::new("email".into()))
         .add_scope(Scope::new("profile".into()))
-        .set_pkce_challenge(challenge)
-        .url();
+        .set_pkce_challenge(challenge);
+    if reauthenticate {
+        request = request
+            .add_prompt(openidconnect::core::CoreAuthPrompt::Login)
+            .set_max_age(std::time::Duration::ZERO);
+    }
+    let (url, state, nonce) = request.url();
     if url.origin() != settings.issuer.url().origin() {
         tracing::warn!(
             provider = settings.id,

@@ -20,7 +20,9 @@ use gatehouse_app::services::background::Background;
 use gatehouse_app::services::mail::Mailer;
 use gatehouse_app::services::passwords::Passwords;
 use gatehouse_app::services::providers::{GithubSettings, OidcSettings, Providers};
-use gatehouse_app::services::rate_limit::{per_account_quota, per_address_quota, Limits};
+use gatehouse_app::services::rate_limit::{
+    per_account_quota, per_address_quota, sign_up_quota, Limits,
+};
 use gatehouse_app::services::{AuthSettings, Services};
 use governor::Quota;
 use http_body_util::BodyExt;
@@ -142,6 +144,7 @@ impl TestApp {
             session_max_age: Duration::days(30),
             admin_session_max_age: Duration::hours(12),
             trusted_proxy_hops: proxy_hops,
+            artwork_url_allow_hosts: Vec::new(),
         };
         let token_keys = TokenKeys::generate();
         let services = Services {
@@ -416,7 +419,7 @@ fn test_limits() -> Limits {
     let per_address = Quota::with_period(std::time::Duration::from_secs(3600))
         .expect("a positive period")
         .allow_burst(burst);
-    Limits::new(per_account_quota(), per_address)
+    Limits::new(per_account_quota(), per_address, sign_up_quota())
 }
 
 /// An OpenID Connect issuer at the stand-in, as Gatehouse is configured for it.
