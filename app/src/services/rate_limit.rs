@@ -45,7 +45,7 @@ pub struct Limits {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryAfter(pub Duration);
 
-/// 10 tries at once per account, then one every 90 s (40 an hour).
+/// 10 tries at once per account, then one every 90 s (at most 50 in any hour).
 pub fn per_account_quota() -> Quota {
     Quota::with_period(Duration::from_secs(90))
         .expect("a positive period")

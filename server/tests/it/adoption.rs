@@ -21,18 +21,6 @@ const ARTORIZER: &str = include_str!("fixtures/artorizer_artwork_jobs.sql");
 const ADA: &str = "0190a0f5-aaaa-7000-8000-000000000001";
 const BOB: &str = "0190a0f5-bbbb-7000-8000-000000000002";
 
-/// An empty database with these fixtures loaded.
-async fn loaded(fixtures: &[&str]) -> (TestDb, AsyncPgConnection) {
-    let db = TestDb::empty().await;
-    let mut conn = db.connect().await;
-    for fixture in fixtures {
-        conn.batch_execute(fixture)
-            .await
-            .expect("the fixture loads");
-    }
-    (db, conn)
-}
-
 /// Everything in the database, as `pg_dump` writes it (its per-run `\restrict` key aside).
 fn dump(db: &TestDb) -> String {
     let installation = Installation::find().unwrap();
@@ -92,7 +80,7 @@ fn assert_names(plan: &Plan, expected: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn better_auth_on_drizzle_beside_the_artorizers_own_jobs_is_adopted() {
-    let (db, conn) = loaded(&[DRIZZLE_PLURAL, ARTORIZER_OWN]).await;
+    let (db, conn) = TestDb::loaded(&[DRIZZLE_PLURAL, ARTORIZER_OWN]).await;
     let before = dump(&db);
 
     // The plan changes nothing, and names every change start-up will make.
@@ -279,7 +267,7 @@ async fn what_cannot_be_adopted_is_refused_with_the_fix_and_changes_nothing() {
         ),
     ];
     for (damage, says) in cases {
-        let (db, mut conn) = loaded(&[BETTER_AUTH_CURRENT, ARTORIZER]).await;
+        let (db, mut conn) = TestDb::loaded(&[BETTER_AUTH_CURRENT, ARTORIZER]).await;
         conn.batch_execute(damage).await.unwrap();
         let before = dump(&db);
 
@@ -310,7 +298,7 @@ async fn what_cannot_be_adopted_is_refused_with_the_fix_and_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_jobs_table_keyed_by_job_id_alone_gets_an_id_per_row() {
-    let (_db, mut conn) = loaded(&[BETTER_AUTH_CURRENT, ARTORIZER]).await;
+    let (_db, mut conn) = TestDb::loaded(&[BETTER_AUTH_CURRENT, ARTORIZER]).await;
     conn.batch_execute(
         "ALTER TABLE artwork_jobs DROP COLUMN id; ALTER TABLE artwork_jobs ADD PRIMARY KEY (job_id)",
     )

@@ -647,7 +647,7 @@ async fn jobs_are_linked_from_the_command_line_one_by_one_or_from_csv() {
 #[tokio::test(flavor = "multi_thread")]
 async fn keys_rotate_encrypts_clear_tokens_and_moves_old_ones_to_the_new_key() {
     use gatehouse::secrets::TokenKeys;
-    use gatehouse_app::services::crypto::{account_aad, TokenCipher};
+    use gatehouse_app::services::crypto::account_aad;
 
     let db = TestDb::migrated().await;
     let dir = passable_tempdir();
@@ -686,18 +686,9 @@ async fn keys_rotate_encrypts_clear_tokens_and_moves_old_ones_to_the_new_key() {
         text(&first.stdout)
     );
 
-    let a1 = read(&mut conn, "a1").await;
+    assert_sealed(&mut conn, "a1", &k2, "gho_cleartext_from_better_auth").await;
     let a2 = read(&mut conn, "a2").await;
-    let stored = a1.access.unwrap();
-    assert!(!stored.contains("gho_cleartext"), "no token in the clear");
-    assert_eq!(TokenCipher::key_of(&stored), Some("k2"));
     let new: TokenKeys = k2.parse().unwrap();
-    assert_eq!(
-        new.cipher()
-            .decrypt(&stored, &account_aad("a1", "accessToken"))
-            .unwrap(),
-        "gho_cleartext_from_better_auth"
-    );
     let refresh = a2.refresh.unwrap();
     assert_eq!(
         new.cipher()
@@ -753,9 +744,6 @@ async fn read(conn: &mut AsyncPgConnection, id: &str) -> Tokens {
 /// encrypts them at once.
 #[tokio::test(flavor = "multi_thread")]
 async fn adopting_encrypts_the_tokens_better_auth_kept_in_the_clear() {
-    use gatehouse::secrets::TokenKeys;
-    use gatehouse_app::services::crypto::{account_aad, TokenCipher};
-
     let db = TestDb::empty().await;
     let dir = passable_tempdir();
     let mut conn = AsyncPgConnection::establish(&db.url).await.unwrap();
@@ -771,14 +759,24 @@ async fn adopting_encrypts_the_tokens_better_auth_kept_in_the_clear() {
     let log = text(&migrate.stderr);
     assert!(migrate.status.success(), "{log}");
     assert!(log.contains("encrypted the provider tokens"), "{log}");
-    let stored = read(&mut conn, "a2").await.access.unwrap();
-    assert!(!stored.contains("gho_cleartext"), "no token in the clear");
-    assert_eq!(TokenCipher::key_of(&stored), Some("k1"));
-    let keys: TokenKeys = key.parse().unwrap();
+    assert_sealed(&mut conn, "a2", &key, "gho_cleartext").await;
+}
+
+/// Asserts account `id`'s access token is `clear`, encrypted under the first of `keys`.
+async fn assert_sealed(conn: &mut AsyncPgConnection, id: &str, keys: &str, clear: &str) {
+    use gatehouse::secrets::TokenKeys;
+    use gatehouse_app::services::crypto::{account_aad, TokenCipher};
+    let stored = read(conn, id).await.access.unwrap();
+    assert!(!stored.contains(clear), "no token in the clear");
+    let keys: TokenKeys = keys.parse().unwrap();
+    assert_eq!(
+        TokenCipher::key_of(&stored),
+        Some(keys.current().id.as_str())
+    );
     assert_eq!(
         keys.cipher()
-            .decrypt(&stored, &account_aad("a2", "accessToken"))
+            .decrypt(&stored, &account_aad(id, "accessToken"))
             .unwrap(),
-        "gho_cleartext"
+        clear
     );
 }

@@ -107,13 +107,7 @@ async fn every_down_then_every_up_again() {
 
 /// Loads a fixture into an empty database and migrates it.
 async fn adopt(fixtures: &[&str]) -> AsyncPgConnection {
-    let db = TestDb::empty().await;
-    let mut conn = db.connect().await;
-    for fixture in fixtures {
-        conn.batch_execute(fixture)
-            .await
-            .expect("the fixture loads");
-    }
+    let (_db, conn) = TestDb::loaded(fixtures).await;
     let (mut conn, applied) = migrate(conn).await;
     assert_eq!(applied.len(), migrations::known_versions().len());
     assert_eq!(failed_checks(&mut conn).await, vec![]);

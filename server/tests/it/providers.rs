@@ -83,6 +83,19 @@ async fn post_form(
     browser.raw(request).await
 }
 
+/// Connects the provider account `login_as` to the signed-in person, from their profile.
+async fn connect(browser: &mut Browser<'_>, provider: &str, login_as: &str) {
+    let answer = browser
+        .through_provider(provider, &[("intent", "link")], login_as)
+        .await;
+    assert_eq!(
+        answer.location(),
+        "/profile?notice=linked",
+        "{}",
+        answer.body
+    );
+}
+
 /// Asserts the callback sent the person to the failure page for `reason`, and that the
 /// page explains it with `words`, status 400.
 async fn assert_refused(
@@ -530,15 +543,7 @@ async fn people_connect_and_disconnect_providers_from_their_profile() {
     assert!(profile.body.contains("No account is connected yet."));
 
     // Connecting GitHub (another email there is fine: she asked for it).
-    let answer = ada
-        .through_provider("github", &[("intent", "link")], "bob-gh")
-        .await;
-    assert_eq!(
-        answer.location(),
-        "/profile?notice=linked",
-        "{}",
-        answer.body
-    );
+    connect(&mut ada, "github", "bob-gh").await;
     let profile = ada.get("/profile?notice=linked").await;
     assert!(profile.body.contains("The account is connected"));
     assert!(profile.body.contains("Disconnect GitHub"));
@@ -1015,15 +1020,7 @@ async fn an_issuer_not_trusted_with_emails_cannot_claim_an_account_or_the_admin_
     // The admin connects the self-service account from their profile, and it then signs
     // them in: what an untrusted issuer is for.
     self_service.add_oidc("sub-boss", "boss@community.example", true);
-    let answer = boss
-        .through_provider("community", &[("intent", "link")], "sub-boss")
-        .await;
-    assert_eq!(
-        answer.location(),
-        "/profile?notice=linked",
-        "{}",
-        answer.body
-    );
+    connect(&mut boss, "community", "sub-boss").await;
     let mut again = app.browser_at("10.0.0.9");
     again.through_provider("community", &[], "sub-boss").await;
     assert_eq!(again.get("/admin").await.status, StatusCode::OK);
@@ -1038,8 +1035,7 @@ async fn one_account_per_provider_and_a_disconnect_takes_just_that_one() {
     provider.add_github(GithubUser::new(8, "ada-home", "ada@example.com"));
     let app = TestApp::with_providers(&provider).await;
     let mut ada = person(&app, "Ada Lovelace", "ada@example.com", "10.0.0.1").await;
-    ada.through_provider("github", &[("intent", "link")], "ada-work")
-        .await;
+    connect(&mut ada, "github", "ada-work").await;
 
     // Another GitHub account vouching for her address does not join as a second one.
     let mut other = app.browser_at("10.0.0.2");

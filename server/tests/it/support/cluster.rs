@@ -106,6 +106,19 @@ impl TestDb {
         Self { url, pool }
     }
 
+    /// A fresh database with nothing in it but these SQL fixtures (another product's tables),
+    /// and a connection to it.
+    pub async fn loaded(fixtures: &[&str]) -> (Self, AsyncPgConnection) {
+        let db = Self::empty().await;
+        let mut conn = db.connect().await;
+        for fixture in fixtures {
+            conn.batch_execute(fixture)
+                .await
+                .expect("the fixture loads");
+        }
+        (db, conn)
+    }
+
     /// A connection of its own (not from the pool).
     pub async fn connect(&self) -> AsyncPgConnection {
         AsyncPgConnection::establish(&self.url)
