@@ -10,10 +10,10 @@ mod common;
 use std::sync::Arc;
 
 use diesel_async::SimpleAsyncConnection;
-use gatehouse_app::services::accounts::{self, AuthError};
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::rate_limit::Limits;
 use gatehouse_app::services::Services;
+use gatehouse_app::services::{accounts, Refusal};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -60,7 +60,7 @@ async fn main() {
                 let result =
                     accounts::sign_in(&services, email, password, &Origin::default()).await;
                 match (expect_ok, result) {
-                    (true, Ok(_)) | (false, Err(AuthError::InvalidCredentials)) => {}
+                    (true, Ok(_)) | (false, Err(Refusal::InvalidCredentials)) => {}
                     (_, other) => panic!("{name}: unexpected {:?}", other.map(|_| "a session")),
                 }
             }

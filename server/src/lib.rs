@@ -18,11 +18,11 @@ use std::time::Duration;
 use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse_app::db::{check, migrations, DbPool};
-use gatehouse_app::services::accounts::AuthError;
 use gatehouse_app::services::background::Background;
 use gatehouse_app::services::mail::Mailer;
 use gatehouse_app::services::passwords::Passwords;
 use gatehouse_app::services::rate_limit::Limits;
+use gatehouse_app::services::Refusal;
 use gatehouse_app::services::Services;
 use gatehouse_app::services::{admin, jobs};
 
@@ -227,7 +227,7 @@ async fn admin(settings: &Settings, command: AdminCommand) -> anyhow::Result<Exi
             println!("{} is now {role}", email.trim().to_lowercase());
             Ok(ExitCode::SUCCESS)
         }
-        Err(AuthError::NotFound) => {
+        Err(Refusal::NotFound) => {
             eprintln!("gatehouse: no user has the email {email}; they must sign up first");
             Ok(ExitCode::FAILURE)
         }
@@ -272,8 +272,8 @@ async fn link_jobs(settings: &Settings, command: JobsCommand) -> anyhow::Result<
             Err(e) => {
                 failed += 1;
                 let why = match e {
-                    AuthError::NotFound => "no job has that id".to_string(),
-                    AuthError::Invalid(fields) => fields
+                    Refusal::NotFound => "no job has that id".to_string(),
+                    Refusal::Invalid(fields) => fields
                         .iter()
                         .map(|f| f.message.clone())
                         .collect::<Vec<_>>()

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{fail, origin, redirect, require_admin, services};
+use super::server::{origin, redirect, require_admin, services};
 use super::AppError;
 use crate::model::{AuditPage, JobPage, UserDetail, UserPage};
 #[cfg(feature = "ssr")]
@@ -23,7 +23,7 @@ pub async fn admin_users(
     require_admin().await?;
     admin::list_users(&services()?, &q, &filter, &tier, oldest_first, &after)
         .await
-        .map_err(|e| fail(e, &[]))
+        .map_err(AppError::from)
 }
 
 #[server(endpoint = "admin/user")]
@@ -31,7 +31,7 @@ pub async fn admin_user(#[server(default)] id: String) -> Result<UserDetail, App
     require_admin().await?;
     admin::user_detail(&services()?, &id)
         .await
-        .map_err(|e| fail(e, &[]))
+        .map_err(AppError::from)
 }
 
 #[cfg(feature = "ssr")]
@@ -40,7 +40,7 @@ async fn apply(id: &str, change: Change, notice: &str) -> Result<(), AppError> {
     let actor = Actor::User(&admin.user.id, &admin.user.email);
     admin::change(&services()?, actor, id, change, &origin())
         .await
-        .map_err(|e| fail(e, &[]))?;
+        .map_err(AppError::from)?;
     redirect(&format!("/admin/users/{id}?notice={notice}"));
     Ok(())
 }
@@ -91,7 +91,7 @@ pub async fn admin_end_session(
     let admin = require_admin().await?;
     admin::end_session(&services()?, &admin.user, &id, &session, &origin())
         .await
-        .map_err(|e| fail(e, &[]))?;
+        .map_err(AppError::from)?;
     redirect(&format!("/admin/users/{id}?notice=session"));
     Ok(())
 }
@@ -105,7 +105,7 @@ pub async fn delete_user(
     let admin = require_admin().await?;
     admin::delete_user(&services()?, &admin.user, &id, &confirm, &origin())
         .await
-        .map_err(|e| fail(e, &[("confirm", &confirm)]))?;
+        .map_err(|e| AppError::from(e).keeping(&[("confirm", &confirm)]))?;
     redirect("/admin?notice=deleted");
     Ok(())
 }
@@ -116,7 +116,7 @@ pub async fn bulk_whitelist(#[server(default)] ids: Vec<String>) -> Result<usize
     let admin = require_admin().await?;
     let changed = admin::bulk_whitelist(&services()?, &admin.user, &ids, &origin())
         .await
-        .map_err(|e| fail(e, &[]))?;
+        .map_err(AppError::from)?;
     redirect(&format!("/admin?filter=waiting&notice=let-in-{changed}"));
     Ok(changed)
 }
@@ -141,7 +141,7 @@ pub async fn audit_log(
         &after,
     )
     .await
-    .map_err(|e| fail(e, &[]))
+    .map_err(AppError::from)
 }
 
 /// Jobs nobody owns yet.
@@ -150,7 +150,7 @@ pub async fn unowned_jobs(#[server(default)] after: String) -> Result<JobPage, A
     require_admin().await?;
     crate::services::jobs::unowned(&services()?, &after)
         .await
-        .map_err(|e| fail(e, &[]))
+        .map_err(AppError::from)
 }
 
 /// Gives a job (unowned, or someone else's) to the user with this email.
@@ -163,7 +163,7 @@ pub async fn assign_job(
     let actor = Actor::User(&admin.user.id, &admin.user.email);
     crate::services::jobs::assign(&services()?, actor, &job_id, &email, &origin())
         .await
-        .map_err(|e| fail(e, &[("email", &email)]))?;
+        .map_err(|e| AppError::from(e).keeping(&[("email", &email)]))?;
     redirect("/admin/jobs?notice=assigned");
     Ok(())
 }

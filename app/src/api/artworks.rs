@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{fail, origin, redirect, require_access, services};
+use super::server::{origin, redirect, require_access, services};
 use super::AppError;
 use crate::model::{JobDetail, JobPage};
 #[cfg(feature = "ssr")]
@@ -18,7 +18,7 @@ pub async fn my_jobs(
     let current = require_access().await?;
     jobs::list_mine(&services()?, &current.user, &status, &after)
         .await
-        .map_err(|e| fail(e, &[]))
+        .map_err(AppError::from)
 }
 
 #[server(endpoint = "my-job")]
@@ -26,7 +26,7 @@ pub async fn my_job(#[server(default)] job_id: String) -> Result<JobDetail, AppE
     let current = require_access().await?;
     jobs::get_mine(&services()?, &current.user, &job_id)
         .await
-        .map_err(|e| fail(e, &[]))
+        .map_err(AppError::from)
 }
 
 #[server(endpoint = "submit-artwork")]
@@ -34,7 +34,7 @@ pub async fn submit_artwork(#[server(default)] original_url: String) -> Result<S
     let current = require_access().await?;
     let job = jobs::submit(&services()?, &current.user, &original_url, &origin())
         .await
-        .map_err(|e| fail(e, &[("original_url", &original_url)]))?;
+        .map_err(|e| AppError::from(e).keeping(&[("original_url", &original_url)]))?;
     redirect("/artworks?notice=submitted");
     Ok(job.job_id)
 }

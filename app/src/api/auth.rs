@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{clear_session_cookie, fail, origin, redirect, services, start_session_cookie};
+use super::server::{clear_session_cookie, origin, redirect, services, start_session_cookie};
 use super::AppError;
 #[cfg(feature = "ssr")]
 use crate::services::{accounts, policy::local_path};
@@ -20,7 +20,7 @@ pub async fn sign_up(
     let services = services()?;
     accounts::sign_up(&services, &name, &email, &password, &origin())
         .await
-        .map_err(|e| fail(e, &[("name", &name), ("email", &email)]))?;
+        .map_err(|e| AppError::from(e).keeping(&[("name", &name), ("email", &email)]))?;
     redirect(&format!("{CHECK_EMAIL}?for=sign-up"));
     Ok(())
 }
@@ -34,7 +34,7 @@ pub async fn sign_in(
     let services = services()?;
     let token = accounts::sign_in(&services, &email, &password, &origin())
         .await
-        .map_err(|e| fail(e, &[("email", &email)]))?;
+        .map_err(|e| AppError::from(e).keeping(&[("email", &email)]))?;
     start_session_cookie(&services, token).await?;
     redirect(local_path(&next).unwrap_or("/profile"));
     Ok(())
@@ -46,7 +46,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     if let Some(current) = super::server::current().await? {
         accounts::end_session(&services, &current.user, &current.session.id, &origin())
             .await
-            .map_err(|e| fail(e, &[]))?;
+            .map_err(AppError::from)?;
     }
     clear_session_cookie(&services).await?;
     redirect("/");
@@ -61,7 +61,7 @@ pub async fn verify_email(
     let services = services()?;
     accounts::verify_email(&services, &token, &password, &origin())
         .await
-        .map_err(|e| fail(e, &[]))?;
+        .map_err(AppError::from)?;
     redirect("/login?notice=verified");
     Ok(())
 }
@@ -72,7 +72,7 @@ pub async fn resend_verification(#[server(default)] email: String) -> Result<(),
     let services = services()?;
     accounts::resend_verification_to(&services, &email, &origin())
         .await
-        .map_err(|e| fail(e, &[("email", &email)]))?;
+        .map_err(|e| AppError::from(e).keeping(&[("email", &email)]))?;
     redirect(&format!("{CHECK_EMAIL}?for=verification"));
     Ok(())
 }
@@ -82,7 +82,7 @@ pub async fn forgot_password(#[server(default)] email: String) -> Result<(), App
     let services = services()?;
     accounts::request_password_reset(&services, &email, &origin())
         .await
-        .map_err(|e| fail(e, &[("email", &email)]))?;
+        .map_err(|e| AppError::from(e).keeping(&[("email", &email)]))?;
     redirect(&format!("{CHECK_EMAIL}?for=reset"));
     Ok(())
 }
@@ -95,7 +95,7 @@ pub async fn reset_password(
     let services = services()?;
     accounts::reset_password(&services, &token, &password, &origin())
         .await
-        .map_err(|e| fail(e, &[]))?;
+        .map_err(AppError::from)?;
     clear_session_cookie(&services).await?;
     redirect("/login?notice=reset");
     Ok(())

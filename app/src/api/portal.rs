@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{fail, require_access, services};
+use super::server::{require_access, services};
 use super::AppError;
 use crate::model::Overview;
 
@@ -14,5 +14,5 @@ pub async fn my_overview() -> Result<Overview, AppError> {
     let current = require_access().await?;
     crate::services::jobs::overview(&services()?, &current.user)
         .await
-        .map_err(|e| fail(crate::services::accounts::AuthError::Service(e), &[]))
+        .map_err(|e| AppError::from(crate::services::Refusal::Service(e)))
 }

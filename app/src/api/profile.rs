@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::server::{
-    clear_session_cookie, current, fail, invalid, origin, redirect, require_user, services,
+    clear_session_cookie, current, invalid, origin, redirect, require_user, services,
 };
 use super::AppError;
 use crate::model::{Me, SessionView, SignInMethods};
@@ -34,7 +34,7 @@ pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
     let current = require_user().await?;
     sessions::list(&services()?, &current)
         .await
-        .map_err(|e| fail(accounts::AuthError::Service(e), &[]))
+        .map_err(|e| AppError::from(crate::services::Refusal::Service(e)))
 }
 
 #[server(endpoint = "update-name")]
@@ -42,7 +42,7 @@ pub async fn update_name(#[server(default)] name: String) -> Result<(), AppError
     let current = require_user().await?;
     accounts::update_name(&services()?, &current.user, &name)
         .await
-        .map_err(|e| fail(e, &[("name", &name)]))?;
+        .map_err(|e| AppError::from(e).keeping(&[("name", &name)]))?;
     redirect("/profile?notice=name");
     Ok(())
 }
@@ -52,7 +52,7 @@ pub async fn resend_my_verification() -> Result<(), AppError> {
     let current = require_user().await?;
     accounts::resend_verification(&services()?, &current.user)
         .await
-        .map_err(|e| fail(e, &[]))?;
+        .map_err(AppError::from)?;
     redirect("/profile?notice=verification-sent");
     Ok(())
 }
@@ -71,7 +71,7 @@ pub async fn change_password(
         &origin(),
     )
     .await
-    .map_err(|e| fail(e, &[]))?;
+    .map_err(AppError::from)?;
     redirect("/profile?notice=password");
     Ok(())
 }
@@ -81,15 +81,9 @@ pub async fn end_session(#[server(default)] id: String) -> Result<(), AppError> 
     let current = require_user().await?;
     let ended = accounts::end_session(&services()?, &current.user, &id, &origin())
         .await
-        .map_err(|e| fail(e, &[]))?;
+        .map_err(AppError::from)?;
     if !ended {
-        return Err(fail(
-            accounts::AuthError::Invalid(vec![crate::model::FieldError {
-                field: "id".into(),
-                message: "That session is already over.".into(),
-            }]),
-            &[],
-        ));
+        return Err(invalid("id", "That session is already over.", &[]));
     }
     redirect("/profile?notice=session-ended");
     Ok(())
@@ -100,7 +94,7 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
     let current = require_user().await?;
     accounts::end_other_sessions(&services()?, &current, &origin())
         .await
-        .map_err(|e| fail(e, &[]))?;
+        .map_err(AppError::from)?;
     redirect("/profile?notice=sessions-ended");
     Ok(())
 }
@@ -111,7 +105,7 @@ pub async fn my_sign_in_methods() -> Result<SignInMethods, AppError> {
     let current = require_user().await?;
     linking::methods(&services()?, &current.user)
         .await
-        .map_err(|e| fail(accounts::AuthError::Service(e), &[]))
+        .map_err(|e| AppError::from(crate::services::Refusal::Service(e)))
 }
 
 /// Disconnects a provider, unless it is the person's last way to sign in.
@@ -120,7 +114,7 @@ pub async fn unlink_account(#[server(default)] provider: String) -> Result<(), A
     let current = require_user().await?;
     linking::unlink(&services()?, &current, &provider, &origin())
         .await
-        .map_err(|e| fail(e, &[]))?;
+        .map_err(AppError::from)?;
     redirect("/profile?notice=unlinked");
     Ok(())
 }
@@ -138,7 +132,7 @@ pub async fn delete_account(
     let services = services()?;
     accounts::delete_account(&services, &current, &password, &origin())
         .await
-        .map_err(|e| fail(e, &[]))?;
+        .map_err(AppError::from)?;
     clear_session_cookie(&services).await?;
     redirect("/?notice=deleted");
     Ok(())

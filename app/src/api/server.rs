@@ -13,9 +13,9 @@ use tower_cookies::Cookies;
 
 use super::AppError;
 use crate::model::FieldError;
-use crate::services::accounts::AuthError;
 use crate::services::audit::Origin;
 use crate::services::sessions::{self, Current};
+use crate::services::Refusal;
 use crate::services::Services;
 
 pub fn services() -> Result<Services, AppError> {
@@ -74,7 +74,7 @@ pub async fn current() -> Result<Option<Current>, AppError> {
     };
     let current = sessions::authenticate(&services, &token)
         .await
-        .map_err(|e| fail(AuthError::Service(e), &[]))?;
+        .map_err(|e| AppError::from(Refusal::Service(e)))?;
     match &current {
         Some(current) if current.refreshed => set_session_cookie(&services, &cookies, token),
         None => cookies.remove(services.settings.removal(name)),
@@ -87,7 +87,7 @@ pub async fn current() -> Result<Option<Current>, AppError> {
 pub async fn require_user() -> Result<Current, AppError> {
     current()
         .await?
-        .ok_or_else(|| fail(AuthError::Unauthenticated, &[]))
+        .ok_or_else(|| AppError::from(Refusal::Unauthenticated))
 }
 
 /// The signed-in caller, if they may see whitelisted content; 401 or 403 otherwise.
@@ -96,13 +96,13 @@ pub async fn require_access() -> Result<Current, AppError> {
     if crate::services::access::has_access(&current.user) {
         Ok(current)
     } else {
-        Err(fail(AuthError::NoAccess, &[]))
+        Err(AppError::from(Refusal::NoAccess))
     }
 }
 
 /// The signed-in caller, if an admin; everyone else gets 404, as if there were nothing here.
 pub async fn require_admin() -> Result<Current, AppError> {
-    let not_found = || fail(AuthError::NotFound, &[]);
+    let not_found = || AppError::from(Refusal::NotFound);
     let current = current().await?.ok_or_else(not_found)?;
     crate::services::admin::require_admin(&current.user).map_err(|_| not_found())?;
     Ok(current)
@@ -128,56 +128,41 @@ pub async fn clear_session_cookie(services: &Services) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Turns a refusal into the answer: the status for an API client (a browser posting a form
-/// is redirected back to it, with the error, by Leptos). `kept` is the input to show again.
-pub fn fail(error: AuthError, kept: &[(&str, &str)]) -> AppError {
-    let retry_after = match &error {
-        AuthError::RateLimited(seconds) | AuthError::Busy(seconds) => Some(*seconds),
-        _ => None,
-    };
-    let app_error = match error {
-        AuthError::Invalid(fields) => AppError::invalid(fields),
-        AuthError::InvalidCredentials | AuthError::Unauthenticated => {
-            AppError::refused(401, error.to_string())
-        }
-        AuthError::RateLimited(_) => AppError::refused(429, error.to_string()),
-        AuthError::Busy(_) => AppError::refused(503, error.to_string()),
-        AuthError::EmailNotVerified
-        | AuthError::Banned(_)
-        | AuthError::NoAccess
-        | AuthError::SignInAgain => AppError::refused(403, error.to_string()),
-        AuthError::NotFound => AppError::refused(404, error.to_string()),
-        AuthError::Conflict(_) => AppError::refused(409, error.to_string()),
-        AuthError::LinkExpired | AuthError::LinkInvalid => {
-            AppError::refused(400, error.to_string())
-        }
-        AuthError::Service(e) => internal(&format!("service failed: {e}")),
-    }
-    .keeping(kept);
-    if let Some(response) = use_context::<ResponseOptions>() {
-        if let Some(seconds) = retry_after {
-            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-                response.insert_header(header::RETRY_AFTER, value);
+/// The one place a refusal becomes a server function's answer: its status for a script
+/// calling the function (a browser posting a form is redirected back to it, with the error,
+/// by Leptos), and `Retry-After` when waiting helps. Add what was typed with
+/// [`AppError::keeping`].
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        let retry_after = refusal.retry_after();
+        let error = match refusal {
+            Refusal::Invalid(fields) => AppError::invalid(fields),
+            other if other.is_internal() => internal(&format!("service failed: {other}")),
+            other => AppError::refused(other.status(), other.to_string()),
+        };
+        if let Some(response) = use_context::<ResponseOptions>() {
+            if let Some(seconds) = retry_after {
+                if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                    response.insert_header(header::RETRY_AFTER, value);
+                }
+            }
+            if !is_form_post() {
+                response.set_status(
+                    StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
+                );
             }
         }
-        if !is_form_post() {
-            response.set_status(
-                StatusCode::from_u16(app_error.status).unwrap_or(StatusCode::BAD_REQUEST),
-            );
-        }
+        error
     }
-    app_error
 }
 
 /// A field error for input the rules never saw (say, a missing confirmation).
 pub fn invalid(field: &str, message: &str, kept: &[(&str, &str)]) -> AppError {
-    fail(
-        AuthError::Invalid(vec![FieldError {
-            field: field.into(),
-            message: message.into(),
-        }]),
-        kept,
-    )
+    AppError::from(Refusal::Invalid(vec![FieldError {
+        field: field.into(),
+        message: message.into(),
+    }]))
+    .keeping(kept)
 }
 
 /// Sends a browser without JavaScript on to `path` after success.

@@ -9,11 +9,11 @@ use serde_json::json;
 use super::audit::{self, Actor, Event, Origin};
 use super::context::Services;
 use super::mail::Mail;
-use super::passwords::{Busy, Verified, MAX_WAIT};
+use super::passwords::Verified;
 use super::rate_limit::Attempt;
 use super::sessions::{self, is_banned};
 use super::{access, admin};
-use super::{policy, tokens, ServiceError};
+use super::{policy, tokens, Refusal};
 use crate::db::models::User;
 use crate::db::{accounts, sessions as session_rows, users, verifications};
 use crate::model::FieldError;
@@ -21,50 +21,7 @@ use crate::model::FieldError;
 const VERIFY_EMAIL_TTL_HOURS: i64 = 24;
 const RESET_TTL_HOURS: i64 = 1;
 
-/// Why a request was refused, in words a person understands.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("Some fields need attention.")]
-    Invalid(Vec<FieldError>),
-    #[error("Email or password is incorrect.")]
-    InvalidCredentials,
-    #[error("Too many attempts. Try again in {0} seconds.")]
-    RateLimited(u64),
-    #[error("Gatehouse is busy. Try again in {0} seconds.")]
-    Busy(u64),
-    #[error("{}", crate::model::SIGN_IN_AGAIN)]
-    SignInAgain,
-    #[error("Confirm your email address first: we have sent you a new link.")]
-    EmailNotVerified,
-    #[error("This account has been suspended{0}.")]
-    Banned(String),
-    #[error("This link has expired. Ask for a new one below.")]
-    LinkExpired,
-    #[error("This link was already used or is not valid. Ask for a new one below.")]
-    LinkInvalid,
-    #[error("Sign in to continue.")]
-    Unauthenticated,
-    #[error("Your account is waiting for an administrator to let you in.")]
-    NoAccess,
-    #[error("There is nothing here.")]
-    NotFound,
-    #[error("{0}")]
-    Conflict(String),
-    #[error(transparent)]
-    Service(#[from] ServiceError),
-}
-
-database_errors_are_service_errors!(AuthError);
-
-impl From<Busy> for AuthError {
-    fn from(_: Busy) -> Self {
-        AuthError::Busy(MAX_WAIT.as_secs())
-    }
-}
-
-fn collect<T>(
-    results: impl IntoIterator<Item = Result<T, FieldError>>,
-) -> Result<Vec<T>, AuthError> {
+fn collect<T>(results: impl IntoIterator<Item = Result<T, FieldError>>) -> Result<Vec<T>, Refusal> {
     let mut values = Vec::new();
     let mut errors = Vec::new();
     for result in results {
@@ -76,7 +33,7 @@ fn collect<T>(
     if errors.is_empty() {
         Ok(values)
     } else {
-        Err(AuthError::Invalid(errors))
+        Err(Refusal::Invalid(errors))
     }
 }
 
@@ -113,7 +70,7 @@ pub async fn sign_up(
     email: &str,
     password: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
+) -> Result<(), Refusal> {
     let email_checked = policy::email(email);
     let stored_email = email_checked.clone().unwrap_or_default();
     let fields = collect([
@@ -174,7 +131,7 @@ async fn send_verification(
     services: &Services,
     conn: &mut crate::db::DbConn,
     user: &User,
-) -> Result<(), AuthError> {
+) -> Result<(), Refusal> {
     let token = tokens::new_token();
     let identifier = verification_identifier(&user.id);
     verifications::delete_for(conn, &identifier).await?;
@@ -202,7 +159,7 @@ async fn send_verification(
 }
 
 /// Sends a new verification link to a signed-in user whose address is not yet confirmed.
-pub async fn resend_verification(services: &Services, user: &User) -> Result<(), AuthError> {
+pub async fn resend_verification(services: &Services, user: &User) -> Result<(), Refusal> {
     if user.email_verified {
         return Ok(());
     }
@@ -216,8 +173,8 @@ pub async fn resend_verification_to(
     services: &Services,
     email: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
-    let email = policy::email(email).map_err(|e| AuthError::Invalid(vec![e]))?;
+) -> Result<(), Refusal> {
+    let email = policy::email(email).map_err(|e| Refusal::Invalid(vec![e]))?;
     limit(services, Attempt::PasswordReset, &email, origin)?;
     let owned = services.clone();
     services
@@ -246,24 +203,24 @@ pub async fn verify_email(
     token: &str,
     password: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
+) -> Result<(), Refusal> {
     if !tokens::is_well_formed(token) {
-        return Err(AuthError::LinkInvalid);
+        return Err(Refusal::LinkInvalid);
     }
-    password_given(password).map_err(|e| AuthError::Invalid(vec![e]))?;
+    password_given(password).map_err(|e| Refusal::Invalid(vec![e]))?;
     let mut conn = services.pool.get().await?;
     let digest = tokens::digest(token);
     let Some((identifier, expires_at)) = verifications::find(&mut conn, &digest).await? else {
-        return Err(AuthError::LinkInvalid);
+        return Err(Refusal::LinkInvalid);
     };
     let Some(user_id) = identifier.strip_prefix("email-verification:") else {
-        return Err(AuthError::LinkInvalid);
+        return Err(Refusal::LinkInvalid);
     };
     if expires_at <= Utc::now() {
-        return Err(AuthError::LinkExpired);
+        return Err(Refusal::LinkExpired);
     }
     let Some(user) = users::find(&mut conn, user_id).await? else {
-        return Err(AuthError::LinkInvalid);
+        return Err(Refusal::LinkInvalid);
     };
     limit(services, Attempt::SignIn, &user.email, origin)?;
     let stored = password_hash(&mut conn, &user.id).await?;
@@ -276,7 +233,7 @@ pub async fn verify_email(
     let mut conn = services.pool.get().await?;
     if !verified.is_match() {
         record_own(&mut conn, &user, "email_verify_failed", json!({}), origin).await?;
-        return Err(AuthError::Invalid(vec![FieldError {
+        return Err(Refusal::Invalid(vec![FieldError {
             field: "password".into(),
             message: "That is not the password this account was made with. Forgotten it? \
                       Reset it: that confirms your address too."
@@ -285,7 +242,7 @@ pub async fn verify_email(
     }
     // Spent only now, and only once, whoever else is confirming at the same moment.
     if verifications::take(&mut conn, &digest).await?.is_none() {
-        return Err(AuthError::LinkInvalid);
+        return Err(Refusal::LinkInvalid);
     }
     users::mark_email_verified(&mut conn, &user.id).await?;
     record_own(&mut conn, &user, "email_verified", json!({}), origin).await?;
@@ -325,12 +282,12 @@ fn limit(
     attempt: Attempt,
     email: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
+) -> Result<(), Refusal> {
     let address = origin.ip_address.as_deref().unwrap_or("unknown");
     services
         .limits
         .check(attempt, email, address)
-        .map_err(|retry| AuthError::RateLimited(retry.0.as_secs().max(1)))
+        .map_err(|retry| Refusal::RateLimited(retry.0.as_secs().max(1)))
 }
 
 /// Signs in with email and password; returns the new session's cookie token.
@@ -340,7 +297,7 @@ pub async fn sign_in(
     email: &str,
     password: &str,
     origin: &Origin,
-) -> Result<String, AuthError> {
+) -> Result<String, Refusal> {
     let mut errors = Vec::new();
     let email = match policy::email(email) {
         Ok(email) => email,
@@ -353,7 +310,7 @@ pub async fn sign_in(
         errors.push(e);
     }
     if !errors.is_empty() {
-        return Err(AuthError::Invalid(errors));
+        return Err(Refusal::Invalid(errors));
     }
     limit(services, Attempt::SignIn, &email, origin)?;
 
@@ -386,22 +343,17 @@ pub async fn sign_in(
             origin,
         )
         .await?;
-        return Err(AuthError::InvalidCredentials);
+        return Err(Refusal::InvalidCredentials);
     };
     if is_banned(&user, Utc::now()) {
-        let reason = user
-            .ban_reason
-            .as_deref()
-            .map(|r| format!(": {r}"))
-            .unwrap_or_default();
-        return Err(AuthError::Banned(reason));
+        return Err(Refusal::banned(&user));
     }
     if let Some(hash) = rehashed {
         accounts::set_password(&mut conn, &user.id, &hash).await?;
     }
     if !user.email_verified {
         send_verification(services, &mut conn, &user).await?;
-        return Err(AuthError::EmailNotVerified);
+        return Err(Refusal::EmailNotVerified);
     }
     let user = access::apply_at_sign_in(&mut conn, &services.access, user, None, origin).await?;
     let (token, session) = sessions::start(services, &mut conn, &user, origin).await?;
@@ -422,8 +374,8 @@ pub async fn request_password_reset(
     services: &Services,
     email: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
-    let email = policy::email(email).map_err(|e| AuthError::Invalid(vec![e]))?;
+) -> Result<(), Refusal> {
+    let email = policy::email(email).map_err(|e| Refusal::Invalid(vec![e]))?;
     limit(services, Attempt::PasswordReset, &email, origin)?;
     let (owned, origin) = (services.clone(), origin.clone());
     services
@@ -434,11 +386,7 @@ pub async fn request_password_reset(
     Ok(())
 }
 
-async fn mail_reset_link(
-    services: &Services,
-    email: &str,
-    origin: &Origin,
-) -> Result<(), AuthError> {
+async fn mail_reset_link(services: &Services, email: &str, origin: &Origin) -> Result<(), Refusal> {
     let mut conn = services.pool.get().await?;
     let Some(user) = users::find_by_email(&mut conn, email).await? else {
         return Ok(());
@@ -484,18 +432,18 @@ pub async fn reset_password(
     token: &str,
     new_password: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
+) -> Result<(), Refusal> {
     if !tokens::is_well_formed(token) {
-        return Err(AuthError::LinkInvalid);
+        return Err(Refusal::LinkInvalid);
     }
     // Length first, so a too-short password does not use up the link.
-    policy::new_password("password", new_password, "").map_err(|e| AuthError::Invalid(vec![e]))?;
+    policy::new_password("password", new_password, "").map_err(|e| Refusal::Invalid(vec![e]))?;
     let digest = tokens::digest(token);
     let mut conn = services.pool.get().await?;
     // A made-up link costs no hashing.
     match verifications::find(&mut conn, &digest).await? {
         Some((identifier, _)) if identifier.starts_with("password-reset:") => {}
-        _ => return Err(AuthError::LinkInvalid),
+        _ => return Err(Refusal::LinkInvalid),
     }
     // No connection is held while waiting for a hashing turn: the pool serves every page.
     drop(conn);
@@ -503,24 +451,24 @@ pub async fn reset_password(
     let mut conn = services.pool.get().await?;
     let new_password = new_password.to_owned();
     let user = conn
-        .transaction::<_, AuthError, _>(|conn| {
+        .transaction::<_, Refusal, _>(|conn| {
             async move {
                 let Some((identifier, expires_at)) = verifications::take(conn, &digest).await?
                 else {
-                    return Err(AuthError::LinkInvalid);
+                    return Err(Refusal::LinkInvalid);
                 };
                 let Some(user_id) = identifier.strip_prefix("password-reset:") else {
-                    return Err(AuthError::LinkInvalid);
+                    return Err(Refusal::LinkInvalid);
                 };
                 if expires_at <= Utc::now() {
-                    return Err(AuthError::LinkExpired);
+                    return Err(Refusal::LinkExpired);
                 }
                 let Some(user) = users::find(conn, user_id).await? else {
-                    return Err(AuthError::LinkInvalid);
+                    return Err(Refusal::LinkInvalid);
                 };
                 // Rolls back (the link stays usable) when the password is the email.
                 policy::new_password("password", &new_password, &user.email)
-                    .map_err(|e| AuthError::Invalid(vec![e]))?;
+                    .map_err(|e| Refusal::Invalid(vec![e]))?;
                 accounts::set_password(conn, &user.id, &hash).await?;
                 // Whoever holds the mailbox proved it.
                 users::mark_email_verified(conn, &user.id).await?;
@@ -532,9 +480,9 @@ pub async fn reset_password(
         .await;
     // An expired link is still used up.
     let user = match user {
-        Err(AuthError::LinkExpired) => {
+        Err(Refusal::LinkExpired) => {
             verifications::take(&mut conn, &tokens::digest(token)).await?;
-            return Err(AuthError::LinkExpired);
+            return Err(Refusal::LinkExpired);
         }
         other => other?,
     };
@@ -570,10 +518,10 @@ pub async fn change_password(
     current_password: &str,
     new_password: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
+) -> Result<(), Refusal> {
     let user = &current.user;
     policy::new_password("new_password", new_password, &user.email)
-        .map_err(|e| AuthError::Invalid(vec![e]))?;
+        .map_err(|e| Refusal::Invalid(vec![e]))?;
     check_password(
         services,
         current,
@@ -612,11 +560,11 @@ pub async fn change_password(
 }
 
 /// Refuses unless the session began with a sign-in in the last ten minutes.
-pub fn require_recent_sign_in(current: &sessions::Current) -> Result<(), AuthError> {
+pub fn require_recent_sign_in(current: &sessions::Current) -> Result<(), Refusal> {
     if sessions::signed_in_recently(current) {
         Ok(())
     } else {
-        Err(AuthError::SignInAgain)
+        Err(Refusal::SignInAgain)
     }
 }
 
@@ -631,10 +579,10 @@ async fn check_password(
     field: &str,
     password: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
+) -> Result<(), Refusal> {
     let user = &current.user;
     let wrong = || {
-        AuthError::Invalid(vec![FieldError {
+        Refusal::Invalid(vec![FieldError {
             field: field.into(),
             message: "That is not your current password.".into(),
         }])
@@ -661,8 +609,8 @@ async fn check_password(
     }
 }
 
-pub async fn update_name(services: &Services, user: &User, name: &str) -> Result<(), AuthError> {
-    let name = policy::name(name).map_err(|e| AuthError::Invalid(vec![e]))?;
+pub async fn update_name(services: &Services, user: &User, name: &str) -> Result<(), Refusal> {
+    let name = policy::name(name).map_err(|e| Refusal::Invalid(vec![e]))?;
     let mut conn = services.pool.get().await?;
     users::set_name(&mut conn, &user.id, &name).await?;
     Ok(())
@@ -674,11 +622,11 @@ pub async fn delete_account(
     current: &sessions::Current,
     password: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
+) -> Result<(), Refusal> {
     check_password(services, current, "password", password, origin).await?;
     let (user, origin) = (current.user.clone(), origin.clone());
     let mut conn = services.pool.get().await?;
-    conn.transaction::<_, AuthError, _>(|conn| {
+    conn.transaction::<_, Refusal, _>(|conn| {
         async move {
             if admin::lock_with_admins(conn, &user.id).await?.1 {
                 return Err(admin::last_admin_refusal());
@@ -705,7 +653,7 @@ pub async fn end_session(
     user: &User,
     session_id: &str,
     origin: &Origin,
-) -> Result<bool, AuthError> {
+) -> Result<bool, Refusal> {
     let mut conn = services.pool.get().await?;
     let ended = session_rows::delete_own(&mut conn, &user.id, session_id).await? > 0;
     if ended {
@@ -726,7 +674,7 @@ pub async fn end_other_sessions(
     services: &Services,
     current: &sessions::Current,
     origin: &Origin,
-) -> Result<usize, AuthError> {
+) -> Result<usize, Refusal> {
     require_recent_sign_in(current)?;
     let user = &current.user;
     let mut conn = services.pool.get().await?;

@@ -8,10 +8,10 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use serde_json::{json, Value};
 
-use super::accounts::AuthError;
 use super::audit::{self, Actor, Event, Origin};
 use super::paging;
 use super::sessions::describe_device;
+use super::Refusal;
 use super::Services;
 use crate::db::admin::{self as queries, AuditSearch, UserFilter, UserSearch};
 use crate::db::models::User;
@@ -27,11 +27,11 @@ pub const ROLES: [&str; 2] = ["user", "admin"];
 pub const TIERS: [&str; 3] = ["anonymous", "free", "member"];
 
 /// Admins only; everyone else is told there is nothing here.
-pub fn require_admin(user: &User) -> Result<(), AuthError> {
+pub fn require_admin(user: &User) -> Result<(), Refusal> {
     if user.role == "admin" && !user.banned {
         Ok(())
     } else {
-        Err(AuthError::NotFound)
+        Err(Refusal::NotFound)
     }
 }
 
@@ -58,7 +58,7 @@ pub async fn list_users(
     tier: &str,
     oldest_first: bool,
     after: &str,
-) -> Result<UserPage, AuthError> {
+) -> Result<UserPage, Refusal> {
     let filter = match filter {
         "" | "all" => UserFilter::All,
         "waiting" => UserFilter::Waiting,
@@ -96,18 +96,16 @@ pub async fn list_users(
     })
 }
 
-fn invalid(field: &str, message: &str) -> AuthError {
-    AuthError::Invalid(vec![crate::model::FieldError {
+fn invalid(field: &str, message: &str) -> Refusal {
+    Refusal::Invalid(vec![crate::model::FieldError {
         field: field.into(),
         message: message.into(),
     }])
 }
 
-pub async fn user_detail(services: &Services, id: &str) -> Result<UserDetail, AuthError> {
+pub async fn user_detail(services: &Services, id: &str) -> Result<UserDetail, Refusal> {
     let mut conn = services.pool.get().await?;
-    let user = users::find(&mut conn, id)
-        .await?
-        .ok_or(AuthError::NotFound)?;
+    let user = users::find(&mut conn, id).await?.ok_or(Refusal::NotFound)?;
     let sessions = queries::sessions_of(&mut conn, id)
         .await?
         .into_iter()
@@ -165,7 +163,7 @@ pub async fn change(
     target_id: &str,
     change: Change,
     origin: &Origin,
-) -> Result<(), AuthError> {
+) -> Result<(), Refusal> {
     match &change {
         Change::Role(role) if !ROLES.contains(&role.as_str()) => {
             return Err(invalid("role", "Choose user or admin."))
@@ -189,7 +187,7 @@ pub async fn change(
     let target_id = target_id.to_string();
     let origin = origin.clone();
     let mut conn = services.pool.get().await?;
-    conn.transaction::<_, AuthError, _>(|conn| {
+    conn.transaction::<_, Refusal, _>(|conn| {
         async move {
             let actor = match &actor_id {
                 Some(id) => Actor::User(id, &actor_label),
@@ -259,7 +257,7 @@ pub async fn bulk_whitelist(
     admin: &User,
     ids: &[String],
     origin: &Origin,
-) -> Result<usize, AuthError> {
+) -> Result<usize, Refusal> {
     if ids.is_empty() {
         return Err(invalid("ids", "Select at least one person."));
     }
@@ -298,11 +296,11 @@ pub async fn end_session(
     user_id: &str,
     session_id: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
+) -> Result<(), Refusal> {
     let mut conn = services.pool.get().await?;
     let target = users::find(&mut conn, user_id)
         .await?
-        .ok_or(AuthError::NotFound)?;
+        .ok_or(Refusal::NotFound)?;
     if queries::delete_session(&mut conn, user_id, session_id).await? == 0 {
         return Err(invalid("session", "That session is already over."));
     }
@@ -326,17 +324,15 @@ pub async fn end_session(
 pub(crate) async fn lock_with_admins(
     conn: &mut crate::db::DbConn,
     user_id: &str,
-) -> Result<(User, bool), AuthError> {
+) -> Result<(User, bool), Refusal> {
     let admins = users::lock_active_admins(conn).await?;
-    let user = users::lock(conn, user_id)
-        .await?
-        .ok_or(AuthError::NotFound)?;
+    let user = users::lock(conn, user_id).await?.ok_or(Refusal::NotFound)?;
     let last_admin = admins.contains(&user.id) && admins.len() <= 1;
     Ok((user, last_admin))
 }
 
-pub(crate) fn last_admin_refusal() -> AuthError {
-    AuthError::Conflict("This is the last admin: make someone else an admin first.".into())
+pub(crate) fn last_admin_refusal() -> Refusal {
+    Refusal::Conflict("This is the last admin: make someone else an admin first.".into())
 }
 
 /// Deletes a user and everything they own, once the admin has typed their email.
@@ -346,13 +342,13 @@ pub async fn delete_user(
     user_id: &str,
     confirm_email: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
+) -> Result<(), Refusal> {
     let admin = admin.clone();
     let user_id = user_id.to_string();
     let confirm = confirm_email.trim().to_lowercase();
     let origin = origin.clone();
     let mut conn = services.pool.get().await?;
-    conn.transaction::<_, AuthError, _>(|conn| {
+    conn.transaction::<_, Refusal, _>(|conn| {
         async move {
             let (target, last_admin) = lock_with_admins(conn, &user_id).await?;
             if confirm != target.email {
@@ -392,9 +388,9 @@ pub async fn audit_log(
     since: &str,
     until: &str,
     after: &str,
-) -> Result<AuditPage, AuthError> {
+) -> Result<AuditPage, Refusal> {
     let date =
-        |field: &str, value: &str, end_of_day: bool| -> Result<Option<DateTime<Utc>>, AuthError> {
+        |field: &str, value: &str, end_of_day: bool| -> Result<Option<DateTime<Utc>>, Refusal> {
             if value.trim().is_empty() {
                 return Ok(None);
             }
@@ -457,12 +453,12 @@ pub async fn set_admin_by_email(
     services: &Services,
     email: &str,
     admin: bool,
-) -> Result<(), AuthError> {
-    let email = super::policy::email(email).map_err(|e| AuthError::Invalid(vec![e]))?;
+) -> Result<(), Refusal> {
+    let email = super::policy::email(email).map_err(|e| Refusal::Invalid(vec![e]))?;
     let mut conn = services.pool.get().await?;
     let user = users::find_by_email(&mut conn, &email)
         .await?
-        .ok_or(AuthError::NotFound)?;
+        .ok_or(Refusal::NotFound)?;
     drop(conn);
     let by = Actor::System("command line");
     let origin = Origin::default();

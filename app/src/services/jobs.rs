@@ -7,9 +7,9 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use serde_json::json;
 
-use super::accounts::AuthError;
 use super::audit::{self, Actor, Event, Origin};
 use super::paging;
+use super::Refusal;
 use super::{ServiceError, Services};
 use crate::db::jobs::{self, Job};
 use crate::db::models::User;
@@ -32,15 +32,15 @@ fn view(job: Job) -> JobView {
     }
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> AuthError {
-    AuthError::Invalid(vec![FieldError {
+fn invalid(field: &str, message: impl Into<String>) -> Refusal {
+    Refusal::Invalid(vec![FieldError {
         field: field.into(),
         message: message.into(),
     }])
 }
 
 /// An image address Gatehouse will store: http or https, with a host, at most 2048 characters.
-pub fn image_url(field: &str, raw: &str) -> Result<String, AuthError> {
+pub fn image_url(field: &str, raw: &str) -> Result<String, Refusal> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(invalid(field, "Enter the address of the image."));
@@ -73,7 +73,7 @@ pub fn image_url(field: &str, raw: &str) -> Result<String, AuthError> {
 }
 
 /// A job id from the backend: 1 to 200 letters, digits, `-`, `_`, `.` or `:`.
-pub fn job_id(raw: &str) -> Result<&str, AuthError> {
+pub fn job_id(raw: &str) -> Result<&str, Refusal> {
     let ok = !raw.is_empty()
         && raw.len() <= JOB_ID_MAX
         && raw
@@ -112,7 +112,7 @@ pub async fn list_mine(
     user: &User,
     status: &str,
     after: &str,
-) -> Result<JobPage, AuthError> {
+) -> Result<JobPage, Refusal> {
     let status = match status {
         "" | "all" => None,
         s if STATUSES.contains(&s) => Some(s),
@@ -133,7 +133,7 @@ async fn page_of(
     owner: Option<&str>,
     status: Option<&str>,
     after: Option<(DateTime<Utc>, String)>,
-) -> Result<JobPage, AuthError> {
+) -> Result<JobPage, Refusal> {
     let rows = jobs::page(conn, owner, status, after, PAGE_SIZE + 1).await?;
     let (rows, next) = paging::split(rows, PAGE_SIZE, |j| (j.created_at, &j.id));
     Ok(JobPage {
@@ -147,12 +147,12 @@ pub async fn get_mine(
     services: &Services,
     user: &User,
     job_id: &str,
-) -> Result<JobDetail, AuthError> {
+) -> Result<JobDetail, Refusal> {
     let mut conn = services.pool.get().await?;
     let job = jobs::find(&mut conn, job_id).await?;
     let job = job
         .filter(|job| job.user_id.as_deref() == Some(user.id.as_str()))
-        .ok_or(AuthError::NotFound)?;
+        .ok_or(Refusal::NotFound)?;
     let history = jobs::history(&mut conn, &job.job_id)
         .await?
         .into_iter()
@@ -183,7 +183,7 @@ pub async fn submit(
     user: &User,
     original_url: &str,
     origin: &Origin,
-) -> Result<JobView, AuthError> {
+) -> Result<JobView, Refusal> {
     let url = image_url("original_url", original_url)?;
     // The backend fetches what an artist names: nothing inside the network (the backend's
     // own calls, authenticated, may name its storage).
@@ -196,7 +196,7 @@ pub async fn submit(
     let job_id = uuid::Uuid::now_v7().to_string();
     let job = jobs::insert(&mut conn, &job_id, Some(&user.id), &url, "queued")
         .await?
-        .ok_or_else(|| AuthError::Conflict("That job already exists.".into()))?;
+        .ok_or_else(|| Refusal::Conflict("That job already exists.".into()))?;
     record(
         &mut conn,
         Actor::User(&user.id, &user.email),
@@ -244,7 +244,7 @@ pub async fn create_or_adopt(
     services: &Services,
     new: NewJob<'_>,
     origin: &Origin,
-) -> Result<(JobView, bool), AuthError> {
+) -> Result<(JobView, bool), Refusal> {
     let job_id = job_id(new.job_id)?.to_string();
     let url = image_url("original_url", new.original_url)?;
     let mut conn = services.pool.get().await?;
@@ -257,7 +257,7 @@ pub async fn create_or_adopt(
         None => None,
     };
     let origin = origin.clone();
-    conn.transaction::<_, AuthError, _>(|conn| {
+    conn.transaction::<_, Refusal, _>(|conn| {
         async move {
             let owner_id = owner.as_ref().map(|u| u.id.as_str());
             let target = owner.as_ref().map(|u| (u.id.as_str(), u.email.as_str()));
@@ -273,9 +273,7 @@ pub async fn create_or_adopt(
                 .await?;
                 return Ok((view(job), true));
             }
-            let existing = jobs::lock(conn, &job_id)
-                .await?
-                .ok_or(AuthError::NotFound)?;
+            let existing = jobs::lock(conn, &job_id).await?.ok_or(Refusal::NotFound)?;
             match (&existing.user_id, owner_id) {
                 (None, Some(owner)) => {
                     jobs::set_owner(conn, &job_id, owner).await?;
@@ -288,12 +286,10 @@ pub async fn create_or_adopt(
                         &origin,
                     )
                     .await?;
-                    let adopted = jobs::find(conn, &job_id)
-                        .await?
-                        .ok_or(AuthError::NotFound)?;
+                    let adopted = jobs::find(conn, &job_id).await?.ok_or(Refusal::NotFound)?;
                     Ok((view(adopted), false))
                 }
-                (Some(current), Some(owner)) if current != owner => Err(AuthError::Conflict(
+                (Some(current), Some(owner)) if current != owner => Err(Refusal::Conflict(
                     "That job belongs to another user; an admin can move it.".into(),
                 )),
                 _ => Ok((view(existing), false)),
@@ -319,7 +315,7 @@ pub async fn transition(
     status: &str,
     protected_url: Option<&str>,
     origin: &Origin,
-) -> Result<JobView, AuthError> {
+) -> Result<JobView, Refusal> {
     if !STATUSES.contains(&status) {
         return Err(invalid(
             "status",
@@ -339,13 +335,11 @@ pub async fn transition(
     let (job_id, status) = (job_id.to_string(), status.to_string());
     let origin = origin.clone();
     let mut conn = services.pool.get().await?;
-    conn.transaction::<_, AuthError, _>(|conn| {
+    conn.transaction::<_, Refusal, _>(|conn| {
         async move {
-            let job = jobs::lock(conn, &job_id)
-                .await?
-                .ok_or(AuthError::NotFound)?;
+            let job = jobs::lock(conn, &job_id).await?.ok_or(Refusal::NotFound)?;
             if !may_move(&job.status, &status) {
-                return Err(AuthError::Conflict(format!(
+                return Err(Refusal::Conflict(format!(
                     "A job cannot move from {} to {status}.",
                     job.status
                 )));
@@ -367,9 +361,7 @@ pub async fn transition(
             )
             .await?;
             Ok(view(
-                jobs::find(conn, &job_id)
-                    .await?
-                    .ok_or(AuthError::NotFound)?,
+                jobs::find(conn, &job_id).await?.ok_or(Refusal::NotFound)?,
             ))
         }
         .scope_boxed()
@@ -384,16 +376,16 @@ pub async fn assign(
     job_id: &str,
     email: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
-    let email = super::policy::email(email).map_err(|e| AuthError::Invalid(vec![e]))?;
+) -> Result<(), Refusal> {
+    let email = super::policy::email(email).map_err(|e| Refusal::Invalid(vec![e]))?;
     let mut conn = services.pool.get().await?;
     let user = users::find_by_email(&mut conn, &email)
         .await?
         .ok_or_else(|| invalid("email", "No user has that email address."))?;
     // The job's row is locked, so two admins moving it at once record true `from`s.
-    conn.transaction::<_, AuthError, _>(|conn| {
+    conn.transaction::<_, Refusal, _>(|conn| {
         async move {
-            let job = jobs::lock(conn, job_id).await?.ok_or(AuthError::NotFound)?;
+            let job = jobs::lock(conn, job_id).await?.ok_or(Refusal::NotFound)?;
             jobs::set_owner(conn, &job.job_id, &user.id).await?;
             record(
                 conn,
@@ -412,7 +404,7 @@ pub async fn assign(
 }
 
 /// Jobs nobody owns yet (rows from before users existed), newest first.
-pub async fn unowned(services: &Services, after: &str) -> Result<JobPage, AuthError> {
+pub async fn unowned(services: &Services, after: &str) -> Result<JobPage, Refusal> {
     let after = paging::parse_cursor(after)?;
     let mut conn = services.pool.get().await?;
     page_of(&mut conn, None, None, after).await

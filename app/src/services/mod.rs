@@ -27,6 +27,7 @@ pub mod audit;
 pub mod background;
 pub mod context;
 pub mod crypto;
+pub mod error;
 pub mod housekeeping;
 pub mod jobs;
 pub mod keys;
@@ -40,6 +41,7 @@ pub mod sessions;
 pub mod tokens;
 
 pub use context::{AuthSettings, Services};
+pub use error::Refusal;
 
 use diesel_async::pooled_connection::deadpool::PoolError;
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::accounts::AuthError;
+use super::Refusal;
 use crate::model::FieldError;
 
 /// Where a page ended, for the next page's link.
@@ -12,12 +12,12 @@ pub fn cursor(at: DateTime<Utc>, id: &str) -> String {
 }
 
 /// Reads a cursor from a link; empty means the first page.
-pub fn parse_cursor(cursor: &str) -> Result<Option<(DateTime<Utc>, String)>, AuthError> {
+pub fn parse_cursor(cursor: &str) -> Result<Option<(DateTime<Utc>, String)>, Refusal> {
     if cursor.is_empty() {
         return Ok(None);
     }
     let broken = || {
-        AuthError::Invalid(vec![FieldError {
+        Refusal::Invalid(vec![FieldError {
             field: "after".into(),
             message: "That page link is broken; start again from the first page.".into(),
         }])

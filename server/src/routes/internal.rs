@@ -11,8 +11,8 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use gatehouse_app::model::JobView;
-use gatehouse_app::services::accounts::AuthError;
 use gatehouse_app::services::audit::Origin;
+use gatehouse_app::services::Refusal;
 use gatehouse_app::services::{access, jobs, sessions};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -64,9 +64,9 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
 }
 
 /// A refusal from the rules, as JSON.
-fn refused(e: AuthError) -> Response {
+fn refused(e: Refusal) -> Response {
     match e {
-        AuthError::Invalid(fields) => {
+        Refusal::Invalid(fields) => {
             let message = fields
                 .iter()
                 .map(|f| format!("{}: {}", f.field, f.message))
@@ -78,8 +78,8 @@ fn refused(e: AuthError) -> Response {
             )
                 .into_response()
         }
-        AuthError::NotFound => error(StatusCode::NOT_FOUND, "No job has that id."),
-        AuthError::Conflict(message) => error(StatusCode::CONFLICT, message),
+        Refusal::NotFound => error(StatusCode::NOT_FOUND, "No job has that id."),
+        Refusal::Conflict(message) => error(StatusCode::CONFLICT, message),
         other => {
             tracing::error!(error = %other, "internal API failed");
             error(
@@ -127,7 +127,7 @@ async fn session(State(state): State<AppState>, headers: HeaderMap) -> Response 
         })
         .into_response(),
         Ok(None) => error(StatusCode::UNAUTHORIZED, "No live session has that token."),
-        Err(e) => refused(AuthError::Service(e)),
+        Err(e) => refused(Refusal::Service(e)),
     }
 }
 

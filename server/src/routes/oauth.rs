@@ -14,9 +14,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::policy::local_path;
-use gatehouse_app::services::providers::linking::{self, Refusal};
+use gatehouse_app::services::providers::linking;
 use gatehouse_app::services::providers::{Flow, Provider, ProviderError, FLOW_MINUTES};
 use gatehouse_app::services::sessions::{self, Current};
+use gatehouse_app::services::Refusal;
 use gatehouse_app::services::Services;
 use serde::Deserialize;
 use tower_cookies::Cookies;
@@ -188,7 +189,7 @@ async fn finish(
             signed_in(services, cookies)
                 .await
                 .filter(|c| &c.user.id == user_id)
-                .ok_or(Refusal::SignedOut)?
+                .ok_or(Refusal::Unauthenticated)?
                 .user,
         ),
         None => None,

@@ -15,66 +15,14 @@ use crate::db::accounts::{self, EncryptedTokens, ProviderAccountRow, CREDENTIAL}
 use crate::db::models::{new_id, User};
 use crate::db::{users, verifications, DbConn};
 use crate::model::{LinkedAccount, SignInMethods};
-use crate::services::accounts::{record_own, AuthError};
+use crate::services::accounts::record_own;
 use crate::services::audit::{self, Actor, Event, Origin};
 use crate::services::crypto::{account_aad, TokenCipher};
 use crate::services::mail::Mail;
 use crate::services::rate_limit::Attempt;
 use crate::services::sessions::{self, is_banned};
+use crate::services::Refusal;
 use crate::services::{access, tokens, ServiceError, Services};
-
-/// Why a provider sign-in or link was refused; `code()` names it for the failure page.
-#[derive(Debug, thiserror::Error)]
-pub enum Refusal {
-    #[error(transparent)]
-    Provider(#[from] ProviderError),
-    #[error("another user has this email; they must connect the provider from their profile")]
-    EmailInUse,
-    #[error(
-        "this provider's word on emails is not trusted: it can only be connected from a profile"
-    )]
-    UntrustedEmail,
-    #[error("this provider account is connected to another user")]
-    LinkedElsewhere,
-    #[error("the user already has another account of this provider connected")]
-    AlreadyConnected,
-    #[error("the email is not confirmed yet; a confirmation link was sent")]
-    ConfirmEmail,
-    #[error("the user is banned")]
-    Banned,
-    #[error("connecting an account needs a signed-in user")]
-    SignedOut,
-    #[error("connecting an account needs a sign-in from the last ten minutes")]
-    SignInAgain,
-    #[error("too many provider sign-ins from this address")]
-    RateLimited,
-    /// A concurrent sign-in for the same person won a race; the attempt is rolled back and
-    /// retried, and never leaves this module.
-    #[error("a concurrent sign-in won the race")]
-    Race,
-    #[error(transparent)]
-    Service(#[from] ServiceError),
-}
-
-database_errors_are_service_errors!(Refusal);
-
-impl Refusal {
-    pub fn code(&self) -> &'static str {
-        match self {
-            Refusal::Provider(e) => e.code(),
-            Refusal::EmailInUse => "email-in-use",
-            Refusal::UntrustedEmail => "connect-first",
-            Refusal::LinkedElsewhere => "linked-elsewhere",
-            Refusal::AlreadyConnected => "already-connected",
-            Refusal::ConfirmEmail => "confirm-email",
-            Refusal::Banned => "banned",
-            Refusal::SignedOut => "signed-out",
-            Refusal::SignInAgain => "sign-in-again",
-            Refusal::RateLimited => "rate-limited",
-            Refusal::Race | Refusal::Service(_) => "unavailable",
-        }
-    }
-}
 
 /// A flow state's digest is kept here until its callback takes it: a callback works once.
 fn flow_identifier(provider: &str) -> String {
@@ -88,7 +36,7 @@ pub fn limit_start(services: &Services, origin: &Origin) -> Result<(), Refusal> 
     services
         .limits
         .check_address(Attempt::ProviderSignIn, address)
-        .map_err(|_| Refusal::RateLimited)
+        .map_err(|retry| Refusal::RateLimited(retry.0.as_secs().max(1)))
 }
 
 /// Remembers a flow's state until the callback (or the flow's expiry).
@@ -170,14 +118,14 @@ pub async fn sign_in(
         Found::Known => {}
     }
     if is_banned(&user, Utc::now()) {
-        return Err(Refusal::Banned);
+        return Err(Refusal::banned(&user));
     }
     if !user.email_verified {
         // Only a user adopted from elsewhere can be here: providers make confirmed users.
         match crate::services::accounts::resend_verification_to(services, &user.email, origin).await
         {
-            Err(AuthError::Service(e)) => return Err(Refusal::Service(e)),
-            _ => return Err(Refusal::ConfirmEmail),
+            Err(Refusal::Service(e)) => return Err(Refusal::Service(e)),
+            _ => return Err(Refusal::EmailNotVerified),
         }
     }
     let github = identity
@@ -309,7 +257,7 @@ pub async fn link(
             async move {
                 users::lock(conn, &user.id)
                     .await?
-                    .ok_or(Refusal::SignedOut)?;
+                    .ok_or(Refusal::Unauthenticated)?;
                 if let Some(account) =
                     accounts::find_by_provider(conn, &identity.provider, &identity.account_id)
                         .await?
@@ -365,25 +313,25 @@ pub async fn unlink(
     current: &sessions::Current,
     provider_id: &str,
     origin: &Origin,
-) -> Result<(), AuthError> {
+) -> Result<(), Refusal> {
     if provider_id == CREDENTIAL {
-        return Err(AuthError::NotFound);
+        return Err(Refusal::NotFound);
     }
     crate::services::accounts::require_recent_sign_in(current)?;
     let user = &current.user;
     let mut conn = services.pool.get().await?;
-    conn.transaction::<_, AuthError, _>(|conn| {
+    conn.transaction::<_, Refusal, _>(|conn| {
         async move {
             // Locked, so two tabs cannot each remove one of the last two ways in.
             users::lock(conn, &user.id).await?;
             let theirs = accounts::of_user(conn, &user.id).await?;
             let Some(account) = theirs.iter().find(|a| a.provider_id == provider_id) else {
-                return Err(AuthError::NotFound);
+                return Err(Refusal::NotFound);
             };
             let passkeys = accounts::passkey_count(conn, &user.id).await?;
             let remaining = theirs.iter().filter(|a| a.id != account.id);
             if sign_in_methods(&services.providers, remaining, passkeys) == 0 {
-                return Err(AuthError::Conflict(
+                return Err(Refusal::Conflict(
                     "This is the only way you can sign in. Set a password (\u{201c}Forgot your \
                      password?\u{201d} on the sign-in page) or connect another account first."
                         .into(),

@@ -1,0 +1,127 @@
+//! Why a request was refused: one vocabulary for every rule (accounts, sessions, admin, jobs,
+//! paging, provider sign-in), in words a person understands. What each refusal means over
+//! HTTP (its status, and how long to wait) is said here once; each surface turns a refusal
+//! into its answer in one place: `api::server` for server functions, `routes::refusal` for
+//! the internal API, and the provider flow's failure page (which shows [`Refusal::code`]).
+
+use super::passwords::{Busy, MAX_WAIT};
+use super::providers::ProviderError;
+use super::ServiceError;
+use crate::model::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("Some fields need attention.")]
+    Invalid(Vec<FieldError>),
+    #[error("Email or password is incorrect.")]
+    InvalidCredentials,
+    #[error("Too many attempts. Try again in {0} seconds.")]
+    RateLimited(u64),
+    #[error("Gatehouse is busy. Try again in {0} seconds.")]
+    Busy(u64),
+    #[error("{}", crate::model::SIGN_IN_AGAIN)]
+    SignInAgain,
+    #[error("Confirm your email address first: we have sent you a new link.")]
+    EmailNotVerified,
+    #[error("This account has been suspended{0}.")]
+    Banned(String),
+    #[error("This link has expired. Ask for a new one below.")]
+    LinkExpired,
+    #[error("This link was already used or is not valid. Ask for a new one below.")]
+    LinkInvalid,
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    #[error("Your account is waiting for an administrator to let you in.")]
+    NoAccess,
+    #[error("There is nothing here.")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    /// The provider failed, or its answer did not hold.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("another user has this email; they must connect the provider from their profile")]
+    EmailInUse,
+    #[error(
+        "this provider's word on emails is not trusted: it can only be connected from a profile"
+    )]
+    UntrustedEmail,
+    #[error("this provider account is connected to another user")]
+    LinkedElsewhere,
+    #[error("the user already has another account of this provider connected")]
+    AlreadyConnected,
+    /// A concurrent sign-in for the same person won a race; the attempt is rolled back and
+    /// retried, and never leaves the provider rules.
+    #[error("a concurrent sign-in won the race")]
+    Race,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+database_errors_are_service_errors!(Refusal);
+
+impl From<Busy> for Refusal {
+    fn from(_: Busy) -> Self {
+        Refusal::Busy(MAX_WAIT.as_secs())
+    }
+}
+
+impl Refusal {
+    /// A banned user's refusal, with the reason an admin gave.
+    pub fn banned(user: &crate::db::models::User) -> Self {
+        let reason = user.ban_reason.as_deref();
+        Refusal::Banned(reason.map(|r| format!(": {r}")).unwrap_or_default())
+    }
+
+    /// The HTTP status it answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Refusal::Invalid(_) => 422,
+            Refusal::InvalidCredentials | Refusal::Unauthenticated => 401,
+            Refusal::RateLimited(_) => 429,
+            Refusal::Busy(_) => 503,
+            Refusal::EmailNotVerified
+            | Refusal::Banned(_)
+            | Refusal::NoAccess
+            | Refusal::SignInAgain => 403,
+            Refusal::NotFound => 404,
+            Refusal::Conflict(_)
+            | Refusal::EmailInUse
+            | Refusal::UntrustedEmail
+            | Refusal::LinkedElsewhere
+            | Refusal::AlreadyConnected => 409,
+            Refusal::LinkExpired | Refusal::LinkInvalid | Refusal::Provider(_) => 400,
+            Refusal::Race | Refusal::Service(_) => 500,
+        }
+    }
+
+    /// Seconds to wait before trying again (`Retry-After`), when waiting helps.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Refusal::RateLimited(seconds) | Refusal::Busy(seconds) => Some(*seconds),
+            _ => None,
+        }
+    }
+
+    /// Whether it is Gatehouse's own failure rather than something the caller can mend.
+    pub fn is_internal(&self) -> bool {
+        self.status() >= 500 && !matches!(self, Refusal::Busy(_))
+    }
+
+    /// What the failure page of a provider sign-in calls it (`/sign-in-failed?reason=`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Provider(e) => e.code(),
+            Refusal::EmailInUse => "email-in-use",
+            Refusal::UntrustedEmail => "connect-first",
+            Refusal::LinkedElsewhere => "linked-elsewhere",
+            Refusal::AlreadyConnected => "already-connected",
+            Refusal::EmailNotVerified => "confirm-email",
+            Refusal::Banned(_) => "banned",
+            Refusal::Unauthenticated => "signed-out",
+            Refusal::SignInAgain => "sign-in-again",
+            Refusal::RateLimited(_) => "rate-limited",
+            _ => "unavailable",
+        }
+    }
+}
