@@ -456,7 +456,6 @@ impl Settings {
 
     pub fn auth_settings(&self) -> AuthSettings {
         AuthSettings {
-            public_url: self.public_url().0,
             session_ttl: chrono::Duration::days(self.session_ttl_days.into()),
             session_max_age: chrono::Duration::days(self.session_max_age_days.into()),
             admin_session_max_age: chrono::Duration::hours(self.admin_session_hours.into()),
@@ -467,6 +466,7 @@ impl Settings {
                 .map(|host| host.trim().trim_end_matches('.').to_ascii_lowercase())
                 .filter(|host| !host.is_empty())
                 .collect(),
+            ..AuthSettings::new(self.public_url().0)
         }
     }
 

@@ -12,16 +12,12 @@ pub mod state;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse_app::db::{check, migrations, DbPool};
-use gatehouse_app::services::background::Background;
 use gatehouse_app::services::mail::Mailer;
-use gatehouse_app::services::passwords::Passwords;
-use gatehouse_app::services::rate_limit::Limits;
 use gatehouse_app::services::Refusal;
 use gatehouse_app::services::Services;
 use gatehouse_app::services::{admin, jobs};
@@ -199,17 +195,16 @@ pub fn build_services(
             "no SMTP_URL: mail (confirmation and reset links) is written to this log, not sent"
         );
     }
-    Ok(Services {
+    let services = Services::new(
         pool,
-        passwords: Passwords::new(settings.password_hash_concurrency()),
+        settings.auth_settings(),
         mailer,
-        limits: Arc::new(Limits::default()),
-        settings: Arc::new(settings.auth_settings()),
-        access: Arc::new(settings.access_rules()),
-        providers: Arc::new(settings.providers()?),
-        cipher: secrets.token_keys.cipher(),
-        background: Background::default(),
-    })
+        secrets.token_keys.cipher(),
+    );
+    Ok(services
+        .with_password_hashing(settings.password_hash_concurrency())
+        .with_access(settings.access_rules())
+        .with_providers(settings.providers()?))
 }
 
 async fn admin(settings: &Settings, command: AdminCommand) -> anyhow::Result<ExitCode> {

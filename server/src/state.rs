@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use gatehouse_app::db::DbPool;
 use gatehouse_app::services::Services;
 use leptos::config::LeptosOptions;
 
@@ -13,9 +12,9 @@ use crate::secrets::Secrets;
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub pool: DbPool,
     pub public_url: PublicUrl,
-    pub secrets: Arc<Secrets>,
+    /// Vouches for a form's error carried in a URL; SECRET_KEY's bytes.
+    pub form_error_key: Arc<[u8]>,
     /// What server functions use, through Leptos context.
     pub services: Services,
     /// Bearer tokens the processing backend may use on /api/internal.
@@ -39,9 +38,8 @@ impl AppState {
             flow_key: tower_cookies::Key::derive_from(secrets.secret_key.bytes()),
             internal_tokens: Arc::new(internal_tokens),
             leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
-            pool: services.pool.clone(),
             public_url,
-            secrets: Arc::new(secrets),
+            form_error_key: Arc::from(&secrets.secret_key.bytes()[..]),
             services,
         }
     }

@@ -36,6 +36,19 @@ pub struct AuthSettings {
 }
 
 impl AuthSettings {
+    /// The defaults, for `public_url`: 30-day sessions (12 hours for an admin), no trusted
+    /// proxy, no storage hosts inside the network.
+    pub fn new(public_url: Url) -> Self {
+        Self {
+            public_url,
+            session_ttl: Duration::days(30),
+            session_max_age: Duration::days(30),
+            admin_session_max_age: Duration::hours(12),
+            trusted_proxy_hops: 0,
+            artwork_url_allow_hosts: Vec::new(),
+        }
+    }
+
     /// When a session made at `created_at` ends at the latest, whoever uses it.
     pub fn session_ends_by(
         &self,
@@ -127,6 +140,45 @@ pub struct Services {
 }
 
 impl Services {
+    /// The rules over `pool`, as a fresh configuration has them: nobody on the allow-list, no
+    /// provider, the production rate limits, one password hash at a time. The server, the
+    /// tests and the benches each build theirs from here.
+    pub fn new(pool: DbPool, settings: AuthSettings, mailer: Mailer, cipher: TokenCipher) -> Self {
+        Self {
+            pool,
+            passwords: Passwords::new(1),
+            mailer,
+            limits: Arc::new(Limits::default()),
+            settings: Arc::new(settings),
+            access: Arc::default(),
+            providers: Arc::default(),
+            cipher,
+            background: Background::default(),
+        }
+    }
+
+    /// At most `concurrency` password hashes at once.
+    pub fn with_password_hashing(mut self, concurrency: usize) -> Self {
+        self.passwords = Passwords::new(concurrency);
+        self
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = Arc::new(limits);
+        self
+    }
+
+    /// ALLOWLIST and ADMIN_EMAILS.
+    pub fn with_access(mut self, access: AccessRules) -> Self {
+        self.access = Arc::new(access);
+        self
+    }
+
+    pub fn with_providers(mut self, providers: Providers) -> Self {
+        self.providers = Arc::new(providers);
+        self
+    }
+
     /// Sends without holding up the request: how long a mail takes must not tell anyone
     /// whether an address is registered. A failure is logged.
     pub fn mail_in_background(&self, mail: Mail) {

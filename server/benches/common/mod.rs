@@ -1,17 +1,12 @@
 //! What both benchmarks share: a throwaway PostgreSQL with the schema, the services, and the
 //! figures printed the same way.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse::local_postgres::{Durability, Installation, LocalPostgres};
 use gatehouse_app::db::{migrations, pool, PoolSettings};
-use gatehouse_app::services::access::AccessRules;
 use gatehouse_app::services::mail::Mailer;
-use gatehouse_app::services::passwords::Passwords;
-use gatehouse_app::services::providers::Providers;
-use gatehouse_app::services::rate_limit::Limits;
 use gatehouse_app::services::{AuthSettings, Services};
 
 /// Calls per figure; override with ROUNDS=….
@@ -36,24 +31,12 @@ pub async fn database() -> (LocalPostgres, AsyncPgConnection, Services) {
     let url = postgres.url("gatehouse");
     let conn = AsyncPgConnection::establish(&url).await.unwrap();
     let (conn, _) = migrations::run_pending(conn).await.unwrap();
-    let services = Services {
-        pool: pool::build(&url, &PoolSettings::default()),
-        passwords: Passwords::new(1),
-        mailer: Mailer::new(None, "").expect("no SMTP needs no address"),
-        background: Default::default(),
-        limits: Arc::new(Limits::default()),
-        settings: Arc::new(AuthSettings {
-            public_url: url::Url::parse("http://bench.invalid").unwrap(),
-            session_ttl: chrono::Duration::days(30),
-            session_max_age: chrono::Duration::days(30),
-            admin_session_max_age: chrono::Duration::hours(12),
-            trusted_proxy_hops: 0,
-            artwork_url_allow_hosts: Vec::new(),
-        }),
-        access: Arc::new(AccessRules::default()),
-        providers: Arc::new(Providers::default()),
-        cipher: gatehouse::secrets::TokenKeys::generate().cipher(),
-    };
+    let services = Services::new(
+        pool::build(&url, &PoolSettings::default()),
+        AuthSettings::new(url::Url::parse("http://bench.invalid").unwrap()),
+        Mailer::new(None, "").expect("no SMTP needs no address"),
+        gatehouse::secrets::TokenKeys::generate().cipher(),
+    );
     (postgres, conn, services)
 }
 

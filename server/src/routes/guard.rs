@@ -58,7 +58,7 @@ pub async fn signed_form_errors(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let key = state.secrets.secret_key.bytes();
+    let key = &state.form_error_key[..];
     if let Some(query) = request.uri().query() {
         let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
             .into_owned()

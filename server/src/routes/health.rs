@@ -45,7 +45,7 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) 
 /// Why not, in words for whoever asks; the details (errors, migration names) go to the log
 /// only, since /readyz answers anyone.
 async fn not_ready_because(state: &AppState) -> Option<&'static str> {
-    let mut conn = match state.pool.get().await {
+    let mut conn = match state.services.pool.get().await {
         Ok(conn) => conn,
         Err(e) => {
             tracing::warn!(error = %e, "not ready: the database cannot be reached");

@@ -4,21 +4,17 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
-use chrono::Duration;
 use gatehouse::config::PublicUrl;
 use gatehouse::routes;
 use gatehouse::secrets::{SecretKey, Secrets, TokenKeys};
 use gatehouse::state::AppState;
 use gatehouse_app::services::access::AccessRules;
-use gatehouse_app::services::background::Background;
 use gatehouse_app::services::mail::Mailer;
-use gatehouse_app::services::passwords::Passwords;
 use gatehouse_app::services::providers::{GithubSettings, OidcSettings, Providers};
 use gatehouse_app::services::rate_limit::{
     per_account_quota, per_address_quota, sign_up_quota, Limits,
@@ -139,25 +135,16 @@ impl TestApp {
         let mail = MailSink::start().await;
         let public_url: PublicUrl = public_url.parse().expect("a valid public URL");
         let settings = AuthSettings {
-            public_url: url::Url::parse(public_url.as_str()).unwrap(),
-            session_ttl: Duration::days(30),
-            session_max_age: Duration::days(30),
-            admin_session_max_age: Duration::hours(12),
             trusted_proxy_hops: proxy_hops,
-            artwork_url_allow_hosts: Vec::new(),
+            ..AuthSettings::new(url::Url::parse(public_url.as_str()).unwrap())
         };
         let token_keys = TokenKeys::generate();
-        let services = Services {
-            pool: db.pool.clone(),
-            passwords: Passwords::new(2),
-            mailer: Mailer::new(Some(&mail.url), "Gatehouse <no-reply@gatehouse.test>").unwrap(),
-            limits: Arc::new(test_limits()),
-            settings: Arc::new(settings),
-            access: Arc::new(access),
-            providers: Arc::new(providers),
-            cipher: token_keys.cipher(),
-            background: Background::default(),
-        };
+        let mailer = Mailer::new(Some(&mail.url), "Gatehouse <no-reply@gatehouse.test>").unwrap();
+        let services = Services::new(db.pool.clone(), settings, mailer, token_keys.cipher())
+            .with_password_hashing(2)
+            .with_limits(test_limits())
+            .with_access(access)
+            .with_providers(providers);
         let secrets = Secrets {
             secret_key: SecretKey::generate(),
             token_keys: token_keys.clone(),
