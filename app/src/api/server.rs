@@ -12,7 +12,6 @@ use leptos_axum::ResponseOptions;
 use tower_cookies::Cookies;
 
 use super::AppError;
-use crate::model::FieldError;
 use crate::services::audit::Origin;
 use crate::services::sessions::{self, Current};
 use crate::services::Refusal;
@@ -158,11 +157,7 @@ impl From<Refusal> for AppError {
 
 /// A field error for input the rules never saw (say, a missing confirmation).
 pub fn invalid(field: &str, message: &str, kept: &[(&str, &str)]) -> AppError {
-    AppError::from(Refusal::Invalid(vec![FieldError {
-        field: field.into(),
-        message: message.into(),
-    }]))
-    .keeping(kept)
+    AppError::from(Refusal::invalid(field, message)).keeping(kept)
 }
 
 /// Sends a browser without JavaScript on to `path` after success.

@@ -11,9 +11,7 @@ use crate::components::form::{Field, FormMessage, Notice};
 use crate::model::JobView;
 use crate::pages::not_found::NotFound;
 
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
+use crate::components::when;
 
 /// 401 and 403 say what to do; 404 is the 404 page.
 fn refused(error: AppError) -> AnyView {

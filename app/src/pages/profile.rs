@@ -11,9 +11,7 @@ use crate::api::profile::{
 use crate::components::form::{Field, FormMessage, Notice};
 use crate::model::{LinkedAccount, Me, ProviderChoice, SessionView, SignInMethods};
 
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
+use crate::components::when;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {

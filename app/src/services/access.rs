@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::json;
 
-use super::audit::{self, Actor, Event, Origin};
+use super::audit::{self, Actor, Origin};
 use crate::db::models::User;
 use crate::db::{users, DbConn};
 
@@ -102,10 +102,10 @@ pub async fn apply_at_sign_in(
     if !user.is_whitelisted && allowed {
         users::set_whitelisted(conn, &user.id, true).await?;
         user.is_whitelisted = true;
-        record(
+        audit::record_as(
             conn,
-            &user,
-            "allowlist",
+            Actor::System("allowlist"),
+            Some((&user.id, &user.email)),
             "whitelist_changed",
             json!({ "from": false, "to": true }),
             origin,
@@ -114,10 +114,10 @@ pub async fn apply_at_sign_in(
     }
     if user.role != "admin" && rules.is_admin_email(&user.email) {
         users::set_role(conn, &user.id, "admin").await?;
-        record(
+        audit::record_as(
             conn,
-            &user,
-            "ADMIN_EMAILS",
+            Actor::System("ADMIN_EMAILS"),
+            Some((&user.id, &user.email)),
             "role_changed",
             json!({ "from": user.role, "to": "admin" }),
             origin,
@@ -126,27 +126,6 @@ pub async fn apply_at_sign_in(
         user.role = "admin".into();
     }
     Ok(user)
-}
-
-async fn record(
-    conn: &mut DbConn,
-    user: &User,
-    by: &str,
-    action: &str,
-    detail: serde_json::Value,
-    origin: &Origin,
-) -> diesel::QueryResult<()> {
-    audit::record(
-        conn,
-        Event {
-            action,
-            actor: Actor::System(by),
-            target: Some((&user.id, &user.email)),
-            detail,
-        },
-        origin,
-    )
-    .await
 }
 
 #[cfg(test)]

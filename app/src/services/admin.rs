@@ -65,14 +65,19 @@ pub async fn list_users(
         "whitelisted" => UserFilter::Whitelisted,
         "banned" => UserFilter::Banned,
         "admin" => UserFilter::Admin,
-        _ => return Err(invalid("filter", "Choose one of the listed filters.")),
+        _ => {
+            return Err(Refusal::invalid(
+                "filter",
+                "Choose one of the listed filters.",
+            ))
+        }
     };
     if !tier.is_empty() && !TIERS.contains(&tier) {
-        return Err(invalid("tier", "Choose one of the listed tiers."));
+        return Err(Refusal::invalid("tier", "Choose one of the listed tiers."));
     }
     let text = text.trim();
     if text.chars().count() > 254 {
-        return Err(invalid("q", "Search for at most 254 characters."));
+        return Err(Refusal::invalid("q", "Search for at most 254 characters."));
     }
     let after = paging::parse_cursor(after)?;
     let mut conn = services.pool.get().await?;
@@ -94,13 +99,6 @@ pub async fn list_users(
         next,
         waiting: queries::count_waiting(&mut conn, WAITING_CAP + 1).await?,
     })
-}
-
-fn invalid(field: &str, message: &str) -> Refusal {
-    Refusal::Invalid(vec![crate::model::FieldError {
-        field: field.into(),
-        message: message.into(),
-    }])
 }
 
 pub async fn user_detail(services: &Services, id: &str) -> Result<UserDetail, Refusal> {
@@ -166,13 +164,16 @@ pub async fn change(
 ) -> Result<(), Refusal> {
     match &change {
         Change::Role(role) if !ROLES.contains(&role.as_str()) => {
-            return Err(invalid("role", "Choose user or admin."))
+            return Err(Refusal::invalid("role", "Choose user or admin."))
         }
         Change::Tier(tier) if !TIERS.contains(&tier.as_str()) => {
-            return Err(invalid("tier", "Choose anonymous, free or member."))
+            return Err(Refusal::invalid(
+                "tier",
+                "Choose anonymous, free or member.",
+            ))
         }
         Change::Ban(Some(reason)) if reason.trim().is_empty() || reason.chars().count() > 500 => {
-            return Err(invalid(
+            return Err(Refusal::invalid(
                 "reason",
                 "Give a reason of at most 500 characters; the user sees it.",
             ))
@@ -259,10 +260,10 @@ pub async fn bulk_whitelist(
     origin: &Origin,
 ) -> Result<usize, Refusal> {
     if ids.is_empty() {
-        return Err(invalid("ids", "Select at least one person."));
+        return Err(Refusal::invalid("ids", "Select at least one person."));
     }
     if ids.len() > PAGE_SIZE as usize {
-        return Err(invalid(
+        return Err(Refusal::invalid(
             "ids",
             "Select at most one page of people at a time.",
         ));
@@ -302,7 +303,7 @@ pub async fn end_session(
         .await?
         .ok_or(Refusal::NotFound)?;
     if queries::delete_session(&mut conn, user_id, session_id).await? == 0 {
-        return Err(invalid("session", "That session is already over."));
+        return Err(Refusal::invalid("session", "That session is already over."));
     }
     audit::record(
         &mut conn,
@@ -352,7 +353,7 @@ pub async fn delete_user(
         async move {
             let (target, last_admin) = lock_with_admins(conn, &user_id).await?;
             if confirm != target.email {
-                return Err(invalid(
+                return Err(Refusal::invalid(
                     "confirm",
                     "Type the user's email address to confirm.",
                 ));
@@ -389,27 +390,29 @@ pub async fn audit_log(
     until: &str,
     after: &str,
 ) -> Result<AuditPage, Refusal> {
-    let date =
-        |field: &str, value: &str, end_of_day: bool| -> Result<Option<DateTime<Utc>>, Refusal> {
-            if value.trim().is_empty() {
-                return Ok(None);
-            }
-            let day = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-                .ok()
-                .filter(|day| (1970..=9999).contains(&day.year()))
-                .ok_or_else(|| invalid(field, "Give a date as YYYY-MM-DD, from 1970 on."))?;
-            let day = if end_of_day {
-                day.succ_opt().unwrap_or(day)
-            } else {
-                day
-            };
-            Ok(Some(
-                day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc(),
-            ))
+    let date = |field: &str,
+                value: &str,
+                end_of_day: bool|
+     -> Result<Option<DateTime<Utc>>, Refusal> {
+        if value.trim().is_empty() {
+            return Ok(None);
+        }
+        let day = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+            .ok()
+            .filter(|day| (1970..=9999).contains(&day.year()))
+            .ok_or_else(|| Refusal::invalid(field, "Give a date as YYYY-MM-DD, from 1970 on."))?;
+        let day = if end_of_day {
+            day.succ_opt().unwrap_or(day)
+        } else {
+            day
         };
+        Ok(Some(
+            day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc(),
+        ))
+    };
     for (field, value) in [("actor", actor), ("target", target), ("action", action)] {
         if value.chars().count() > 254 {
-            return Err(invalid(field, "At most 254 characters."));
+            return Err(Refusal::invalid(field, "At most 254 characters."));
         }
     }
     let after = paging::parse_cursor(after)?;

@@ -114,6 +114,24 @@ pub async fn record(
         .map(|_| ())
 }
 
+/// Records what `actor` did (to `target`, a (user id, label) pair, if anyone).
+pub async fn record_as(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    target: Option<(&str, &str)>,
+    action: &str,
+    detail: Value,
+    origin: &Origin,
+) -> QueryResult<()> {
+    let event = Event {
+        action,
+        actor,
+        target,
+        detail,
+    };
+    record(conn, event, origin).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::client_address;

@@ -67,6 +67,14 @@ impl From<Busy> for Refusal {
 }
 
 impl Refusal {
+    /// Input to correct: `message` about `field`.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Refusal::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
     /// A banned user's refusal, with the reason an admin gave.
     pub fn banned(user: &crate::db::models::User) -> Self {
         let reason = user.ban_reason.as_deref();

@@ -7,14 +7,14 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use serde_json::json;
 
-use super::audit::{self, Actor, Event, Origin};
+use super::audit::{self, Actor, Origin};
 use super::paging;
 use super::Refusal;
 use super::{ServiceError, Services};
 use crate::db::jobs::{self, Job};
 use crate::db::models::User;
 use crate::db::users;
-use crate::model::{FieldError, JobDetail, JobEvent, JobPage, JobSummary, JobView, Overview};
+use crate::model::{JobDetail, JobEvent, JobPage, JobSummary, JobView, Overview};
 
 pub const STATUSES: [&str; 4] = ["queued", "processing", "done", "failed"];
 pub const URL_MAX: usize = 2048;
@@ -32,39 +32,32 @@ fn view(job: Job) -> JobView {
     }
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> Refusal {
-    Refusal::Invalid(vec![FieldError {
-        field: field.into(),
-        message: message.into(),
-    }])
-}
-
 /// An image address Gatehouse will store: http or https, with a host, at most 2048 characters.
 pub fn image_url(field: &str, raw: &str) -> Result<String, Refusal> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err(invalid(field, "Enter the address of the image."));
+        return Err(Refusal::invalid(field, "Enter the address of the image."));
     }
     if raw.chars().count() > URL_MAX {
-        return Err(invalid(
+        return Err(Refusal::invalid(
             field,
             format!("An address has at most {URL_MAX} characters."),
         ));
     }
     let url = url::Url::parse(raw).map_err(|_| {
-        invalid(
+        Refusal::invalid(
             field,
             "Enter a full address starting with https:// or http://.",
         )
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid(
+        return Err(Refusal::invalid(
             field,
             "Only http:// and https:// addresses are accepted.",
         ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
+        return Err(Refusal::invalid(
             field,
             "An address cannot carry a user name or password.",
         ));
@@ -82,7 +75,7 @@ pub fn job_id(raw: &str) -> Result<&str, Refusal> {
     if ok {
         Ok(raw)
     } else {
-        Err(invalid(
+        Err(Refusal::invalid(
             "job_id",
             "A job id is 1 to 200 letters, digits, -, _, . or :.",
         ))
@@ -117,7 +110,7 @@ pub async fn list_mine(
         "" | "all" => None,
         s if STATUSES.contains(&s) => Some(s),
         _ => {
-            return Err(invalid(
+            return Err(Refusal::invalid(
                 "status",
                 "Choose queued, processing, done or failed.",
             ))
@@ -187,17 +180,17 @@ pub async fn submit(
     let url = image_url("original_url", original_url)?;
     // The backend fetches what an artist names: nothing inside the network (the backend's
     // own calls, authenticated, may name its storage).
-    let parsed =
-        url::Url::parse(&url).map_err(|_| invalid("original_url", super::addresses::INSIDE))?;
+    let parsed = url::Url::parse(&url)
+        .map_err(|_| Refusal::invalid("original_url", super::addresses::INSIDE))?;
     super::addresses::check_outside(&parsed, &services.settings.artwork_url_allow_hosts)
         .await
-        .map_err(|why| invalid("original_url", why))?;
+        .map_err(|why| Refusal::invalid("original_url", why))?;
     let mut conn = services.pool.get().await?;
     let job_id = uuid::Uuid::now_v7().to_string();
     let job = jobs::insert(&mut conn, &job_id, Some(&user.id), &url, "queued")
         .await?
         .ok_or_else(|| Refusal::Conflict("That job already exists.".into()))?;
-    record(
+    audit::record_as(
         &mut conn,
         Actor::User(&user.id, &user.email),
         Some((&user.id, &user.email)),
@@ -207,27 +200,6 @@ pub async fn submit(
     )
     .await?;
     Ok(view(job))
-}
-
-async fn record(
-    conn: &mut crate::db::DbConn,
-    actor: Actor<'_>,
-    target: Option<(&str, &str)>,
-    action: &str,
-    detail: serde_json::Value,
-    origin: &Origin,
-) -> diesel::QueryResult<()> {
-    audit::record(
-        conn,
-        Event {
-            action,
-            actor,
-            target,
-            detail,
-        },
-        origin,
-    )
-    .await
 }
 
 /// What the backend asks to create (or adopt).
@@ -252,7 +224,7 @@ pub async fn create_or_adopt(
         Some(id) => Some(
             users::find(&mut conn, id)
                 .await?
-                .ok_or_else(|| invalid("user_id", "No user has that id."))?,
+                .ok_or_else(|| Refusal::invalid("user_id", "No user has that id."))?,
         ),
         None => None,
     };
@@ -262,7 +234,7 @@ pub async fn create_or_adopt(
             let owner_id = owner.as_ref().map(|u| u.id.as_str());
             let target = owner.as_ref().map(|u| (u.id.as_str(), u.email.as_str()));
             if let Some(job) = jobs::insert(conn, &job_id, owner_id, &url, "queued").await? {
-                record(
+                audit::record_as(
                     conn,
                     Actor::System("backend"),
                     target,
@@ -277,7 +249,7 @@ pub async fn create_or_adopt(
             match (&existing.user_id, owner_id) {
                 (None, Some(owner)) => {
                     jobs::set_owner(conn, &job_id, owner).await?;
-                    record(
+                    audit::record_as(
                         conn,
                         Actor::System("backend"),
                         target,
@@ -317,7 +289,7 @@ pub async fn transition(
     origin: &Origin,
 ) -> Result<JobView, Refusal> {
     if !STATUSES.contains(&status) {
-        return Err(invalid(
+        return Err(Refusal::invalid(
             "status",
             "The status is one of queued, processing, done or failed.",
         ));
@@ -327,7 +299,7 @@ pub async fn transition(
         None => None,
     };
     if status == "done" && protected_url.is_none() {
-        return Err(invalid(
+        return Err(Refusal::invalid(
             "protected_url",
             "A done job needs the address of its protected image.",
         ));
@@ -351,7 +323,7 @@ pub async fn transition(
                 None => None,
             };
             let target = owner.as_ref().map(|u| (u.id.as_str(), u.email.as_str()));
-            record(
+            audit::record_as(
                 conn,
                 Actor::System("backend"),
                 target,
@@ -381,13 +353,13 @@ pub async fn assign(
     let mut conn = services.pool.get().await?;
     let user = users::find_by_email(&mut conn, &email)
         .await?
-        .ok_or_else(|| invalid("email", "No user has that email address."))?;
+        .ok_or_else(|| Refusal::invalid("email", "No user has that email address."))?;
     // The job's row is locked, so two admins moving it at once record true `from`s.
     conn.transaction::<_, Refusal, _>(|conn| {
         async move {
             let job = jobs::lock(conn, job_id).await?.ok_or(Refusal::NotFound)?;
             jobs::set_owner(conn, &job.job_id, &user.id).await?;
-            record(
+            audit::record_as(
                 conn,
                 actor,
                 Some((&user.id, &user.email)),

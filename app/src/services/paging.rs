@@ -4,7 +4,6 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::Refusal;
-use crate::model::FieldError;
 
 /// Where a page ended, for the next page's link.
 pub fn cursor(at: DateTime<Utc>, id: &str) -> String {
@@ -17,10 +16,10 @@ pub fn parse_cursor(cursor: &str) -> Result<Option<(DateTime<Utc>, String)>, Ref
         return Ok(None);
     }
     let broken = || {
-        Refusal::Invalid(vec![FieldError {
-            field: "after".into(),
-            message: "That page link is broken; start again from the first page.".into(),
-        }])
+        Refusal::invalid(
+            "after",
+            "That page link is broken; start again from the first page.",
+        )
     };
     let (micros, id) = cursor.split_once('~').ok_or_else(broken)?;
     let micros: i64 = micros.parse().map_err(|_| broken())?;

@@ -16,9 +16,7 @@ use crate::api::profile::current_user;
 use crate::api::AppError;
 use crate::pages::not_found::NotFound;
 
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
+pub(crate) use crate::components::when;
 
 /// What a failed admin read shows: the 404 page when the caller is not an admin (or the thing
 /// does not exist), the message otherwise.

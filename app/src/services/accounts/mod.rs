@@ -17,7 +17,7 @@ pub use sign_up::{resend_verification, resend_verification_to, sign_up, verify_e
 
 use chrono::{Duration, Utc};
 
-use super::audit::{self, Actor, Event, Origin};
+use super::audit::{self, Actor, Origin};
 use super::context::Services;
 use super::rate_limit::Attempt;
 use super::{policy, tokens, Refusal};
@@ -53,13 +53,16 @@ pub(crate) async fn record_own(
     detail: serde_json::Value,
     origin: &Origin,
 ) -> diesel::QueryResult<()> {
-    let event = Event {
+    let me = (user.id.as_str(), user.email.as_str());
+    audit::record_as(
+        conn,
+        Actor::User(me.0, me.1),
+        Some(me),
         action,
-        actor: Actor::User(&user.id, &user.email),
-        target: Some((&user.id, &user.email)),
         detail,
-    };
-    audit::record(conn, event, origin).await
+        origin,
+    )
+    .await
 }
 
 fn verification_identifier(user_id: &str) -> String {

@@ -8,7 +8,6 @@ use serde_json::json;
 
 use super::*;
 use crate::db::{accounts, sessions as session_rows, users, verifications};
-use crate::model::FieldError;
 use crate::services::audit::{self, Actor, Event, Origin};
 use crate::services::context::Services;
 use crate::services::mail::Mail;
@@ -221,12 +220,7 @@ pub(super) async fn check_password(
     origin: &Origin,
 ) -> Result<(), Refusal> {
     let user = &current.user;
-    let wrong = || {
-        Refusal::Invalid(vec![FieldError {
-            field: field.into(),
-            message: "That is not your current password.".into(),
-        }])
-    };
+    let wrong = || Refusal::invalid(field, "That is not your current password.");
     let mut conn = services.pool.get().await?;
     let stored = password_hash(&mut conn, &user.id).await?;
     drop(conn);

@@ -8,7 +8,6 @@ use serde_json::json;
 use super::*;
 use crate::db::models::User;
 use crate::db::{accounts, users, verifications};
-use crate::model::FieldError;
 use crate::services::audit::Origin;
 use crate::services::context::Services;
 use crate::services::mail::Mail;
@@ -178,12 +177,11 @@ pub async fn verify_email(
     let mut conn = services.pool.get().await?;
     if !verified.is_match() {
         record_own(&mut conn, &user, "email_verify_failed", json!({}), origin).await?;
-        return Err(Refusal::Invalid(vec![FieldError {
-            field: "password".into(),
-            message: "That is not the password this account was made with. Forgotten it? \
-                      Reset it: that confirms your address too."
-                .into(),
-        }]));
+        return Err(Refusal::invalid(
+            "password",
+            "That is not the password this account was made with. Forgotten it? \
+                      Reset it: that confirms your address too.",
+        ));
     }
     // Spent only now, and only once, whoever else is confirming at the same moment.
     if verifications::take(&mut conn, &digest).await?.is_none() {
