@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use axum::http::HeaderValue;
 use gatehouse_app::services::Services;
 use leptos::config::LeptosOptions;
 
@@ -34,7 +35,7 @@ impl AppState {
     ) -> Self {
         let provider_origins = services.providers.form_origins();
         Self {
-            content_security_policy: crate::routes::content_security_policy(&provider_origins),
+            content_security_policy: content_security_policy(&provider_origins),
             flow_key: tower_cookies::Key::derive_from(secrets.secret_key.bytes()),
             internal_tokens: Arc::new(internal_tokens),
             leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
@@ -49,4 +50,19 @@ impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
     }
+}
+
+/// The Content-Security-Policy. Forms post only to Gatehouse, except that the provider
+/// buttons' POST is answered with a redirect to the provider's authorization page, and
+/// browsers apply `form-action` to that redirect too: so the providers' origins are listed.
+pub fn content_security_policy(provider_origins: &[String]) -> HeaderValue {
+    let mut form_action = vec!["'self'".to_string()];
+    form_action.extend(provider_origins.iter().cloned());
+    let policy = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; \
+         img-src 'self' https: http: data:; object-src 'none'; base-uri 'none'; \
+         form-action {}; frame-ancestors 'none'",
+        form_action.join(" ")
+    );
+    HeaderValue::from_str(&policy).expect("origins are ASCII")
 }

@@ -232,21 +232,6 @@ fn json_holds_nul(bytes: &[u8]) -> bool {
     bytes.contains(&0) || serde_json::from_slice(bytes).is_ok_and(|v| any_nul(&v))
 }
 
-/// The Content-Security-Policy. Forms post only to Gatehouse, except that the provider
-/// buttons' POST is answered with a redirect to the provider's authorization page, and
-/// browsers apply `form-action` to that redirect too: so the providers' origins are listed.
-pub fn content_security_policy(provider_origins: &[String]) -> HeaderValue {
-    let mut form_action = vec!["'self'".to_string()];
-    form_action.extend(provider_origins.iter().cloned());
-    let policy = format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; \
-         img-src 'self' https: http: data:; object-src 'none'; base-uri 'none'; \
-         form-action {}; frame-ancestors 'none'",
-        form_action.join(" ")
-    );
-    HeaderValue::from_str(&policy).expect("origins are ASCII")
-}
-
 /// Security headers on every response; HSTS only when served over https.
 pub async fn security_headers(
     State(state): State<AppState>,

@@ -7,8 +7,6 @@ mod health;
 pub mod internal;
 mod oauth;
 
-pub use guard::content_security_policy;
-
 use std::sync::OnceLock;
 
 use axum::body::Body;

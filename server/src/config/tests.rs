@@ -1,0 +1,183 @@
+//! The configuration's rules, without the environment: flags stand in for variables.
+
+use clap::Parser;
+
+use super::*;
+use crate::cli::Cli;
+
+fn settings(args: &[&str]) -> Result<Settings, clap::Error> {
+    let mut argv = vec!["gatehouse"];
+    argv.extend_from_slice(args);
+    Cli::try_parse_from(argv).map(|cli| cli.settings)
+}
+
+#[test]
+fn defaults_follow_the_design() {
+    // Flags stand in for the environment here: tests share one process environment.
+    let s = settings(&["--database-url", "postgresql://x@localhost/y"]).unwrap();
+    assert_eq!(s.bind.to_string(), "127.0.0.1:3000");
+    assert_eq!((s.db_pool_min, s.db_pool_max), (2, 10));
+    assert_eq!(s.db_connection_timeout_ms, 5000);
+    assert_eq!(
+        s.retry_delays(),
+        [1, 2, 4].map(Duration::from_secs).to_vec(),
+        "three retries, doubling from one second"
+    );
+    assert_eq!(s.public_url().as_str(), "http://127.0.0.1:3000/");
+    assert!(!s.public_url().is_https());
+    s.validate().unwrap();
+}
+
+#[test]
+fn a_bad_number_names_the_variable() {
+    let error = settings(&["--db-pool-max", "ten"]).unwrap_err().to_string();
+    assert!(error.contains("DB_POOL_MAX"), "{error}");
+    let error = settings(&["--db-connection-timeout-ms=-5"])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("DB_CONNECTION_TIMEOUT_MS"), "{error}");
+}
+
+#[test]
+fn related_values_are_checked_together() {
+    let s = settings(&["--db-pool-min", "11"]).unwrap();
+    assert_eq!(
+        s.validate(),
+        Err(ConfigError::new(
+            "DB_POOL_MIN",
+            "expected at most DB_POOL_MAX (10), got 11"
+        ))
+    );
+    let s = settings(&["--db-pool-max", "0", "--db-pool-min", "0"]).unwrap();
+    assert_eq!(s.validate().unwrap_err().variable, "DB_POOL_MAX");
+    let s = settings(&["--db-connection-timeout-ms", "0"]).unwrap();
+    assert_eq!(
+        s.validate().unwrap_err().variable,
+        "DB_CONNECTION_TIMEOUT_MS"
+    );
+}
+
+#[test]
+fn an_https_deployment_mails_and_talks_to_github_over_https() {
+    let s = settings(&["--public-url", "https://gatehouse.example"]).unwrap();
+    let error = s.validate().unwrap_err();
+    assert_eq!(error.variable, "SMTP_URL", "{error:?}");
+    let s = settings(&[
+        "--public-url",
+        "https://gatehouse.example",
+        "--smtp-url",
+        "smtp://mail.example:25",
+    ])
+    .unwrap();
+    s.validate().unwrap();
+
+    let github = [
+        "--github-client-id",
+        "id",
+        "--github-client-secret",
+        "secret",
+    ];
+    for (flag, variable) in [
+        ("--github-authorize-url", "GITHUB_AUTHORIZE_URL"),
+        ("--github-token-url", "GITHUB_TOKEN_URL"),
+        ("--github-api-url", "GITHUB_API_URL"),
+    ] {
+        let mut args = github.to_vec();
+        args.extend([flag, "http://github.example/x"]);
+        let error = settings(&args)
+            .unwrap()
+            .providers_from(|_| None)
+            .unwrap_err();
+        assert_eq!(error.variable, variable);
+        let mut args = github.to_vec();
+        args.extend([flag, "http://localhost:9000/x"]);
+        assert!(
+            settings(&args).unwrap().providers_from(|_| None).is_ok(),
+            "{flag}"
+        );
+    }
+}
+
+#[test]
+fn public_url_must_be_an_http_origin() {
+    for good in [
+        "https://gatehouse.example",
+        "http://localhost:3000/",
+        "https://[::1]:8443",
+    ] {
+        assert!(good.parse::<PublicUrl>().is_ok(), "{good}");
+    }
+    for bad in [
+        "gatehouse.example",
+        "ftp://gatehouse.example",
+        "https://gatehouse.example/portal",
+        "https://gatehouse.example/?x=1",
+        "https://user:pw@gatehouse.example",
+    ] {
+        let error = bad.parse::<PublicUrl>().unwrap_err();
+        assert!(
+            error.starts_with("expected an http:// or https:// address"),
+            "{bad}: {error}"
+        );
+    }
+    let url: PublicUrl = "https://Gatehouse.Example:443/".parse().unwrap();
+    assert_eq!(url.origin(), "https://gatehouse.example");
+    assert!(url.is_https());
+}
+
+#[test]
+fn providers_come_from_their_variables_and_gaps_are_named() {
+    let vars: std::collections::HashMap<&str, &str> = [
+        ("OIDC_ACME_ID_ISSUER", "https://id.acme.example"),
+        ("OIDC_ACME_ID_CLIENT_ID", "gatehouse"),
+        ("OIDC_ACME_ID_CLIENT_SECRET", "s3cret"),
+        ("OIDC_ACME_ID_NAME", "Acme"),
+        ("OIDC_OKTA_ISSUER", "https://okta.example"),
+        ("OIDC_PLAIN_ISSUER", "http://id.example"),
+        ("OIDC_PLAIN_CLIENT_ID", "id"),
+        ("OIDC_PLAIN_CLIENT_SECRET", "secret"),
+        ("OIDC_OKTA_CLIENT_ID", "id"),
+    ]
+    .into();
+    let var = |name: &str| vars.get(name).map(|v| v.to_string());
+    let s = settings(&["--github-client-id", "abc", "--github-client-secret", "xyz"]).unwrap();
+    let providers = s.providers_from(var).unwrap();
+    let names: Vec<_> = providers
+        .all()
+        .iter()
+        .map(|p| (p.id().to_string(), p.name().to_string()))
+        .collect();
+    assert_eq!(names, [("github".to_string(), "GitHub".to_string())]);
+
+    let s = settings(&["--oidc-providers", "Acme-ID"]).unwrap();
+    let providers = s.providers_from(var).unwrap();
+    assert_eq!(providers.find("acme-id").unwrap().name(), "Acme");
+    assert!(
+        providers.find("github").is_none(),
+        "no GitHub without a client id"
+    );
+
+    let missing = settings(&["--oidc-providers", "acme-id,okta"]).unwrap();
+    let error = missing.providers_from(var).unwrap_err();
+    assert_eq!(error.variable, "OIDC_OKTA_CLIENT_SECRET");
+    for bad in ["github", "credential", "no_underscores", "acme-id,acme-id"] {
+        let s = settings(&["--oidc-providers", bad]).unwrap();
+        assert_eq!(
+            s.providers_from(var).unwrap_err().variable,
+            "OIDC_PROVIDERS",
+            "{bad}"
+        );
+    }
+    let plain = settings(&["--oidc-providers", "plain"]).unwrap();
+    let error = plain.providers_from(var).unwrap_err();
+    assert_eq!(
+        error.variable, "OIDC_PLAIN_ISSUER",
+        "http off this machine is refused"
+    );
+    let half = settings(&["--github-client-id", "abc"]).unwrap();
+    assert_eq!(
+        half.validate().unwrap_err().variable,
+        "GITHUB_CLIENT_SECRET"
+    );
+    assert!(settings(&["--github-authorize-url", "not a url"]).is_err());
+}
