@@ -14,5 +14,5 @@ pub async fn my_overview() -> Result<Overview, AppError> {
     let current = require_access().await?;
     crate::services::jobs::overview(&services()?, &current.user)
         .await
-        .map_err(|e| AppError::from(crate::services::Refusal::Service(e)))
+        .map_err(AppError::from)
 }

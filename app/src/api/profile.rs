@@ -34,7 +34,7 @@ pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
     let current = require_user().await?;
     sessions::list(&services()?, &current)
         .await
-        .map_err(|e| AppError::from(crate::services::Refusal::Service(e)))
+        .map_err(AppError::from)
 }
 
 #[server(endpoint = "update-name")]
@@ -105,7 +105,7 @@ pub async fn my_sign_in_methods() -> Result<SignInMethods, AppError> {
     let current = require_user().await?;
     linking::methods(&services()?, &current.user)
         .await
-        .map_err(|e| AppError::from(crate::services::Refusal::Service(e)))
+        .map_err(AppError::from)
 }
 
 /// Disconnects a provider, unless it is the person's last way to sign in.

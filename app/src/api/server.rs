@@ -73,7 +73,7 @@ pub async fn current() -> Result<Option<Current>, AppError> {
     };
     let current = sessions::authenticate(&services, &token)
         .await
-        .map_err(|e| AppError::from(Refusal::Service(e)))?;
+        .map_err(AppError::from)?;
     match &current {
         Some(current) if current.refreshed => set_session_cookie(&services, &cookies, token),
         None => cookies.remove(services.settings.removal(name)),

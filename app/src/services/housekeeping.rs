@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 
-use super::ServiceError;
+use super::Refusal;
 use crate::db::{maintenance, DbPool};
 
 /// How many rows one sweep removed.
@@ -13,7 +13,7 @@ pub struct Swept {
 }
 
 /// Deletes every expired session and verification token.
-pub async fn sweep_expired(pool: &DbPool) -> Result<Swept, ServiceError> {
+pub async fn sweep_expired(pool: &DbPool) -> Result<Swept, Refusal> {
     let mut conn = pool.get().await?;
     let now = Utc::now();
     Ok(Swept {
@@ -23,10 +23,7 @@ pub async fn sweep_expired(pool: &DbPool) -> Result<Swept, ServiceError> {
 }
 
 /// Deletes audit events older than `retention`: the only deletion the audit log allows.
-pub async fn sweep_audit(
-    pool: &DbPool,
-    retention: chrono::Duration,
-) -> Result<usize, ServiceError> {
+pub async fn sweep_audit(pool: &DbPool, retention: chrono::Duration) -> Result<usize, Refusal> {
     let mut conn = pool.get().await?;
     Ok(crate::db::admin::delete_audit_before(&mut conn, Utc::now() - retention).await?)
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Origin};
 use super::paging;
 use super::Refusal;
-use super::{ServiceError, Services};
+use super::Services;
 use crate::db::jobs::{self, Job};
 use crate::db::models::User;
 use crate::db::users;
@@ -83,7 +83,7 @@ pub fn job_id(raw: &str) -> Result<&str, Refusal> {
 }
 
 /// How many jobs the user owns, and the five newest.
-pub async fn overview(services: &Services, user: &User) -> Result<Overview, ServiceError> {
+pub async fn overview(services: &Services, user: &User) -> Result<Overview, Refusal> {
     let mut conn = services.pool.get().await?;
     let total = jobs::count_of(&mut conn, &user.id).await?;
     let latest = jobs::page(&mut conn, Some(&user.id), None, None, 5)

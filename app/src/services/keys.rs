@@ -6,7 +6,7 @@ use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 
 use super::crypto::{account_aad, TokenCipher};
-use super::ServiceError;
+use super::Refusal;
 use crate::db::accounts::{self, StoredTokens};
 use crate::db::DbPool;
 
@@ -22,7 +22,7 @@ pub struct Rotation {
     pub failed: Vec<(String, String, String)>,
 }
 
-pub async fn rotate(pool: &DbPool, cipher: &TokenCipher) -> Result<Rotation, ServiceError> {
+pub async fn rotate(pool: &DbPool, cipher: &TokenCipher) -> Result<Rotation, Refusal> {
     let mut rotation = Rotation::default();
     let mut after = String::new();
     loop {

@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use super::audit::Origin;
 use super::context::Services;
 use super::tokens;
-use super::ServiceError;
+use super::Refusal;
 use crate::db::models::{Session, User};
 use crate::db::{sessions, DbConn};
 
@@ -27,7 +27,7 @@ pub async fn start(
     conn: &mut DbConn,
     user: &User,
     origin: &Origin,
-) -> Result<(String, Session), ServiceError> {
+) -> Result<(String, Session), Refusal> {
     let token = tokens::new_token();
     let now = Utc::now();
     let settings = &services.settings;
@@ -47,10 +47,7 @@ pub async fn start(
 
 /// The live session behind a cookie token, if any. In a session's second half a request
 /// extends it, with at most one write a day.
-pub async fn authenticate(
-    services: &Services,
-    token: &str,
-) -> Result<Option<Current>, ServiceError> {
+pub async fn authenticate(services: &Services, token: &str) -> Result<Option<Current>, Refusal> {
     if !tokens::is_well_formed(token) {
         return Ok(None);
     }
@@ -106,7 +103,7 @@ pub fn is_banned(user: &User, now: chrono::DateTime<Utc>) -> bool {
 pub async fn list(
     services: &Services,
     current: &Current,
-) -> Result<Vec<crate::model::SessionView>, ServiceError> {
+) -> Result<Vec<crate::model::SessionView>, Refusal> {
     let mut conn = services.pool.get().await?;
     let rows = sessions::list_live(&mut conn, &current.user.id, Utc::now()).await?;
     Ok(rows

@@ -127,7 +127,7 @@ async fn session(State(state): State<AppState>, headers: HeaderMap) -> Response 
         })
         .into_response(),
         Ok(None) => error(StatusCode::UNAUTHORIZED, "No live session has that token."),
-        Err(e) => refused(Refusal::Service(e)),
+        Err(e) => refused(e),
     }
 }
 

@@ -94,7 +94,7 @@ async fn start(
         Err(e) => return refused(services, &provider_id, e.into(), &origin, connecting).await,
     };
     if let Err(e) = linking::remember_flow(services, &provider_id, &flow.state).await {
-        return refused(services, &provider_id, e.into(), &origin, connecting).await;
+        return refused(services, &provider_id, e, &origin, connecting).await;
     }
     let sealed = serde_json::to_string(&flow).expect("a flow serializes");
     let name = services.settings.flow_cookie_name();

@@ -22,7 +22,7 @@ use crate::services::mail::Mail;
 use crate::services::rate_limit::Attempt;
 use crate::services::sessions::{self, is_banned};
 use crate::services::Refusal;
-use crate::services::{access, tokens, ServiceError, Services};
+use crate::services::{access, tokens, Services};
 
 /// A flow state's digest is kept here until its callback takes it: a callback works once.
 fn flow_identifier(provider: &str) -> String {
@@ -44,7 +44,7 @@ pub async fn remember_flow(
     services: &Services,
     provider: &str,
     state: &str,
-) -> Result<(), ServiceError> {
+) -> Result<(), Refusal> {
     let mut conn = services.pool.get().await?;
     verifications::insert(
         &mut conn,
@@ -361,7 +361,7 @@ pub async fn unlink(
 }
 
 /// How the user signs in, for their profile page.
-pub async fn methods(services: &Services, user: &User) -> Result<SignInMethods, ServiceError> {
+pub async fn methods(services: &Services, user: &User) -> Result<SignInMethods, Refusal> {
     let mut conn = services.pool.get().await?;
     let theirs = accounts::of_user(&mut conn, &user.id).await?;
     let passkeys = accounts::passkey_count(&mut conn, &user.id).await?;
@@ -445,7 +445,7 @@ pub async fn record_refusal(
     provider: &str,
     refusal: &Refusal,
     origin: &Origin,
-) -> Result<(), ServiceError> {
+) -> Result<(), Refusal> {
     let mut conn = services.pool.get().await?;
     let event = Event {
         action: "provider_sign_in_failed",
