@@ -1,147 +1,16 @@
-//! What admins may do to users: let them in or out, set role and tier, ban, end sessions,
-//! delete. Each change locks the user's row, applies, and records one audit event in the same
-//! transaction, so concurrent changes queue and every one is on record. Gatehouse always
-//! keeps at least one admin.
+//! What an admin changes: access, role, tier, bans, sessions, deletion; one at a time or
+//! many at once, and admins granted from the command line.
 
-use chrono::{DateTime, Datelike, Utc};
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use serde_json::{json, Value};
 
-use super::audit::{self, Actor, Event, Origin};
-use super::paging;
-use super::sessions::describe_device;
-use super::Refusal;
-use super::Services;
-use crate::db::admin::{self as queries, AuditSearch, UserFilter, UserSearch};
+use super::*;
+use crate::db::admin as queries;
 use crate::db::models::User;
 use crate::db::{sessions as session_rows, users};
-use crate::model::{
-    AuditPage, AuditRow, ConnectedAccount, JobSummary, SessionView, UserDetail, UserPage, UserRow,
-    WAITING_CAP,
-};
-
-pub const PAGE_SIZE: i64 = 50;
-
-pub const ROLES: [&str; 2] = ["user", "admin"];
-pub const TIERS: [&str; 3] = ["anonymous", "free", "member"];
-
-/// Admins only; everyone else is told there is nothing here.
-pub fn require_admin(user: &User) -> Result<(), Refusal> {
-    if user.role == "admin" && !user.banned {
-        Ok(())
-    } else {
-        Err(Refusal::NotFound)
-    }
-}
-
-fn row(user: User) -> UserRow {
-    UserRow {
-        id: user.id,
-        name: user.name,
-        email: user.email,
-        email_verified: user.email_verified,
-        role: user.role,
-        tier: user.tier,
-        whitelisted: user.is_whitelisted,
-        banned: user.banned,
-        ban_reason: user.ban_reason,
-        created_at: user.created_at,
-    }
-}
-
-/// The users table. `filter`: all, waiting, whitelisted, banned, admin.
-pub async fn list_users(
-    services: &Services,
-    text: &str,
-    filter: &str,
-    tier: &str,
-    oldest_first: bool,
-    after: &str,
-) -> Result<UserPage, Refusal> {
-    let filter = match filter {
-        "" | "all" => UserFilter::All,
-        "waiting" => UserFilter::Waiting,
-        "whitelisted" => UserFilter::Whitelisted,
-        "banned" => UserFilter::Banned,
-        "admin" => UserFilter::Admin,
-        _ => {
-            return Err(Refusal::invalid(
-                "filter",
-                "Choose one of the listed filters.",
-            ))
-        }
-    };
-    if !tier.is_empty() && !TIERS.contains(&tier) {
-        return Err(Refusal::invalid("tier", "Choose one of the listed tiers."));
-    }
-    let text = text.trim();
-    if text.chars().count() > 254 {
-        return Err(Refusal::invalid("q", "Search for at most 254 characters."));
-    }
-    let after = paging::parse_cursor(after)?;
-    let mut conn = services.pool.get().await?;
-    let rows = queries::search_users(
-        &mut conn,
-        &UserSearch {
-            text: (!text.is_empty()).then_some(text),
-            filter,
-            tier: (!tier.is_empty()).then_some(tier),
-            oldest_first,
-            after,
-            limit: PAGE_SIZE + 1,
-        },
-    )
-    .await?;
-    let (rows, next) = paging::split(rows, PAGE_SIZE, |u| (u.created_at, &u.id));
-    Ok(UserPage {
-        rows: rows.into_iter().map(row).collect(),
-        next,
-        waiting: queries::count_waiting(&mut conn, WAITING_CAP + 1).await?,
-    })
-}
-
-pub async fn user_detail(services: &Services, id: &str) -> Result<UserDetail, Refusal> {
-    let mut conn = services.pool.get().await?;
-    let user = users::find(&mut conn, id).await?.ok_or(Refusal::NotFound)?;
-    let sessions = queries::sessions_of(&mut conn, id)
-        .await?
-        .into_iter()
-        .map(|s| SessionView {
-            device: describe_device(s.user_agent.as_deref()),
-            this_device: false,
-            ip_address: s.ip_address,
-            created_at: s.created_at,
-            last_active: s.updated_at,
-            id: s.id,
-        })
-        .collect();
-    let accounts = queries::accounts_of(&mut conn, id)
-        .await?
-        .into_iter()
-        .map(|(provider, account_id, created_at)| ConnectedAccount {
-            provider,
-            account_id,
-            created_at,
-        })
-        .collect();
-    let jobs = queries::jobs_of(&mut conn, id, 100)
-        .await?
-        .into_iter()
-        .map(|(job_id, status, original_url, created_at)| JobSummary {
-            job_id,
-            status,
-            original_url,
-            created_at,
-        })
-        .collect();
-    Ok(UserDetail {
-        user: row(user),
-        sessions,
-        accounts,
-        jobs,
-    })
-}
+use crate::services::audit::{self, Actor, Event, Origin};
+use crate::services::{policy, Refusal, Services};
 
 /// What an admin changes about a user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -319,23 +188,6 @@ pub async fn end_session(
     Ok(())
 }
 
-/// Locks every active admin, in id order (so that two admins removing each other at once
-/// cannot leave none), then the user; says whether the user is the last admin, whom nothing
-/// may demote, ban or delete.
-pub(crate) async fn lock_with_admins(
-    conn: &mut crate::db::DbConn,
-    user_id: &str,
-) -> Result<(User, bool), Refusal> {
-    let admins = users::lock_active_admins(conn).await?;
-    let user = users::lock(conn, user_id).await?.ok_or(Refusal::NotFound)?;
-    let last_admin = admins.contains(&user.id) && admins.len() <= 1;
-    Ok((user, last_admin))
-}
-
-pub(crate) fn last_admin_refusal() -> Refusal {
-    Refusal::Conflict("This is the last admin: make someone else an admin first.".into())
-}
-
 /// Deletes a user and everything they own, once the admin has typed their email.
 pub async fn delete_user(
     services: &Services,
@@ -380,76 +232,6 @@ pub async fn delete_user(
     .await
 }
 
-/// The audit log, newest first. `since`/`until` are dates (YYYY-MM-DD, UTC).
-pub async fn audit_log(
-    services: &Services,
-    actor: &str,
-    target: &str,
-    action: &str,
-    since: &str,
-    until: &str,
-    after: &str,
-) -> Result<AuditPage, Refusal> {
-    let date = |field: &str,
-                value: &str,
-                end_of_day: bool|
-     -> Result<Option<DateTime<Utc>>, Refusal> {
-        if value.trim().is_empty() {
-            return Ok(None);
-        }
-        let day = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-            .ok()
-            .filter(|day| (1970..=9999).contains(&day.year()))
-            .ok_or_else(|| Refusal::invalid(field, "Give a date as YYYY-MM-DD, from 1970 on."))?;
-        let day = if end_of_day {
-            day.succ_opt().unwrap_or(day)
-        } else {
-            day
-        };
-        Ok(Some(
-            day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc(),
-        ))
-    };
-    for (field, value) in [("actor", actor), ("target", target), ("action", action)] {
-        if value.chars().count() > 254 {
-            return Err(Refusal::invalid(field, "At most 254 characters."));
-        }
-    }
-    let after = paging::parse_cursor(after)?;
-    let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-    let (actor, target, action) = (some(actor), some(target), some(action));
-    let mut conn = services.pool.get().await?;
-    let rows = queries::search_audit(
-        &mut conn,
-        &AuditSearch {
-            actor: actor.as_deref(),
-            target: target.as_deref(),
-            action: action.as_deref(),
-            since: date("since", since, false)?,
-            until: date("until", until, true)?,
-            after,
-            limit: PAGE_SIZE + 1,
-        },
-    )
-    .await?;
-    let (rows, next) = paging::split(rows, PAGE_SIZE, |e| (e.created_at, &e.id));
-    Ok(AuditPage {
-        rows: rows
-            .into_iter()
-            .map(|e| AuditRow {
-                id: e.id,
-                created_at: e.created_at,
-                actor: e.actor_label,
-                action: e.action,
-                target: e.target_label,
-                ip_address: e.ip_address,
-                detail: e.detail.to_string(),
-            })
-            .collect(),
-        next,
-    })
-}
-
 /// `gatehouse admin grant|revoke EMAIL`: makes the user an admin (and lets them in), or a
 /// plain user again; the last admin cannot be revoked.
 pub async fn set_admin_by_email(
@@ -457,7 +239,7 @@ pub async fn set_admin_by_email(
     email: &str,
     admin: bool,
 ) -> Result<(), Refusal> {
-    let email = super::policy::email(email).map_err(|e| Refusal::Invalid(vec![e]))?;
+    let email = policy::email(email).map_err(|e| Refusal::Invalid(vec![e]))?;
     let mut conn = services.pool.get().await?;
     let user = users::find_by_email(&mut conn, &email)
         .await?

@@ -1,0 +1,102 @@
+//! The users an admin sees: the list (searched, filtered, paged) and one user.
+
+use super::*;
+use crate::db::admin::{self as queries, UserFilter, UserSearch};
+use crate::db::users;
+use crate::model::{ConnectedAccount, JobSummary, SessionView, UserDetail, UserPage, WAITING_CAP};
+use crate::services::paging;
+use crate::services::sessions::describe_device;
+use crate::services::{Refusal, Services};
+
+/// The users table. `filter`: all, waiting, whitelisted, banned, admin.
+pub async fn list_users(
+    services: &Services,
+    text: &str,
+    filter: &str,
+    tier: &str,
+    oldest_first: bool,
+    after: &str,
+) -> Result<UserPage, Refusal> {
+    let filter = match filter {
+        "" | "all" => UserFilter::All,
+        "waiting" => UserFilter::Waiting,
+        "whitelisted" => UserFilter::Whitelisted,
+        "banned" => UserFilter::Banned,
+        "admin" => UserFilter::Admin,
+        _ => {
+            return Err(Refusal::invalid(
+                "filter",
+                "Choose one of the listed filters.",
+            ))
+        }
+    };
+    if !tier.is_empty() && !TIERS.contains(&tier) {
+        return Err(Refusal::invalid("tier", "Choose one of the listed tiers."));
+    }
+    let text = text.trim();
+    if text.chars().count() > 254 {
+        return Err(Refusal::invalid("q", "Search for at most 254 characters."));
+    }
+    let after = paging::parse_cursor(after)?;
+    let mut conn = services.pool.get().await?;
+    let rows = queries::search_users(
+        &mut conn,
+        &UserSearch {
+            text: (!text.is_empty()).then_some(text),
+            filter,
+            tier: (!tier.is_empty()).then_some(tier),
+            oldest_first,
+            after,
+            limit: PAGE_SIZE + 1,
+        },
+    )
+    .await?;
+    let (rows, next) = paging::split(rows, PAGE_SIZE, |u| (u.created_at, &u.id));
+    Ok(UserPage {
+        rows: rows.into_iter().map(row).collect(),
+        next,
+        waiting: queries::count_waiting(&mut conn, WAITING_CAP + 1).await?,
+    })
+}
+
+pub async fn user_detail(services: &Services, id: &str) -> Result<UserDetail, Refusal> {
+    let mut conn = services.pool.get().await?;
+    let user = users::find(&mut conn, id).await?.ok_or(Refusal::NotFound)?;
+    let sessions = queries::sessions_of(&mut conn, id)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            device: describe_device(s.user_agent.as_deref()),
+            this_device: false,
+            ip_address: s.ip_address,
+            created_at: s.created_at,
+            last_active: s.updated_at,
+            id: s.id,
+        })
+        .collect();
+    let accounts = queries::accounts_of(&mut conn, id)
+        .await?
+        .into_iter()
+        .map(|(provider, account_id, created_at)| ConnectedAccount {
+            provider,
+            account_id,
+            created_at,
+        })
+        .collect();
+    let jobs = queries::jobs_of(&mut conn, id, 100)
+        .await?
+        .into_iter()
+        .map(|(job_id, status, original_url, created_at)| JobSummary {
+            job_id,
+            status,
+            original_url,
+            created_at,
+        })
+        .collect();
+    Ok(UserDetail {
+        user: row(user),
+        sessions,
+        accounts,
+        jobs,
+    })
+}

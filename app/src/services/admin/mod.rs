@@ -1,0 +1,65 @@
+//! What admins may do to users: let them in or out, set role and tier, ban, end sessions,
+//! delete. Each change locks the user's row, applies, and records one audit event in the same
+//! transaction, so concurrent changes queue and every one is on record. Gatehouse always
+//! keeps at least one admin. A file per flow: users (the list and one user), changes, the
+//! audit log.
+
+mod audit_log;
+mod changes;
+mod listing;
+
+pub use audit_log::audit_log;
+pub use changes::{bulk_whitelist, change, delete_user, end_session, set_admin_by_email, Change};
+pub use listing::{list_users, user_detail};
+
+use super::Refusal;
+use crate::db::models::User;
+use crate::db::users;
+use crate::model::UserRow;
+
+pub const PAGE_SIZE: i64 = 50;
+
+pub const ROLES: [&str; 2] = ["user", "admin"];
+
+pub const TIERS: [&str; 3] = ["anonymous", "free", "member"];
+
+/// Admins only; everyone else is told there is nothing here.
+pub fn require_admin(user: &User) -> Result<(), Refusal> {
+    if user.role == "admin" && !user.banned {
+        Ok(())
+    } else {
+        Err(Refusal::NotFound)
+    }
+}
+
+fn row(user: User) -> UserRow {
+    UserRow {
+        id: user.id,
+        name: user.name,
+        email: user.email,
+        email_verified: user.email_verified,
+        role: user.role,
+        tier: user.tier,
+        whitelisted: user.is_whitelisted,
+        banned: user.banned,
+        ban_reason: user.ban_reason,
+        created_at: user.created_at,
+    }
+}
+
+/// Locks every active admin, in id order (so that two admins removing each other at once
+/// cannot leave none), then the user; says whether the user is the last admin, whom nothing
+/// may demote, ban or delete.
+pub(crate) async fn lock_with_admins(
+    conn: &mut crate::db::DbConn,
+    user_id: &str,
+) -> Result<(User, bool), Refusal> {
+    let admins = users::lock_active_admins(conn).await?;
+    let user = users::lock(conn, user_id).await?.ok_or(Refusal::NotFound)?;
+    let last_admin = admins.contains(&user.id) && admins.len() <= 1;
+    Ok((user, last_admin))
+}
+
+pub(crate) fn last_admin_refusal() -> Refusal {
+    Refusal::Conflict("This is the last admin: make someone else an admin first.".into())
+}
