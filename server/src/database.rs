@@ -1,9 +1,14 @@
-//! Reaching the database at start: the pool, with retries and backoff, and the migrations.
+//! Reaching the database at start, in one place: DATABASE_URL or the private PostgreSQL,
+//! the pool (with retries and backoff), and the migrations.
 
 use std::time::Duration;
 
+use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse_app::db::{migrations, pool, DbPool, PoolSettings};
+
+use crate::config::Settings;
+use crate::local_postgres::{Durability, Installation, LocalPostgres};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
@@ -70,4 +75,70 @@ pub async fn plan(database_url: &str) -> Result<migrations::Plan, DatabaseError>
     let conn = AsyncPgConnection::establish(database_url).await?;
     let (_, plan) = migrations::plan(conn).await?;
     Ok(plan)
+}
+
+/// The database Gatehouse uses: DATABASE_URL, or its private PostgreSQL, which stops when
+/// this is dropped.
+pub struct Database {
+    pub url: String,
+    _local: Option<LocalPostgres>,
+}
+
+impl Database {
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        if let Some(url) = &settings.database_url {
+            return Ok(Self {
+                url: url.clone(),
+                _local: None,
+            });
+        }
+        let installation = Installation::find()?;
+        let local = LocalPostgres::start(&installation, &settings.data_dir, Durability::Durable)
+            .await
+            .context("starting the private PostgreSQL (set DATABASE_URL to use another)")?;
+        tracing::info!(
+            data = %settings.data_dir.display(),
+            "no DATABASE_URL: using Gatehouse's private PostgreSQL (unix socket only)"
+        );
+        Ok(Self {
+            url: local.url("gatehouse"),
+            _local: Some(local),
+        })
+    }
+
+    /// The pool, once every migration has run. A run that adopted another's database also
+    /// encrypts the provider tokens Better Auth kept there in the clear, at once, rather than
+    /// leaving them readable until someone runs `gatehouse keys rotate`.
+    pub async fn migrated(
+        &self,
+        settings: &Settings,
+        secrets: &crate::secrets::Secrets,
+    ) -> anyhow::Result<(DbPool, migrations::Plan)> {
+        let pool = self.reach(settings).await?;
+        let plan = migrate(&self.url).await?;
+        if plan.migrations.iter().any(|v| v == migrations::ADOPTION) {
+            let cipher = secrets.token_keys.cipher();
+            let sealed = gatehouse_app::services::keys::rotate(&pool, &cipher).await?;
+            if sealed.rewritten > 0 {
+                tracing::info!(
+                    tokens = sealed.rewritten,
+                    "encrypted the provider tokens the adopted database kept in the clear"
+                );
+            }
+            for (account, column, why) in &sealed.failed {
+                tracing::warn!(%account, %column, %why, "a provider token was left as it was");
+            }
+        }
+        Ok((pool, plan))
+    }
+
+    /// The pool, once the database answers (with the configured retries).
+    pub async fn reach(&self, settings: &Settings) -> anyhow::Result<gatehouse_app::db::DbPool> {
+        Ok(connect(
+            &self.url,
+            &settings.pool_settings(),
+            &settings.retry_delays(),
+        )
+        .await?)
+    }
 }

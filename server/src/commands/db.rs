@@ -1,0 +1,72 @@
+//! `gatehouse db check` and `gatehouse db plan`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use gatehouse_app::db::{check, migrations};
+
+use crate::config::Settings;
+use crate::database::{self, Database};
+
+pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let database = Database::open(settings).await?;
+    drop(database.reach(settings).await?);
+    let mut conn = AsyncPgConnection::establish(&database.url)
+        .await
+        .context("connecting to the database")?;
+    let pending = migrations::pending(&mut conn)
+        .await
+        .context("reading the applied migrations")?;
+    let report = check::run(&mut conn, &pending).await;
+    println!("Gatehouse database check");
+    for line in &report {
+        let mark = if line.passed { "ok  " } else { "FAIL" };
+        println!("  {mark}  {} ({})", line.name, line.detail);
+    }
+    let failed = report.iter().filter(|line| !line.passed).count();
+    println!(
+        "{} of {} checks passed{}",
+        report.len() - failed,
+        report.len(),
+        if failed == 0 {
+            ""
+        } else {
+            "; run `gatehouse migrate` if migrations are pending"
+        }
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `gatehouse db plan`: what start-up would change, changing nothing. Exit code 1 when
+/// start-up would refuse, with the same message.
+pub async fn plan(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let database = Database::open(settings).await?;
+    drop(database.reach(settings).await?);
+    let plan = match database::plan(&database.url).await {
+        Ok(plan) => plan,
+        Err(database::DatabaseError::Migration(migrations::MigrationError::Refused(why))) => {
+            eprintln!("gatehouse: start-up would stop here: {why}");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if plan.migrations.is_empty() {
+        println!("The database is current: start-up changes nothing.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "Start-up would apply {} migration(s) ({}), in one transaction, and:",
+        plan.migrations.len(),
+        plan.migrations.join(", ")
+    );
+    for change in &plan.changes {
+        println!("  {change}");
+    }
+    println!("Nothing has been changed: this was a plan.");
+    Ok(ExitCode::SUCCESS)
+}
