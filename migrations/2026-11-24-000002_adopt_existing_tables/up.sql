@@ -253,6 +253,11 @@ SELECT pg_temp.touch('user', 'empty ban flags set to false (not banned)',
     $$UPDATE "user" SET "banned" = false WHERE "banned" IS NULL$$)
 WHERE pg_temp.has_column('user', 'banned');
 
+-- Not a change, but what adoption means for them: Better Auth lets people sign in without
+-- confirming their address unless told otherwise; Gatehouse lets no unconfirmed address in.
+SELECT pg_temp.note('user', (SELECT count(*) FROM "user" WHERE NOT "emailVerified"),
+    'have not confirmed their address: each confirms it by mail, with their password, at their next sign-in');
+
 -- Better Auth keeps session tokens in the clear. Gatehouse stores only their SHA-256, so the
 -- adopted sessions are deleted (their users sign in again) rather than kept as usable secrets.
 -- This migration runs once per database, so it never touches a session Gatehouse made.

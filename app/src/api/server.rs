@@ -38,12 +38,25 @@ pub fn origin() -> Origin {
     let Ok(parts) = parts() else {
         return Origin::default();
     };
-    let hops = use_context::<Services>().map_or(0, |s| s.settings.trusted_proxy_hops);
+    let Ok(services) = services() else {
+        return Origin::default();
+    };
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
-    Origin::of_request(peer, &parts.headers, hops)
+        .map(|info| info.0);
+    origin_of(&services, peer, &parts.headers)
+}
+
+/// Where a request came from, for server functions and axum routes alike: the client's
+/// address (through TRUSTED_PROXY_HOPS proxies) and its browser.
+pub fn origin_of(
+    services: &Services,
+    peer: Option<SocketAddr>,
+    headers: &http::HeaderMap,
+) -> Origin {
+    let hops = services.settings.trusted_proxy_hops;
+    Origin::of_request(peer.map(|p| p.ip()), headers, hops)
 }
 
 /// A browser posting a plain form (no JavaScript): it is answered with a redirect.
@@ -63,19 +76,27 @@ async fn cookies() -> Result<Cookies, AppError> {
         .map_err(|e| internal(&format!("cookies unavailable: {e}")))
 }
 
-/// The signed-in caller, if any. A session that slid forward gets its cookie again.
+/// The signed-in caller, if any.
 pub async fn current() -> Result<Option<Current>, AppError> {
     let services = services()?;
     let cookies = cookies().await?;
+    Ok(session_of(&services, &cookies).await?)
+}
+
+/// The session behind a request's cookie, if it is live: the one reading of the session
+/// cookie, for server functions and axum routes alike. A session that slid forward gets its
+/// cookie again; a dead one's cookie is cleared.
+pub async fn session_of(
+    services: &Services,
+    cookies: &Cookies,
+) -> Result<Option<Current>, Refusal> {
     let name = services.settings.session_cookie_name();
     let Some(token) = cookies.get(name).map(|c| c.value().to_string()) else {
         return Ok(None);
     };
-    let current = sessions::authenticate(&services, &token)
-        .await
-        .map_err(AppError::from)?;
+    let current = sessions::authenticate(services, &token).await?;
     match &current {
-        Some(current) if current.refreshed => set_session_cookie(&services, &cookies, token),
+        Some(current) if current.refreshed => set_session_cookie(services, cookies, token),
         None => cookies.remove(services.settings.removal(name)),
         Some(_) => {}
     }

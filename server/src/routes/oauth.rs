@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use gatehouse_app::api::server::{origin_of, session_of};
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::policy::local_path;
 use gatehouse_app::services::providers::linking;
@@ -259,19 +260,11 @@ fn callback_uri(services: &Services, provider_id: &str) -> String {
 }
 
 async fn signed_in(services: &Services, cookies: &Cookies) -> Option<Current> {
-    let token = cookies.get(services.settings.session_cookie_name())?;
-    sessions::authenticate(services, token.value())
-        .await
-        .ok()
-        .flatten()
+    session_of(services, cookies).await.ok().flatten()
 }
 
 fn origin(services: &Services, peer: SocketAddr, headers: &HeaderMap) -> Origin {
-    Origin::of_request(
-        Some(peer.ip()),
-        headers,
-        services.settings.trusted_proxy_hops,
-    )
+    origin_of(services, Some(peer), headers)
 }
 
 fn truncate(text: &str) -> String {

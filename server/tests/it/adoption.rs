@@ -310,6 +310,7 @@ async fn a_jobs_table_keyed_by_job_id_alone_gets_an_id_per_row() {
         &[
             "add column artwork_jobs.id (text not null)",
             "add index artwork_jobs_id_key on artwork_jobs",
+            "user: 1 have not confirmed their address",
         ],
     );
     assert_eq!(
