@@ -126,3 +126,23 @@ fn limit(
         .check(attempt, email, address)
         .map_err(|retry| Refusal::RateLimited(retry.0.as_secs().max(1)))
 }
+
+/// A request to mail a link to an address (a reset, a new confirmation): the address is
+/// checked and counted against the limits, then `work` runs after the answer has gone, so
+/// how long the answer takes says nothing about whether the address has an account.
+fn mail_after_answering<Work>(
+    services: &Services,
+    what: &'static str,
+    email: &str,
+    origin: &Origin,
+    work: impl FnOnce(Services, String, Origin) -> Work,
+) -> Result<(), Refusal>
+where
+    Work: std::future::Future<Output = Result<(), Refusal>> + Send + 'static,
+{
+    let email = policy::email(email).map_err(|e| Refusal::Invalid(vec![e]))?;
+    limit(services, Attempt::PasswordReset, &email, origin)?;
+    let work = work(services.clone(), email, origin.clone());
+    services.background.spawn(what, work);
+    Ok(())
+}

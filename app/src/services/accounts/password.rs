@@ -22,15 +22,14 @@ pub async fn request_password_reset(
     email: &str,
     origin: &Origin,
 ) -> Result<(), Refusal> {
-    let email = policy::email(email).map_err(|e| Refusal::Invalid(vec![e]))?;
-    limit(services, Attempt::PasswordReset, &email, origin)?;
-    let (owned, origin) = (services.clone(), origin.clone());
-    services
-        .background
-        .spawn("a password reset request", async move {
-            mail_reset_link(&owned, &email, &origin).await
-        });
-    Ok(())
+    let what = "a password reset request";
+    mail_after_answering(
+        services,
+        what,
+        email,
+        origin,
+        |services, email, origin| async move { mail_reset_link(&services, &email, &origin).await },
+    )
 }
 
 async fn mail_reset_link(services: &Services, email: &str, origin: &Origin) -> Result<(), Refusal> {

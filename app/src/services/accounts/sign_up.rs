@@ -118,21 +118,22 @@ pub async fn resend_verification_to(
     email: &str,
     origin: &Origin,
 ) -> Result<(), Refusal> {
-    let email = policy::email(email).map_err(|e| Refusal::Invalid(vec![e]))?;
-    limit(services, Attempt::PasswordReset, &email, origin)?;
-    let owned = services.clone();
-    services
-        .background
-        .spawn("a new confirmation link", async move {
-            let mut conn = owned.pool.get().await?;
+    let what = "a new confirmation link";
+    mail_after_answering(
+        services,
+        what,
+        email,
+        origin,
+        |services, email, _| async move {
+            let mut conn = services.pool.get().await?;
             match users::find_by_email(&mut conn, &email).await? {
                 Some(user) if !user.email_verified => {
-                    send_verification(&owned, &mut conn, &user).await
+                    send_verification(&services, &mut conn, &user).await
                 }
                 _ => Ok(()),
             }
-        });
-    Ok(())
+        },
+    )
 }
 
 /// Confirms the address behind an emailed link, for whoever chose the account's password:
