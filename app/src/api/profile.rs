@@ -16,17 +16,7 @@ use crate::services::{accounts, sessions};
 /// The signed-in person, or `None`.
 #[server(endpoint = "current-user")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
-    Ok(current().await?.map(|current| {
-        let user = current.user;
-        Me {
-            name: user.name,
-            email: user.email,
-            email_verified: user.email_verified,
-            role: user.role,
-            tier: user.tier,
-            whitelisted: user.is_whitelisted,
-        }
-    }))
+    Ok(current().await?.map(|current| current.me()))
 }
 
 #[server(endpoint = "my-sessions")]

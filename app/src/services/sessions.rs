@@ -95,6 +95,21 @@ pub fn signed_in_recently(current: &Current) -> bool {
     Utc::now() - current.session.created_at < Duration::minutes(STEP_UP_MINUTES)
 }
 
+impl Current {
+    /// The signed-in person, as pages see them (the row stays below the services).
+    pub fn me(&self) -> crate::model::Me {
+        let user = &self.user;
+        crate::model::Me {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            email_verified: user.email_verified,
+            role: user.role.clone(),
+            tier: user.tier.clone(),
+            whitelisted: user.is_whitelisted,
+        }
+    }
+}
+
 pub fn is_banned(user: &User, now: chrono::DateTime<Utc>) -> bool {
     user.banned && user.ban_expires.is_none_or(|until| until > now)
 }
