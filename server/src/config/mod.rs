@@ -27,263 +27,119 @@ pub use public_url::PublicUrl;
 #[derive(clap::Args, Clone, Debug)]
 pub struct Settings {
     /// PostgreSQL to use. Unset: Gatehouse runs a private PostgreSQL under DATA_DIR.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        value_name = "DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env, global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// Address and port to listen on.
-    #[arg(
-        long,
-        env = "BIND",
-        value_name = "BIND",
-        default_value = "127.0.0.1:3000",
-        global = true
-    )]
+    #[arg(long, env, default_value = "127.0.0.1:3000", global = true)]
     pub bind: SocketAddr,
 
     /// The address people open, used for links and origin checks. Default: http://BIND.
-    #[arg(long, env = "PUBLIC_URL", value_name = "PUBLIC_URL", global = true)]
+    #[arg(long, env, global = true)]
     pub public_url: Option<PublicUrl>,
 
     /// Where the private PostgreSQL and generated secrets are kept.
-    #[arg(
-        long,
-        env = "DATA_DIR",
-        value_name = "DATA_DIR",
-        default_value = "data",
-        global = true
-    )]
+    #[arg(long, env, default_value = "data", global = true)]
     pub data_dir: PathBuf,
 
     /// 64 hex characters (32 random bytes) that sign and encrypt Gatehouse's own cookies.
-    #[arg(
-        long,
-        env = "SECRET_KEY",
-        value_name = "SECRET_KEY",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env, global = true, hide_env_values = true)]
     pub secret_key: Option<SecretKey>,
 
     /// Keys for provider tokens at rest: `id:64-hex-chars`, comma-separated, newest first.
-    #[arg(
-        long,
-        env = "TOKEN_ENCRYPTION_KEYS",
-        value_name = "TOKEN_ENCRYPTION_KEYS",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env, global = true, hide_env_values = true)]
     pub token_encryption_keys: Option<TokenKeys>,
 
     /// Connections opened at start and kept.
-    #[arg(
-        long,
-        env = "DB_POOL_MIN",
-        value_name = "DB_POOL_MIN",
-        default_value_t = 2,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 2, global = true)]
     pub db_pool_min: usize,
 
     /// Connections at most.
-    #[arg(
-        long,
-        env = "DB_POOL_MAX",
-        value_name = "DB_POOL_MAX",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 10, global = true)]
     pub db_pool_max: usize,
 
     /// How long connecting, or waiting for a free connection, may take (milliseconds).
-    #[arg(
-        long,
-        env = "DB_CONNECTION_TIMEOUT_MS",
-        value_name = "DB_CONNECTION_TIMEOUT_MS",
-        default_value_t = 5000,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 5000, global = true)]
     pub db_connection_timeout_ms: u64,
 
     /// Retries when the database is unreachable at start.
-    #[arg(
-        long,
-        env = "DB_MAX_RETRIES",
-        value_name = "DB_MAX_RETRIES",
-        default_value_t = 3,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 3, global = true)]
     pub db_max_retries: u32,
 
     /// The first retry's delay (milliseconds); each next one waits twice as long.
-    #[arg(
-        long,
-        env = "DB_RETRY_DELAY_MS",
-        value_name = "DB_RETRY_DELAY_MS",
-        default_value_t = 1000,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 1000, global = true)]
     pub db_retry_delay_ms: u64,
 
     /// How long a session lasts (days); activity in its second half extends it.
-    #[arg(
-        long,
-        env = "SESSION_TTL_DAYS",
-        value_name = "SESSION_TTL_DAYS",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 30, global = true)]
     pub session_ttl_days: u32,
 
     /// How long a session can last however active it is (days from sign-in).
-    #[arg(
-        long,
-        env = "SESSION_MAX_AGE_DAYS",
-        value_name = "SESSION_MAX_AGE_DAYS",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 30, global = true)]
     pub session_max_age_days: u32,
 
     /// How long an admin's session can last (hours from sign-in); then they sign in again.
-    #[arg(
-        long,
-        env = "ADMIN_SESSION_HOURS",
-        value_name = "ADMIN_SESSION_HOURS",
-        default_value_t = 12,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 12, global = true)]
     pub admin_session_hours: u32,
 
     /// Hosts inside the network that an artist's image address may name (your own storage),
     /// comma-separated; every other address inside the network is refused.
-    #[arg(
-        long,
-        env = "ARTWORK_URL_ALLOW_HOSTS",
-        value_name = "ARTWORK_URL_ALLOW_HOSTS",
-        default_value = "",
-        global = true
-    )]
+    #[arg(long, env, default_value = "", global = true)]
     pub artwork_url_allow_hosts: String,
 
     /// Where mail goes: smtp://user:pass@host:587?tls=required, smtps://…, or smtp://host:25.
     /// Unset: mail is written to the log.
-    #[arg(
-        long,
-        env = "SMTP_URL",
-        value_name = "SMTP_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env, global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
 
     /// The sender of Gatehouse's mail. Default: Gatehouse <no-reply@PUBLIC_URL's host>.
-    #[arg(long, env = "MAIL_FROM", value_name = "MAIL_FROM", global = true)]
+    #[arg(long, env, global = true)]
     pub mail_from: Option<String>,
 
     /// Password hashes computed at once (each takes 19 MiB and a core for a moment).
     /// Default: the number of cores.
-    #[arg(
-        long,
-        env = "PASSWORD_HASH_CONCURRENCY",
-        value_name = "PASSWORD_HASH_CONCURRENCY",
-        global = true
-    )]
+    #[arg(long, env, global = true)]
     pub password_hash_concurrency: Option<usize>,
 
     /// Who is let in at sign-in without waiting: emails, @domains, github:login, github:id,
     /// separated by commas.
-    #[arg(
-        long,
-        env = "ALLOWLIST",
-        value_name = "ALLOWLIST",
-        default_value = "",
-        global = true
-    )]
+    #[arg(long, env, default_value = "", global = true)]
     pub allowlist: String,
 
     /// Emails that are made admins (and let in) at sign-in, separated by commas.
-    #[arg(
-        long,
-        env = "ADMIN_EMAILS",
-        value_name = "ADMIN_EMAILS",
-        default_value = "",
-        global = true
-    )]
+    #[arg(long, env, default_value = "", global = true)]
     pub admin_emails: String,
 
     /// Bearer tokens for the processing backend's internal API, comma-separated (each at
     /// least 32 characters; several allow rotation). Unset: the internal API refuses everyone.
-    #[arg(
-        long,
-        env = "INTERNAL_API_TOKENS",
-        value_name = "INTERNAL_API_TOKENS",
-        default_value = "",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env, default_value = "", global = true, hide_env_values = true)]
     pub internal_api_tokens: String,
 
     /// How long audit events are kept (days).
-    #[arg(
-        long,
-        env = "AUDIT_RETENTION_DAYS",
-        value_name = "AUDIT_RETENTION_DAYS",
-        default_value_t = 365,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 365, global = true)]
     pub audit_retention_days: u32,
 
     /// How many proxies (load balancers) in front of Gatehouse append the client's address
     /// to X-Forwarded-For. 0 trusts none and uses the TCP peer.
-    #[arg(
-        long,
-        env = "TRUSTED_PROXY_HOPS",
-        value_name = "TRUSTED_PROXY_HOPS",
-        default_value_t = 0,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 0, global = true)]
     pub trusted_proxy_hops: usize,
 
     /// How often expired sessions and verification tokens are deleted (seconds).
-    #[arg(
-        long,
-        env = "CLEANUP_INTERVAL_SECS",
-        value_name = "CLEANUP_INTERVAL_SECS",
-        default_value_t = 3600,
-        global = true
-    )]
+    #[arg(long, env, default_value_t = 3600, global = true)]
     pub cleanup_interval_secs: u64,
 
     /// The GitHub OAuth app's client id. Unset: no "Sign in with GitHub".
-    #[arg(
-        long,
-        env = "GITHUB_CLIENT_ID",
-        value_name = "GITHUB_CLIENT_ID",
-        global = true
-    )]
+    #[arg(long, env, global = true)]
     pub github_client_id: Option<String>,
 
     /// The GitHub OAuth app's client secret.
-    #[arg(
-        long,
-        env = "GITHUB_CLIENT_SECRET",
-        value_name = "GITHUB_CLIENT_SECRET",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env, global = true, hide_env_values = true)]
     pub github_client_secret: Option<String>,
 
     /// GitHub's authorization page (change for GitHub Enterprise).
     #[arg(
         long,
-        env = "GITHUB_AUTHORIZE_URL",
-        value_name = "GITHUB_AUTHORIZE_URL",
+        env,
         default_value = "https://github.com/login/oauth/authorize",
         global = true
     )]
@@ -292,34 +148,21 @@ pub struct Settings {
     /// GitHub's token endpoint.
     #[arg(
         long,
-        env = "GITHUB_TOKEN_URL",
-        value_name = "GITHUB_TOKEN_URL",
+        env,
         default_value = "https://github.com/login/oauth/access_token",
         global = true
     )]
     pub github_token_url: Url,
 
     /// GitHub's REST API (`https://HOST/api/v3` on GitHub Enterprise).
-    #[arg(
-        long,
-        env = "GITHUB_API_URL",
-        value_name = "GITHUB_API_URL",
-        default_value = "https://api.github.com",
-        global = true
-    )]
+    #[arg(long, env, default_value = "https://api.github.com", global = true)]
     pub github_api_url: Url,
 
     /// OpenID Connect providers' ids, comma-separated (`google,okta`). Each id needs
     /// OIDC_<ID>_ISSUER, OIDC_<ID>_CLIENT_ID and OIDC_<ID>_CLIENT_SECRET, and may have
     /// OIDC_<ID>_NAME, the name on its button, and OIDC_<ID>_TRUST_EMAIL (true: its verified
     /// emails may make and join users).
-    #[arg(
-        long,
-        env = "OIDC_PROVIDERS",
-        value_name = "OIDC_PROVIDERS",
-        default_value = "",
-        global = true
-    )]
+    #[arg(long, env, default_value = "", global = true)]
     pub oidc_providers: String,
 }
 
