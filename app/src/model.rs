@@ -9,6 +9,54 @@ use serde::{Deserialize, Serialize};
 pub const SIGN_IN_AGAIN: &str =
     "For your safety, sign in again first: this needs a sign-in from the last ten minutes.";
 
+/// What someone may do. Stored and sent as its name (`user`, `admin`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    /// Every role, in the order pages offer them.
+    pub const ALL: [Role; 2] = [Role::User, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|role| role.as_str() == name)
+    }
+}
+
+/// The service level. Stored and sent as its name (`anonymous`, `free`, `member`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    Anonymous,
+    Free,
+    Member,
+}
+
+impl Tier {
+    /// Every tier, in the order pages offer them.
+    pub const ALL: [Tier; 3] = [Tier::Anonymous, Tier::Free, Tier::Member];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Anonymous => "anonymous",
+            Tier::Free => "free",
+            Tier::Member => "member",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|tier| tier.as_str() == name)
+    }
+}
+
 /// The signed-in person, as pages see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {

@@ -8,7 +8,7 @@ use crate::api::admin::{
     admin_user, AdminEndSession, BanUser, DeleteUser, SetRole, SetTier, SetWhitelist, UnbanUser,
 };
 use crate::components::form::{Field, FormMessage, Notice};
-use crate::model::UserDetail;
+use crate::model::{Role, Tier, UserDetail};
 
 #[component]
 pub fn AdminUserPage() -> impl IntoView {
@@ -92,7 +92,7 @@ fn UserAdmin(detail: UserDetail, notice: Signal<Option<&'static str>>) -> impl I
                     <input type="hidden" name="id" value=id.get_value() />
                     <label for="role">"Role"</label>
                     <select id="role" name="role">
-                        {["user", "admin"].iter().map(|r| view! { <option value=*r selected=user.role == *r>{*r}</option> }).collect_view()}
+                        {Role::ALL.map(Role::as_str).into_iter().map(|r| view! { <option value=r selected=user.role == r>{r}</option> }).collect_view()}
                     </select>
                     <button class="button secondary" type="submit">"Set role"</button>
                 </ActionForm>
@@ -100,7 +100,7 @@ fn UserAdmin(detail: UserDetail, notice: Signal<Option<&'static str>>) -> impl I
                     <input type="hidden" name="id" value=id.get_value() />
                     <label for="tier">"Tier"</label>
                     <select id="tier" name="tier">
-                        {["anonymous", "free", "member"].iter().map(|t| view! { <option value=*t selected=user.tier == *t>{*t}</option> }).collect_view()}
+                        {Tier::ALL.map(Tier::as_str).into_iter().map(|t| view! { <option value=t selected=user.tier == t>{t}</option> }).collect_view()}
                     </select>
                     <button class="button secondary" type="submit">"Set tier"</button>
                 </ActionForm>

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 use super::{failed, when, AdminNav};
 use crate::api::admin::{admin_users, BulkWhitelist};
 use crate::components::form::{FormMessage, Notice};
-use crate::model::UserRow;
+use crate::model::{Tier, UserRow};
 
 const FILTERS: [(&str, &str); 5] = [
     ("all", "Everyone"),
@@ -71,8 +71,8 @@ pub fn AdminUsersPage() -> impl IntoView {
                                     <label for="tier">"Tier"</label>
                                     <select id="tier" name="tier">
                                         <option value="" selected=tier.is_empty()>"Any"</option>
-                                        {["anonymous", "free", "member"].iter().map(|t| view! {
-                                            <option value=*t selected=tier == *t>{*t}</option>
+                                        {Tier::ALL.map(Tier::as_str).into_iter().map(|t| view! {
+                                            <option value=t selected=tier == t>{t}</option>
                                         }).collect_view()}
                                     </select>
                                 </div>

@@ -9,6 +9,7 @@ use super::*;
 use crate::db::admin as queries;
 use crate::db::models::User;
 use crate::db::{sessions as session_rows, users};
+use crate::model::{Role, Tier};
 use crate::services::audit::{self, Actor, Event, Origin};
 use crate::services::{policy, Refusal, Services};
 
@@ -32,10 +33,10 @@ pub async fn change(
     origin: &Origin,
 ) -> Result<(), Refusal> {
     match &change {
-        Change::Role(role) if !ROLES.contains(&role.as_str()) => {
+        Change::Role(role) if Role::parse(role).is_none() => {
             return Err(Refusal::invalid("role", "Choose user or admin."))
         }
-        Change::Tier(tier) if !TIERS.contains(&tier.as_str()) => {
+        Change::Tier(tier) if Tier::parse(tier).is_none() => {
             return Err(Refusal::invalid(
                 "tier",
                 "Choose anonymous, free or member.",

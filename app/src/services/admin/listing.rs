@@ -3,7 +3,9 @@
 use super::*;
 use crate::db::admin::{self as queries, UserFilter, UserSearch};
 use crate::db::users;
-use crate::model::{ConnectedAccount, JobSummary, SessionView, UserDetail, UserPage, WAITING_CAP};
+use crate::model::{
+    ConnectedAccount, JobSummary, SessionView, Tier, UserDetail, UserPage, WAITING_CAP,
+};
 use crate::services::paging;
 use crate::services::sessions::describe_device;
 use crate::services::{Refusal, Services};
@@ -30,7 +32,7 @@ pub async fn list_users(
             ))
         }
     };
-    if !tier.is_empty() && !TIERS.contains(&tier) {
+    if !tier.is_empty() && Tier::parse(tier).is_none() {
         return Err(Refusal::invalid("tier", "Choose one of the listed tiers."));
     }
     let text = text.trim();

@@ -19,10 +19,6 @@ use crate::model::UserRow;
 
 pub const PAGE_SIZE: i64 = 50;
 
-pub const ROLES: [&str; 2] = ["user", "admin"];
-
-pub const TIERS: [&str; 3] = ["anonymous", "free", "member"];
-
 /// Admins only; everyone else is told there is nothing here.
 pub fn require_admin(user: &User) -> Result<(), Refusal> {
     if user.role == "admin" && !user.banned {
