@@ -6,8 +6,8 @@
 
 pub mod api;
 pub mod components;
-pub mod model;
 pub mod pages;
+pub mod views;
 
 #[cfg(feature = "ssr")]
 pub mod db;

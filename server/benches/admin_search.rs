@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use diesel_async::SimpleAsyncConnection;
 use gatehouse_app::services::admin::list_users;
+use gatehouse_app::views::{Tier, UserFilter};
 
 #[tokio::main]
 async fn main() {
@@ -37,18 +38,18 @@ async fn main() {
 
     let mut deep = String::new();
     for _ in 0..201 {
-        deep = list_users(&services, "", "", "", false, &deep)
+        deep = list_users(&services, "", UserFilter::All, None, false, &deep)
             .await
             .unwrap()
             .next
             .unwrap();
     }
-    let cases: [(&str, &str, &str, &str, &str); 5] = [
-        ("first page, everyone", "", "", "", ""),
-        ("waiting queue", "", "waiting", "", ""),
-        ("search 'user12345'", "user12345", "", "", ""),
-        ("tier member", "", "", "member", ""),
-        ("page 202 (keyset)", "", "", "", &deep),
+    let cases: [(&str, &str, UserFilter, Option<Tier>, &str); 5] = [
+        ("first page, everyone", "", UserFilter::All, None, ""),
+        ("waiting queue", "", UserFilter::Waiting, None, ""),
+        ("search 'user12345'", "user12345", UserFilter::All, None, ""),
+        ("tier member", "", UserFilter::All, Some(Tier::Member), ""),
+        ("page 202 (keyset)", "", UserFilter::All, None, &deep),
     ];
     common::header("query (50 rows + count)");
     for (name, q, filter, tier, after) in cases {

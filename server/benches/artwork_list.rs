@@ -10,8 +10,8 @@ mod common;
 use std::time::Instant;
 
 use diesel_async::SimpleAsyncConnection;
-use gatehouse_app::db::users;
 use gatehouse_app::services::jobs::list_mine;
+use gatehouse_app::views::JobStatus;
 
 #[tokio::main]
 async fn main() {
@@ -42,23 +42,21 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let mut conn = services.pool.get().await.unwrap();
-    let big = users::find(&mut conn, "u0").await.unwrap().unwrap();
-    let typical = users::find(&mut conn, "u4242").await.unwrap().unwrap();
-    drop(conn);
+    let big = common::signed_in(&services, "u0").await;
+    let typical = common::signed_in(&services, "u4242").await;
     let mut deep = String::new();
     for _ in 0..101 {
-        deep = list_mine(&services, &big, "", &deep)
+        deep = list_mine(&services, &big, None, &deep)
             .await
             .unwrap()
             .next
             .unwrap();
     }
     let cases = [
-        ("typical artist, first page", &typical, "", ""),
-        ("prolific, first page", &big, "", ""),
-        ("prolific, status done", &big, "done", ""),
-        ("prolific, page 102", &big, "", deep.as_str()),
+        ("typical artist, first page", &typical, None, ""),
+        ("prolific, first page", &big, None, ""),
+        ("prolific, status done", &big, Some(JobStatus::Done), ""),
+        ("prolific, page 102", &big, None, deep.as_str()),
     ];
     common::header("list (24 jobs)");
     for (name, user, status, after) in cases {

@@ -4,13 +4,15 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{origin, redirect, require_admin, services};
+use super::request::{choice, invalid, origin, redirect, require_admin, services};
 use super::AppError;
-use crate::model::{AuditPage, JobPage, UserDetail, UserPage};
 #[cfg(feature = "ssr")]
 use crate::services::admin::{self, Change};
 #[cfg(feature = "ssr")]
-use crate::services::audit::Actor;
+use crate::views::Notice;
+use crate::views::{AuditPage, JobPage, UserDetail, UserPage};
+#[cfg(feature = "ssr")]
+use crate::views::{Role, Tier, UserFilter};
 
 #[server(endpoint = "admin/users")]
 pub async fn admin_users(
@@ -21,7 +23,20 @@ pub async fn admin_users(
     #[server(default)] after: String,
 ) -> Result<UserPage, AppError> {
     require_admin().await?;
-    admin::list_users(&services()?, &q, &filter, &tier, oldest_first, &after)
+    let filter = choice(
+        &filter,
+        UserFilter::parse,
+        "filter",
+        "Choose one of the listed filters.",
+    )?
+    .unwrap_or(UserFilter::All);
+    let tier = choice(
+        &tier,
+        Tier::parse,
+        "tier",
+        "Choose one of the listed tiers.",
+    )?;
+    admin::list_users(&services()?, &q, filter, tier, oldest_first, &after)
         .await
         .map_err(AppError::from)
 }
@@ -35,13 +50,12 @@ pub async fn admin_user(#[server(default)] id: String) -> Result<UserDetail, App
 }
 
 #[cfg(feature = "ssr")]
-async fn apply(id: &str, change: Change, notice: &str) -> Result<(), AppError> {
+async fn apply(id: &str, change: Change, notice: Notice) -> Result<(), AppError> {
     let admin = require_admin().await?;
-    let actor = Actor::User(&admin.user.id, &admin.user.email);
-    admin::change(&services()?, actor, id, change, &origin())
+    admin::change(&services()?, admin.actor(), id, change, &origin())
         .await
         .map_err(AppError::from)?;
-    redirect(&format!("/admin/users/{id}?notice={notice}"));
+    redirect(&notice.after(&format!("/admin/users/{id}")));
     Ok(())
 }
 
@@ -51,7 +65,7 @@ pub async fn set_whitelist(
     #[server(default)] id: String,
     #[server(default)] on: bool,
 ) -> Result<(), AppError> {
-    apply(&id, Change::Whitelist(on), "access").await
+    apply(&id, Change::Whitelist(on), Notice::AccessChanged).await
 }
 
 #[server(endpoint = "admin/set-role")]
@@ -59,7 +73,8 @@ pub async fn set_role(
     #[server(default)] id: String,
     #[server(default)] role: String,
 ) -> Result<(), AppError> {
-    apply(&id, Change::Role(role), "role").await
+    let role = Role::parse(&role).ok_or_else(|| invalid("role", "Choose user or admin.", &[]))?;
+    apply(&id, Change::Role(role), Notice::RoleChanged).await
 }
 
 #[server(endpoint = "admin/set-tier")]
@@ -67,7 +82,9 @@ pub async fn set_tier(
     #[server(default)] id: String,
     #[server(default)] tier: String,
 ) -> Result<(), AppError> {
-    apply(&id, Change::Tier(tier), "tier").await
+    let tier = Tier::parse(&tier)
+        .ok_or_else(|| invalid("tier", "Choose anonymous, free or member.", &[]))?;
+    apply(&id, Change::Tier(tier), Notice::TierChanged).await
 }
 
 #[server(endpoint = "admin/ban")]
@@ -75,12 +92,12 @@ pub async fn ban_user(
     #[server(default)] id: String,
     #[server(default)] reason: String,
 ) -> Result<(), AppError> {
-    apply(&id, Change::Ban(Some(reason)), "banned").await
+    apply(&id, Change::Ban(Some(reason)), Notice::Banned).await
 }
 
 #[server(endpoint = "admin/unban")]
 pub async fn unban_user(#[server(default)] id: String) -> Result<(), AppError> {
-    apply(&id, Change::Ban(None), "unbanned").await
+    apply(&id, Change::Ban(None), Notice::Unbanned).await
 }
 
 #[server(endpoint = "admin/end-session")]
@@ -89,10 +106,10 @@ pub async fn admin_end_session(
     #[server(default)] session: String,
 ) -> Result<(), AppError> {
     let admin = require_admin().await?;
-    admin::end_session(&services()?, &admin.user, &id, &session, &origin())
+    admin::end_session(&services()?, &admin, &id, &session, &origin())
         .await
         .map_err(AppError::from)?;
-    redirect(&format!("/admin/users/{id}?notice=session"));
+    redirect(&Notice::UserSessionEnded.after(&format!("/admin/users/{id}")));
     Ok(())
 }
 
@@ -103,10 +120,10 @@ pub async fn delete_user(
     #[server(default)] confirm: String,
 ) -> Result<(), AppError> {
     let admin = require_admin().await?;
-    admin::delete_user(&services()?, &admin.user, &id, &confirm, &origin())
+    admin::delete_user(&services()?, &admin, &id, &confirm, &origin())
         .await
         .map_err(|e| AppError::from(e).keeping(&[("confirm", &confirm)]))?;
-    redirect("/admin?notice=deleted");
+    redirect(&Notice::UserDeleted.after("/admin"));
     Ok(())
 }
 
@@ -114,10 +131,13 @@ pub async fn delete_user(
 #[server(endpoint = "admin/bulk-whitelist")]
 pub async fn bulk_whitelist(#[server(default)] ids: Vec<String>) -> Result<usize, AppError> {
     let admin = require_admin().await?;
-    let changed = admin::bulk_whitelist(&services()?, &admin.user, &ids, &origin())
+    let changed = admin::bulk_whitelist(&services()?, &admin, &ids, &origin())
         .await
         .map_err(AppError::from)?;
-    redirect(&format!("/admin?filter=waiting&notice=let-in-{changed}"));
+    redirect(&format!(
+        "/admin?filter=waiting&notice={}-{changed}",
+        Notice::LetIn.code()
+    ));
     Ok(changed)
 }
 
@@ -160,10 +180,9 @@ pub async fn assign_job(
     #[server(default)] email: String,
 ) -> Result<(), AppError> {
     let admin = require_admin().await?;
-    let actor = Actor::User(&admin.user.id, &admin.user.email);
-    crate::services::jobs::assign(&services()?, actor, &job_id, &email, &origin())
+    crate::services::jobs::assign(&services()?, admin.actor(), &job_id, &email, &origin())
         .await
         .map_err(|e| AppError::from(e).keeping(&[("email", &email)]))?;
-    redirect("/admin/jobs?notice=assigned");
+    redirect(&Notice::JobAssigned.after("/admin/jobs"));
     Ok(())
 }

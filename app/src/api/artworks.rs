@@ -4,11 +4,15 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{origin, redirect, require_access, services};
+use super::request::{choice, origin, redirect, require_access, services};
 use super::AppError;
-use crate::model::{JobDetail, JobPage};
 #[cfg(feature = "ssr")]
 use crate::services::jobs;
+#[cfg(feature = "ssr")]
+use crate::views::JobStatus;
+#[cfg(feature = "ssr")]
+use crate::views::Notice;
+use crate::views::{JobDetail, JobPage};
 
 #[server(endpoint = "my-jobs")]
 pub async fn my_jobs(
@@ -16,7 +20,13 @@ pub async fn my_jobs(
     #[server(default)] after: String,
 ) -> Result<JobPage, AppError> {
     let current = require_access().await?;
-    jobs::list_mine(&services()?, &current.user, &status, &after)
+    let status = choice(
+        &status,
+        JobStatus::parse,
+        "status",
+        "Choose queued, processing, done or failed.",
+    )?;
+    jobs::list_mine(&services()?, &current, status, &after)
         .await
         .map_err(AppError::from)
 }
@@ -24,7 +34,7 @@ pub async fn my_jobs(
 #[server(endpoint = "my-job")]
 pub async fn my_job(#[server(default)] job_id: String) -> Result<JobDetail, AppError> {
     let current = require_access().await?;
-    jobs::get_mine(&services()?, &current.user, &job_id)
+    jobs::get_mine(&services()?, &current, &job_id)
         .await
         .map_err(AppError::from)
 }
@@ -32,9 +42,9 @@ pub async fn my_job(#[server(default)] job_id: String) -> Result<JobDetail, AppE
 #[server(endpoint = "submit-artwork")]
 pub async fn submit_artwork(#[server(default)] original_url: String) -> Result<String, AppError> {
     let current = require_access().await?;
-    let job = jobs::submit(&services()?, &current.user, &original_url, &origin())
+    let job = jobs::submit(&services()?, &current, &original_url, &origin())
         .await
         .map_err(|e| AppError::from(e).keeping(&[("original_url", &original_url)]))?;
-    redirect("/artworks?notice=submitted");
+    redirect(&Notice::Submitted.after("/artworks"));
     Ok(job.job_id)
 }

@@ -3,10 +3,12 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{clear_session_cookie, origin, redirect, services, start_session_cookie};
+use super::request::{clear_session_cookie, origin, redirect, services, start_session_cookie};
 use super::AppError;
 #[cfg(feature = "ssr")]
 use crate::services::{accounts, policy::local_path};
+#[cfg(feature = "ssr")]
+use crate::views::Notice;
 
 /// Where a browser without JavaScript lands once a mail is on its way.
 pub const CHECK_EMAIL: &str = "/check-email";
@@ -43,8 +45,8 @@ pub async fn sign_in(
 #[server(endpoint = "sign-out")]
 pub async fn sign_out() -> Result<(), AppError> {
     let services = services()?;
-    if let Some(current) = super::server::current().await? {
-        accounts::end_session(&services, &current.user, &current.session.id, &origin())
+    if let Some(current) = super::request::current().await? {
+        accounts::end_session(&services, &current, current.session_id(), &origin())
             .await
             .map_err(AppError::from)?;
     }
@@ -62,7 +64,7 @@ pub async fn verify_email(
     accounts::verify_email(&services, &token, &password, &origin())
         .await
         .map_err(AppError::from)?;
-    redirect("/login?notice=verified");
+    redirect(&Notice::Verified.after("/login"));
     Ok(())
 }
 
@@ -97,12 +99,12 @@ pub async fn reset_password(
         .await
         .map_err(AppError::from)?;
     clear_session_cookie(&services).await?;
-    redirect("/login?notice=reset");
+    redirect(&Notice::PasswordReset.after("/login"));
     Ok(())
 }
 
 /// The providers people can sign in with, for the buttons on /login.
 #[server(endpoint = "sign-in-providers")]
-pub async fn sign_in_providers() -> Result<Vec<crate::model::ProviderChoice>, AppError> {
+pub async fn sign_in_providers() -> Result<Vec<crate::views::ProviderChoice>, AppError> {
     Ok(services()?.providers.choices())
 }

@@ -8,6 +8,6 @@ mod error;
 pub mod portal;
 pub mod profile;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod request;
 
 pub use error::AppError;

@@ -4,15 +4,15 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{require_access, services};
+use super::request::{require_access, services};
 use super::AppError;
-use crate::model::Overview;
+use crate::views::Overview;
 
 /// The home page's summary of the caller's own artwork jobs.
 #[server(endpoint = "my-overview")]
 pub async fn my_overview() -> Result<Overview, AppError> {
     let current = require_access().await?;
-    crate::services::jobs::overview(&services()?, &current.user)
+    crate::services::jobs::overview(&services()?, &current)
         .await
         .map_err(AppError::from)
 }

@@ -3,15 +3,17 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{
+use super::request::{
     clear_session_cookie, current, invalid, origin, redirect, require_user, services,
 };
 use super::AppError;
-use crate::model::{Me, SessionView, SignInMethods};
 #[cfg(feature = "ssr")]
 use crate::services::providers::linking;
 #[cfg(feature = "ssr")]
 use crate::services::{accounts, sessions};
+#[cfg(feature = "ssr")]
+use crate::views::Notice;
+use crate::views::{Me, SessionView, SignInMethods};
 
 /// The signed-in person, or `None`.
 #[server(endpoint = "current-user")]
@@ -30,20 +32,20 @@ pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
 #[server(endpoint = "update-name")]
 pub async fn update_name(#[server(default)] name: String) -> Result<(), AppError> {
     let current = require_user().await?;
-    accounts::update_name(&services()?, &current.user, &name)
+    accounts::update_name(&services()?, &current, &name)
         .await
         .map_err(|e| AppError::from(e).keeping(&[("name", &name)]))?;
-    redirect("/profile?notice=name");
+    redirect(&Notice::NameSaved.after("/profile"));
     Ok(())
 }
 
 #[server(endpoint = "resend-my-verification")]
 pub async fn resend_my_verification() -> Result<(), AppError> {
     let current = require_user().await?;
-    accounts::resend_verification(&services()?, &current.user)
+    accounts::resend_verification(&services()?, &current)
         .await
         .map_err(AppError::from)?;
-    redirect("/profile?notice=verification-sent");
+    redirect(&Notice::VerificationSent.after("/profile"));
     Ok(())
 }
 
@@ -62,20 +64,20 @@ pub async fn change_password(
     )
     .await
     .map_err(AppError::from)?;
-    redirect("/profile?notice=password");
+    redirect(&Notice::PasswordChanged.after("/profile"));
     Ok(())
 }
 
 #[server(endpoint = "end-session")]
 pub async fn end_session(#[server(default)] id: String) -> Result<(), AppError> {
     let current = require_user().await?;
-    let ended = accounts::end_session(&services()?, &current.user, &id, &origin())
+    let ended = accounts::end_session(&services()?, &current, &id, &origin())
         .await
         .map_err(AppError::from)?;
     if !ended {
         return Err(invalid("id", "That session is already over.", &[]));
     }
-    redirect("/profile?notice=session-ended");
+    redirect(&Notice::SessionEnded.after("/profile"));
     Ok(())
 }
 
@@ -85,7 +87,7 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
     accounts::end_other_sessions(&services()?, &current, &origin())
         .await
         .map_err(AppError::from)?;
-    redirect("/profile?notice=sessions-ended");
+    redirect(&Notice::OtherSessionsEnded.after("/profile"));
     Ok(())
 }
 
@@ -93,7 +95,7 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
 #[server(endpoint = "my-sign-in-methods")]
 pub async fn my_sign_in_methods() -> Result<SignInMethods, AppError> {
     let current = require_user().await?;
-    linking::methods(&services()?, &current.user)
+    linking::methods(&services()?, &current)
         .await
         .map_err(AppError::from)
 }
@@ -105,7 +107,7 @@ pub async fn unlink_account(#[server(default)] provider: String) -> Result<(), A
     linking::unlink(&services()?, &current, &provider, &origin())
         .await
         .map_err(AppError::from)?;
-    redirect("/profile?notice=unlinked");
+    redirect(&Notice::Unlinked.after("/profile"));
     Ok(())
 }
 
@@ -124,6 +126,6 @@ pub async fn delete_account(
         .await
         .map_err(AppError::from)?;
     clear_session_cookie(&services).await?;
-    redirect("/?notice=deleted");
+    redirect(&Notice::AccountDeleted.after("/"));
     Ok(())
 }

@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
+use leptos_router::hooks::use_query_map;
+
 use crate::api::AppError;
+use crate::views::Notice;
 
 /// A labelled input. Its error (if any) sits under it, linked for screen readers; what was
 /// typed comes back after an error, except for passwords.
@@ -72,7 +75,7 @@ pub fn Field(
 pub fn FormMessage(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
         error.get().map(|e| {
-            let again = e.message == crate::model::SIGN_IN_AGAIN;
+            let again = e.message == crate::views::SIGN_IN_AGAIN;
             let text = if e.fields.is_empty() {
                 e.message
             } else {
@@ -92,11 +95,13 @@ pub fn FormMessage(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
     }
 }
 
-/// A success note, e.g. after a redirect with `?notice=…`.
+/// The success note the address names (`?notice=…`), if it is one of `shows`.
 #[component]
-pub fn Notice(#[prop(into)] text: Signal<Option<&'static str>>) -> impl IntoView {
+pub fn Notices(shows: &'static [Notice]) -> impl IntoView {
+    let query = use_query_map();
     move || {
-        text.get()
-            .map(|t| view! { <p class="notice" role="status">{t}</p> })
+        let code = query.read().get("notice").unwrap_or_default();
+        Notice::find(shows, &code)
+            .map(|notice| view! { <p class="notice" role="status">{notice.message()}</p> })
     }
 }

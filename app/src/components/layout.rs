@@ -27,8 +27,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                             {move || Suspend::new(async move {
                                 match me.await {
                                     Ok(Some(me)) => view! {
-                                        {(me.whitelisted || me.role == "admin").then(|| view! { <li><A href="/artworks">"Artworks"</A></li> })}
-                                        {(me.role == "admin").then(|| view! { <li><A href="/admin">"Admin"</A></li> })}
+                                        {me.has_access.then(|| view! { <li><A href="/artworks">"Artworks"</A></li> })}
+                                        {me.is_admin().then(|| view! { <li><A href="/admin">"Admin"</A></li> })}
                                         <li><A href="/profile">{me.name}</A></li>
                                         <li>
                                             <ActionForm action=sign_out attr:class="inline-form">

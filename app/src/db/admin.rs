@@ -8,25 +8,15 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::models::{Session, User};
 use super::schema::{account, artwork_jobs, audit_event, session, user};
+use crate::views::{Role, Tier, UserFilter};
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
-
-/// Which users to list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UserFilter {
-    All,
-    /// Not whitelisted, not banned, not admin: the queue.
-    Waiting,
-    Whitelisted,
-    Banned,
-    Admin,
-}
 
 pub struct UserSearch<'a> {
     /// A prefix of the email or the name.
     pub text: Option<&'a str>,
     pub filter: UserFilter,
-    pub tier: Option<&'a str>,
+    pub tier: Option<Tier>,
     /// Oldest first instead of newest first.
     pub oldest_first: bool,
     /// Where the previous page ended.
@@ -61,13 +51,13 @@ pub async fn search_users(
         UserFilter::Waiting => query
             .filter(user::is_whitelisted.eq(false))
             .filter(user::banned.eq(false))
-            .filter(user::role.ne("admin")),
+            .filter(user::role.ne(Role::Admin.as_str())),
         UserFilter::Whitelisted => query.filter(user::is_whitelisted.eq(true)),
         UserFilter::Banned => query.filter(user::banned.eq(true)),
-        UserFilter::Admin => query.filter(user::role.eq("admin")),
+        UserFilter::Admin => query.filter(user::role.eq(Role::Admin.as_str())),
     };
     if let Some(tier) = search.tier {
-        query = query.filter(user::tier.eq(tier.to_string()));
+        query = query.filter(user::tier.eq(tier.as_str()));
     }
     if let Some((at, id)) = &search.after {
         query = if search.oldest_first {

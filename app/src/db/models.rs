@@ -1,9 +1,10 @@
-//! Rows as diesel reads them. They stay below `api/`: pages see view types from `model`.
+//! Rows as diesel reads them. They stay inside the services: pages see the types in `views`.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{account, session, user};
+use crate::views::Role;
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = user, check_for_backend(diesel::pg::Pg))]
@@ -21,6 +22,12 @@ pub struct User {
     pub banned: bool,
     pub ban_reason: Option<String>,
     pub ban_expires: Option<DateTime<Utc>>,
+}
+
+impl User {
+    pub fn is_admin(&self) -> bool {
+        Role::of(&self.role) == Role::Admin
+    }
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]

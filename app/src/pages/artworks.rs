@@ -7,9 +7,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::artworks::{my_job, my_jobs, SubmitArtwork};
 use crate::api::AppError;
-use crate::components::form::{Field, FormMessage, Notice};
-use crate::model::JobView;
+use crate::components::form::{Field, FormMessage, Notices};
 use crate::pages::not_found::NotFound;
+use crate::views::{JobView, Notice};
 
 use crate::components::when;
 
@@ -53,9 +53,6 @@ pub fn ArtworksPage() -> impl IntoView {
     );
     let submit = ServerAction::<SubmitArtwork>::new();
     let error = Signal::derive(move || submit.value().get().and_then(Result::err));
-    let notice = Signal::derive(move || {
-        (param("notice") == "submitted").then_some("Your artwork is queued for protection.")
-    });
     view! {
         <Title text="Your artworks" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -66,7 +63,7 @@ pub fn ArtworksPage() -> impl IntoView {
                     Ok(page) => view! {
                         <div class="stack">
                             <h1>"Your artworks"</h1>
-                            <Notice text=notice />
+                            <Notices shows=&[Notice::Submitted] />
                             <section class="card" aria-labelledby="submit-title">
                                 <h2 id="submit-title">"Protect a new artwork"</h2>
                                 <ActionForm action=submit attr:novalidate=true>

@@ -1,27 +1,21 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::portal::my_overview;
 use crate::api::profile::current_user;
-use crate::components::form::Notice;
-use crate::model::Me;
+use crate::components::form::Notices;
+use crate::views::{Me, Notice};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let query = use_query_map();
-    let notice = Signal::derive(move || {
-        (query.read().get("notice").as_deref() == Some("deleted"))
-            .then_some("Your account and everything it owned have been deleted.")
-    });
     let me = Resource::new(|| (), |_| current_user());
     view! {
         <Title text="Welcome" />
-        <Notice text=notice />
+        <Notices shows=&[Notice::AccountDeleted] />
         <Suspense>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(Some(me)) if me.whitelisted || me.role == "admin" => view! { <Portal me /> }.into_any(),
+                    Ok(Some(me)) if me.has_access => view! { <Portal me /> }.into_any(),
                     Ok(Some(me)) => view! { <Waiting me /> }.into_any(),
                     _ => view! { <Welcome /> }.into_any(),
                 }
@@ -89,7 +83,7 @@ fn Portal(me: Me) -> impl IntoView {
                     }
                 })}
             </Suspense>
-            {(me.role == "admin").then(|| view! { <p><a class="button" href="/admin">"Open the admin dashboard"</a></p> })}
+            {me.is_admin().then(|| view! { <p><a class="button" href="/admin">"Open the admin dashboard"</a></p> })}
         </section>
     }
 }

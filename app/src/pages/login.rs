@@ -4,7 +4,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{sign_in_providers, SignIn};
-use crate::components::form::{Field, FormMessage, Notice};
+use crate::components::form::{Field, FormMessage, Notices};
+use crate::views::Notice;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -12,18 +13,11 @@ pub fn LoginPage() -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let notice = Signal::derive(move || match query.read().get("notice").as_deref() {
-        Some("verified") => Some("Your email address is confirmed. Sign in to continue."),
-        Some("reset") => {
-            Some("Your password is changed and every session has ended. Sign in with the new one.")
-        }
-        _ => None,
-    });
     view! {
         <Title text="Sign in" />
         <section class="card" aria-labelledby="login-title">
             <h1 id="login-title">"Sign in"</h1>
-            <Notice text=notice />
+            <Notices shows=&[Notice::Verified, Notice::PasswordReset] />
             <ProviderButtons next=Signal::derive(next) />
             <ActionForm action=action attr:novalidate=true>
                 <FormMessage error />

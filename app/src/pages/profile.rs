@@ -2,14 +2,13 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::profile::{
     current_user, my_sessions, my_sign_in_methods, ChangePassword, DeleteAccount, EndOtherSessions,
     EndSession, ResendMyVerification, UnlinkAccount, UpdateName,
 };
-use crate::components::form::{Field, FormMessage, Notice};
-use crate::model::{LinkedAccount, Me, ProviderChoice, SessionView, SignInMethods};
+use crate::components::form::{Field, FormMessage, Notices};
+use crate::views::{LinkedAccount, Me, Notice, ProviderChoice, SessionView, SignInMethods};
 
 use crate::components::when;
 
@@ -18,17 +17,6 @@ pub fn ProfilePage() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_user());
     let sessions = Resource::new(|| (), |_| my_sessions());
     let methods = Resource::new(|| (), |_| my_sign_in_methods());
-    let query = use_query_map();
-    let notice = Signal::derive(move || match query.read().get("notice").as_deref() {
-        Some("name") => Some("Your name is saved."),
-        Some("password") => Some("Your password is changed; your other sessions have ended."),
-        Some("verification-sent") => Some("We have sent you a new confirmation link."),
-        Some("session-ended") => Some("That session has ended."),
-        Some("sessions-ended") => Some("Every other session has ended."),
-        Some("linked") => Some("The account is connected: you can sign in with it now."),
-        Some("unlinked") => Some("The account is disconnected."),
-        _ => None,
-    });
     view! {
         <Title text="Your profile" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -37,7 +25,7 @@ pub fn ProfilePage() -> impl IntoView {
                     Ok(Some(me)) => {
                         let sessions = sessions.await.unwrap_or_default();
                         let methods = methods.await.unwrap_or_default();
-                        view! { <Profile me sessions methods notice /> }.into_any()
+                        view! { <Profile me sessions methods /> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/login?next=/profile" /> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -48,12 +36,7 @@ pub fn ProfilePage() -> impl IntoView {
 }
 
 #[component]
-fn Profile(
-    me: Me,
-    sessions: Vec<SessionView>,
-    methods: SignInMethods,
-    notice: Signal<Option<&'static str>>,
-) -> impl IntoView {
+fn Profile(me: Me, sessions: Vec<SessionView>, methods: SignInMethods) -> impl IntoView {
     let update_name = ServerAction::<UpdateName>::new();
     let resend = ServerAction::<ResendMyVerification>::new();
     let change_password = ServerAction::<ChangePassword>::new();
@@ -83,7 +66,7 @@ fn Profile(
     view! {
         <div class="stack">
             <h1>"Your profile"</h1>
-            <Notice text=notice />
+            <Notices shows=&[Notice::NameSaved, Notice::PasswordChanged, Notice::VerificationSent, Notice::SessionEnded, Notice::OtherSessionsEnded, Notice::Linked, Notice::Unlinked] />
 
             <section class="card" aria-labelledby="account-title">
                 <h2 id="account-title">"Account"</h2>
@@ -97,8 +80,8 @@ fn Profile(
                             view! { <span class="badge warn">"not confirmed"</span> }.into_any()
                         }}
                     </dd>
-                    <dt>"Role"</dt><dd>{me.role.clone()}</dd>
-                    <dt>"Tier"</dt><dd>{me.tier.clone()}</dd>
+                    <dt>"Role"</dt><dd>{me.role.as_str()}</dd>
+                    <dt>"Tier"</dt><dd>{me.tier.as_str()}</dd>
                     <dt>"Access"</dt><dd>{access}</dd>
                 </dl>
                 <Show when=move || !me.email_verified>

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Origin};
 use crate::db::models::User;
 use crate::db::{users, DbConn};
+use crate::views::Role;
 
 /// ALLOWLIST and ADMIN_EMAILS, parsed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -81,7 +82,7 @@ fn split(list: &str) -> impl Iterator<Item = String> + '_ {
 
 /// Whether a user may see whitelisted content: whitelisted, or an admin.
 pub fn has_access(user: &User) -> bool {
-    user.is_whitelisted || user.role == "admin"
+    user.is_whitelisted || user.is_admin()
 }
 
 /// At sign-in with a confirmed email: whitelists and promotes as the configuration says, and
@@ -112,18 +113,19 @@ pub async fn apply_at_sign_in(
         )
         .await?;
     }
-    if user.role != "admin" && rules.is_admin_email(&user.email) {
-        users::set_role(conn, &user.id, "admin").await?;
+    let admin = Role::Admin.as_str();
+    if !user.is_admin() && rules.is_admin_email(&user.email) {
+        users::set_role(conn, &user.id, admin).await?;
         audit::record_as(
             conn,
             Actor::System("ADMIN_EMAILS"),
             Some((&user.id, &user.email)),
             "role_changed",
-            json!({ "from": user.role, "to": "admin" }),
+            json!({ "from": user.role, "to": admin }),
             origin,
         )
         .await?;
-        user.role = "admin".into();
+        user.role = admin.into();
     }
     Ok(user)
 }

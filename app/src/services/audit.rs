@@ -14,33 +14,6 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
-impl Origin {
-    /// From a request: the client's address (see [`client_address`]) and its user agent.
-    pub fn of_request(
-        peer: Option<std::net::IpAddr>,
-        headers: &http::HeaderMap,
-        trusted_proxy_hops: usize,
-    ) -> Self {
-        let header = |name| {
-            headers
-                .get(name)
-                .and_then(|v: &http::HeaderValue| v.to_str().ok())
-        };
-        // Every X-Forwarded-For line, in order: a proxy may add a line of its own after the
-        // client's instead of appending to it (HAProxy's `option forwardfor` does).
-        let forwarded_for: Vec<&str> = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        Origin {
-            ip_address: client_address(peer, &forwarded_for.join(","), trusted_proxy_hops),
-            user_agent: header(http::header::USER_AGENT.as_str())
-                .map(|ua| ua.chars().take(512).collect()),
-        }
-    }
-}
-
 /// The client's address: the TCP peer, or, behind `hops` trusted proxies that each append to
 /// X-Forwarded-For (all its lines joined in order), the address the outermost of them saw.
 /// Entries further left were written by the client and prove nothing, so they are never used.

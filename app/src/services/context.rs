@@ -4,8 +4,6 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use tower_cookies::cookie::{time, SameSite};
-use tower_cookies::Cookie;
 use url::Url;
 
 use super::access::AccessRules;
@@ -55,7 +53,7 @@ impl AuthSettings {
         user: &crate::db::models::User,
         created_at: chrono::DateTime<chrono::Utc>,
     ) -> chrono::DateTime<chrono::Utc> {
-        let max_age = if user.role == "admin" {
+        let max_age = if user.is_admin() {
             self.admin_session_max_age.min(self.session_max_age)
         } else {
             self.session_max_age
@@ -83,36 +81,6 @@ impl AuthSettings {
         } else {
             "gatehouse_flow"
         }
-    }
-
-    /// A cookie as Gatehouse sets them all: HttpOnly, SameSite=Lax (so it comes back on the
-    /// top-level redirect from a provider), Path=/, Secure over https.
-    pub fn cookie(
-        &self,
-        name: &'static str,
-        value: String,
-        max_age: chrono::Duration,
-    ) -> Cookie<'static> {
-        Cookie::build((name, value))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .path("/")
-            .secure(self.secure_cookies())
-            .max_age(time::Duration::seconds(max_age.num_seconds()))
-            .into()
-    }
-
-    /// The session cookie for a new or extended session.
-    pub fn session_cookie(&self, token: String) -> Cookie<'static> {
-        self.cookie(self.session_cookie_name(), token, self.session_ttl)
-    }
-
-    /// What removes a cookie set by [`Self::cookie`].
-    pub fn removal(&self, name: &'static str) -> Cookie<'static> {
-        Cookie::build(name)
-            .path("/")
-            .secure(self.secure_cookies())
-            .into()
     }
 
     /// An absolute link to `path_and_query` on the public address.

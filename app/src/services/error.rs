@@ -1,13 +1,14 @@
 //! Why a request was refused: one vocabulary for every rule (accounts, sessions, admin, jobs,
 //! paging, provider sign-in), in words a person understands. What each refusal means over
 //! HTTP (its status, and how long to wait) is said here once; each surface turns a refusal
-//! into its answer in one place: `api::server` for server functions, `routes::refusal` for
-//! the internal API, and the provider flow's failure page (which shows [`Refusal::code`]).
+//! into its answer in one place: `api::request` for server functions (an `AppError`) and
+//! for axum routes (JSON), and the provider flow's failure page (which shows
+//! [`Refusal::code`]).
 
 use super::passwords::{Busy, MAX_WAIT};
 use super::providers::ProviderError;
 use super::ServiceError;
-use crate::model::FieldError;
+use crate::views::FieldError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
@@ -19,7 +20,7 @@ pub enum Refusal {
     RateLimited(u64),
     #[error("Gatehouse is busy. Try again in {0} seconds.")]
     Busy(u64),
-    #[error("{}", crate::model::SIGN_IN_AGAIN)]
+    #[error("{}", crate::views::SIGN_IN_AGAIN)]
     SignInAgain,
     #[error("Confirm your email address first: we have sent you a new link.")]
     EmailNotVerified,
@@ -35,6 +36,9 @@ pub enum Refusal {
     NoAccess,
     #[error("There is nothing here.")]
     NotFound,
+    /// The backend named a job that is not there.
+    #[error("No job has that id.")]
+    NoSuchJob,
     #[error("{0}")]
     Conflict(String),
     /// The provider failed, or its answer did not hold.
@@ -92,7 +96,7 @@ impl Refusal {
             | Refusal::Banned(_)
             | Refusal::NoAccess
             | Refusal::SignInAgain => 403,
-            Refusal::NotFound => 404,
+            Refusal::NotFound | Refusal::NoSuchJob => 404,
             Refusal::Conflict(_)
             | Refusal::EmailInUse
             | Refusal::UntrustedEmail

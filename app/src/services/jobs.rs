@@ -9,14 +9,13 @@ use serde_json::json;
 
 use super::audit::{self, Actor, Origin};
 use super::paging;
+use super::sessions::SignedIn;
 use super::Refusal;
 use super::Services;
 use crate::db::jobs::{self, Job};
-use crate::db::models::User;
 use crate::db::users;
-use crate::model::{JobDetail, JobEvent, JobPage, JobSummary, JobView, Overview};
+use crate::views::{JobDetail, JobEvent, JobPage, JobStatus, JobSummary, JobView, Overview};
 
-pub const STATUSES: [&str; 4] = ["queued", "processing", "done", "failed"];
 pub const URL_MAX: usize = 2048;
 pub const JOB_ID_MAX: usize = 200;
 const PAGE_SIZE: i64 = 24;
@@ -83,7 +82,8 @@ pub fn job_id(raw: &str) -> Result<&str, Refusal> {
 }
 
 /// How many jobs the user owns, and the five newest.
-pub async fn overview(services: &Services, user: &User) -> Result<Overview, Refusal> {
+pub async fn overview(services: &Services, owner: &SignedIn) -> Result<Overview, Refusal> {
+    let user = &owner.user;
     let mut conn = services.pool.get().await?;
     let total = jobs::count_of(&mut conn, &user.id).await?;
     let latest = jobs::page(&mut conn, Some(&user.id), None, None, 5)
@@ -102,20 +102,11 @@ pub async fn overview(services: &Services, user: &User) -> Result<Overview, Refu
 /// A page of the user's own jobs, newest first, optionally of one status.
 pub async fn list_mine(
     services: &Services,
-    user: &User,
-    status: &str,
+    owner: &SignedIn,
+    status: Option<JobStatus>,
     after: &str,
 ) -> Result<JobPage, Refusal> {
-    let status = match status {
-        "" | "all" => None,
-        s if STATUSES.contains(&s) => Some(s),
-        _ => {
-            return Err(Refusal::invalid(
-                "status",
-                "Choose queued, processing, done or failed.",
-            ))
-        }
-    };
+    let user = &owner.user;
     let after = paging::parse_cursor(after)?;
     let mut conn = services.pool.get().await?;
     page_of(&mut conn, Some(&user.id), status, after).await
@@ -124,9 +115,10 @@ pub async fn list_mine(
 async fn page_of(
     conn: &mut crate::db::DbConn,
     owner: Option<&str>,
-    status: Option<&str>,
+    status: Option<JobStatus>,
     after: Option<(DateTime<Utc>, String)>,
 ) -> Result<JobPage, Refusal> {
+    let status = status.map(JobStatus::as_str);
     let rows = jobs::page(conn, owner, status, after, PAGE_SIZE + 1).await?;
     let (rows, next) = paging::split(rows, PAGE_SIZE, |j| (j.created_at, &j.id));
     Ok(JobPage {
@@ -138,9 +130,10 @@ async fn page_of(
 /// One of the user's own jobs with its history; anyone else's, or none, is NotFound alike.
 pub async fn get_mine(
     services: &Services,
-    user: &User,
+    owner: &SignedIn,
     job_id: &str,
 ) -> Result<JobDetail, Refusal> {
+    let user = &owner.user;
     let mut conn = services.pool.get().await?;
     let job = jobs::find(&mut conn, job_id).await?;
     let job = job
@@ -173,10 +166,11 @@ fn describe(action: &str, detail: &serde_json::Value) -> String {
 /// Submits an artwork by address: a new queued job owned by the user.
 pub async fn submit(
     services: &Services,
-    user: &User,
+    owner: &SignedIn,
     original_url: &str,
     origin: &Origin,
 ) -> Result<JobView, Refusal> {
+    let user = &owner.user;
     let url = image_url("original_url", original_url)?;
     // The backend fetches what an artist names: nothing inside the network (the backend's
     // own calls, authenticated, may name its storage).
@@ -187,15 +181,16 @@ pub async fn submit(
         .map_err(|why| Refusal::invalid("original_url", why))?;
     let mut conn = services.pool.get().await?;
     let job_id = uuid::Uuid::now_v7().to_string();
-    let job = jobs::insert(&mut conn, &job_id, Some(&user.id), &url, "queued")
+    let queued = JobStatus::Queued.as_str();
+    let job = jobs::insert(&mut conn, &job_id, Some(&user.id), &url, queued)
         .await?
         .ok_or_else(|| Refusal::Conflict("That job already exists.".into()))?;
     audit::record_as(
         &mut conn,
-        Actor::User(&user.id, &user.email),
+        owner.actor(),
         Some((&user.id, &user.email)),
         "job_created",
-        json!({ "job_id": job_id, "status": "queued", "by": "owner" }),
+        json!({ "job_id": job_id, "status": queued, "by": "owner" }),
         origin,
     )
     .await?;
@@ -233,19 +228,20 @@ pub async fn create_or_adopt(
         async move {
             let owner_id = owner.as_ref().map(|u| u.id.as_str());
             let target = owner.as_ref().map(|u| (u.id.as_str(), u.email.as_str()));
-            if let Some(job) = jobs::insert(conn, &job_id, owner_id, &url, "queued").await? {
+            let queued = JobStatus::Queued.as_str();
+            if let Some(job) = jobs::insert(conn, &job_id, owner_id, &url, queued).await? {
                 audit::record_as(
                     conn,
                     Actor::System("backend"),
                     target,
                     "job_created",
-                    json!({ "job_id": job_id, "status": "queued", "by": "backend" }),
+                    json!({ "job_id": job_id, "status": queued, "by": "backend" }),
                     &origin,
                 )
                 .await?;
                 return Ok((view(job), true));
             }
-            let existing = jobs::lock(conn, &job_id).await?.ok_or(Refusal::NotFound)?;
+            let existing = jobs::lock(conn, &job_id).await?.ok_or(Refusal::NoSuchJob)?;
             match (&existing.user_id, owner_id) {
                 (None, Some(owner)) => {
                     jobs::set_owner(conn, &job_id, owner).await?;
@@ -258,7 +254,7 @@ pub async fn create_or_adopt(
                         &origin,
                     )
                     .await?;
-                    let adopted = jobs::find(conn, &job_id).await?.ok_or(Refusal::NotFound)?;
+                    let adopted = jobs::find(conn, &job_id).await?.ok_or(Refusal::NoSuchJob)?;
                     Ok((view(adopted), false))
                 }
                 (Some(current), Some(owner)) if current != owner => Err(Refusal::Conflict(
@@ -272,11 +268,13 @@ pub async fn create_or_adopt(
     .await
 }
 
-/// Whether a job may move from one status to another: queued → processing → done | failed.
-pub fn may_move(from: &str, to: &str) -> bool {
+/// Whether a job may move from its stored status to another: queued → processing → done |
+/// failed. A status of another word (an adopted table's) moves nowhere.
+pub fn may_move(from: &str, to: JobStatus) -> bool {
+    use JobStatus::*;
     matches!(
-        (from, to),
-        ("queued", "processing") | ("processing", "done") | ("processing", "failed")
+        (JobStatus::parse(from), to),
+        (Some(Queued), Processing) | (Some(Processing), Done | Failed)
     )
 }
 
@@ -284,40 +282,34 @@ pub fn may_move(from: &str, to: &str) -> bool {
 pub async fn transition(
     services: &Services,
     job_id: &str,
-    status: &str,
+    status: JobStatus,
     protected_url: Option<&str>,
     origin: &Origin,
 ) -> Result<JobView, Refusal> {
-    if !STATUSES.contains(&status) {
-        return Err(Refusal::invalid(
-            "status",
-            "The status is one of queued, processing, done or failed.",
-        ));
-    }
     let protected_url = match protected_url {
         Some(url) => Some(image_url("protected_url", url)?),
         None => None,
     };
-    if status == "done" && protected_url.is_none() {
+    if status == JobStatus::Done && protected_url.is_none() {
         return Err(Refusal::invalid(
             "protected_url",
             "A done job needs the address of its protected image.",
         ));
     }
-    let (job_id, status) = (job_id.to_string(), status.to_string());
+    let job_id = job_id.to_string();
     let origin = origin.clone();
     let mut conn = services.pool.get().await?;
     conn.transaction::<_, Refusal, _>(|conn| {
         async move {
-            let job = jobs::lock(conn, &job_id).await?.ok_or(Refusal::NotFound)?;
-            if !may_move(&job.status, &status) {
+            let job = jobs::lock(conn, &job_id).await?.ok_or(Refusal::NoSuchJob)?;
+            if !may_move(&job.status, status) {
                 return Err(Refusal::Conflict(format!(
                     "A job cannot move from {} to {status}.",
                     job.status
                 )));
             }
             let protected = protected_url.as_deref().or(job.protected_url.as_deref());
-            jobs::set_status(conn, &job_id, &status, protected).await?;
+            jobs::set_status(conn, &job_id, status.as_str(), protected).await?;
             let owner = match &job.user_id {
                 Some(id) => users::find(conn, id).await?,
                 None => None,
@@ -333,7 +325,7 @@ pub async fn transition(
             )
             .await?;
             Ok(view(
-                jobs::find(conn, &job_id).await?.ok_or(Refusal::NotFound)?,
+                jobs::find(conn, &job_id).await?.ok_or(Refusal::NoSuchJob)?,
             ))
         }
         .scope_boxed()

@@ -3,22 +3,64 @@
 //! A session slides (SESSION_TTL_DAYS from its last extension) but never past its absolute
 //! end, counted from sign-in: SESSION_MAX_AGE_DAYS, or ADMIN_SESSION_HOURS for an admin.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 
-use super::audit::Origin;
+use super::audit::{Actor, Origin};
 use super::context::Services;
 use super::tokens;
 use super::Refusal;
 use crate::db::models::{Session, User};
 use crate::db::{sessions, DbConn};
+use crate::views::{Me, Role, SessionView, Tier};
 
-/// Who a request belongs to.
+/// Who a request belongs to: the signed-in person and their session. The rows it holds
+/// stay inside the services (the compiler sees to it); server functions and routes read
+/// what they need through its methods.
 #[derive(Clone, Debug)]
-pub struct Current {
-    pub user: User,
-    pub session: Session,
+pub struct SignedIn {
+    pub(in crate::services) user: User,
+    pub(in crate::services) session: Session,
     /// The expiry moved on during this request: send the cookie again.
     pub refreshed: bool,
+}
+
+impl SignedIn {
+    pub fn user_id(&self) -> &str {
+        &self.user.id
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.session.id
+    }
+
+    /// When the session ends unless it slides on.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        self.session.expires_at
+    }
+
+    /// The person as the audit log names them.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor::User(&self.user.id, &self.user.email)
+    }
+
+    /// The signed-in person, as pages see them.
+    pub fn me(&self) -> Me {
+        me(&self.user)
+    }
+}
+
+/// A user as the views show them; `has_access` is decided here, once.
+pub(in crate::services) fn me(user: &User) -> Me {
+    Me {
+        id: user.id.clone(),
+        name: user.name.clone(),
+        email: user.email.clone(),
+        email_verified: user.email_verified,
+        role: Role::of(&user.role),
+        tier: Tier::of(&user.tier),
+        whitelisted: user.is_whitelisted,
+        has_access: super::access::has_access(user),
+    }
 }
 
 /// A new session for `user_id`; returns the token for the cookie (never stored).
@@ -47,7 +89,7 @@ pub async fn start(
 
 /// The live session behind a cookie token, if any. In a session's second half a request
 /// extends it, with at most one write a day.
-pub async fn authenticate(services: &Services, token: &str) -> Result<Option<Current>, Refusal> {
+pub async fn authenticate(services: &Services, token: &str) -> Result<Option<SignedIn>, Refusal> {
     if !tokens::is_well_formed(token) {
         return Ok(None);
     }
@@ -76,7 +118,7 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<Option<Cur
         session.updated_at = now;
         sessions::extend(&mut conn, &session.id, session.expires_at, now).await?;
     }
-    Ok(Some(Current {
+    Ok(Some(SignedIn {
         user,
         session,
         refreshed,
@@ -91,39 +133,21 @@ pub const STEP_UP_MINUTES: i64 = 10;
 /// Whether this session began with a sign-in in the last [`STEP_UP_MINUTES`]. Every
 /// sign-in makes a new session, so its age is the time since the person last proved who
 /// they are.
-pub fn signed_in_recently(current: &Current) -> bool {
+pub fn signed_in_recently(current: &SignedIn) -> bool {
     Utc::now() - current.session.created_at < Duration::minutes(STEP_UP_MINUTES)
 }
 
-impl Current {
-    /// The signed-in person, as pages see them (the row stays below the services).
-    pub fn me(&self) -> crate::model::Me {
-        let user = &self.user;
-        crate::model::Me {
-            name: user.name.clone(),
-            email: user.email.clone(),
-            email_verified: user.email_verified,
-            role: user.role.clone(),
-            tier: user.tier.clone(),
-            whitelisted: user.is_whitelisted,
-        }
-    }
-}
-
-pub fn is_banned(user: &User, now: chrono::DateTime<Utc>) -> bool {
+pub fn is_banned(user: &User, now: DateTime<Utc>) -> bool {
     user.banned && user.ban_expires.is_none_or(|until| until > now)
 }
 
 /// The user's live sessions for the profile page, newest first.
-pub async fn list(
-    services: &Services,
-    current: &Current,
-) -> Result<Vec<crate::model::SessionView>, Refusal> {
+pub async fn list(services: &Services, current: &SignedIn) -> Result<Vec<SessionView>, Refusal> {
     let mut conn = services.pool.get().await?;
     let rows = sessions::list_live(&mut conn, &current.user.id, Utc::now()).await?;
     Ok(rows
         .into_iter()
-        .map(|row| crate::model::SessionView {
+        .map(|row| SessionView {
             this_device: row.id == current.session.id,
             device: describe_device(row.user_agent.as_deref()),
             ip_address: row.ip_address,

@@ -7,6 +7,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse::local_postgres::{Durability, Installation, LocalPostgres};
 use gatehouse_app::db::{migrations, pool, PoolSettings};
 use gatehouse_app::services::mail::Mailer;
+use gatehouse_app::services::sessions::{self, SignedIn};
 use gatehouse_app::services::{AuthSettings, Services};
 
 /// Calls per figure; override with ROUNDS=….
@@ -65,4 +66,22 @@ where
         ms(times[rounds * 99 / 100]),
         ms(times[rounds - 1])
     );
+}
+
+/// `user_id` signed in, as a server function sees them.
+#[allow(dead_code)] // not every bench signs anyone in
+pub async fn signed_in(services: &Services, user_id: &str) -> SignedIn {
+    let mut conn = services.pool.get().await.unwrap();
+    let user = gatehouse_app::db::users::find(&mut conn, user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let origin = gatehouse_app::services::audit::Origin::default();
+    let (token, _) = sessions::start(services, &mut conn, &user, &origin)
+        .await
+        .unwrap();
+    sessions::authenticate(services, &token)
+        .await
+        .unwrap()
+        .unwrap()
 }

@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use gatehouse_app::model::JobView;
+use gatehouse_app::api::request::json_error;
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::Refusal;
-use gatehouse_app::services::{access, jobs, sessions};
+use gatehouse_app::services::{jobs, sessions};
+use gatehouse_app::views::{JobStatus, JobView, Role, Tier};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::state::AppState;
@@ -32,10 +32,6 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             state.clone(),
             require_token,
         ))
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
 /// Compares against every configured token, always all of them, in constant time each.
@@ -56,42 +52,15 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
     if token_is_valid(request.headers(), &state.internal_tokens) {
         next.run(request).await
     } else {
-        error(
+        json_error(
             StatusCode::UNAUTHORIZED,
             "A valid bearer token is required (INTERNAL_API_TOKENS).",
         )
     }
 }
 
-/// A refusal from the rules, as JSON.
-fn refused(e: Refusal) -> Response {
-    match e {
-        Refusal::Invalid(fields) => {
-            let message = fields
-                .iter()
-                .map(|f| format!("{}: {}", f.field, f.message))
-                .collect::<Vec<_>>()
-                .join(" ");
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "error": message, "fields": fields })),
-            )
-                .into_response()
-        }
-        Refusal::NotFound => error(StatusCode::NOT_FOUND, "No job has that id."),
-        Refusal::Conflict(message) => error(StatusCode::CONFLICT, message),
-        other => {
-            tracing::error!(error = %other, "internal API failed");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side.",
-            )
-        }
-    }
-}
-
 fn bad_json(rejection: JsonRejection) -> Response {
-    error(rejection.status(), rejection.body_text())
+    json_error(rejection.status(), &rejection.body_text())
 }
 
 #[derive(Serialize)]
@@ -99,8 +68,8 @@ struct SessionInfo {
     user_id: String,
     email: String,
     name: String,
-    role: String,
-    tier: String,
+    role: Role,
+    tier: Tier,
     whitelisted: bool,
     /// Whitelisted or admin: may use the service.
     has_access: bool,
@@ -109,25 +78,28 @@ struct SessionInfo {
 
 async fn session(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(token) = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) else {
-        return error(
+        return json_error(
             StatusCode::BAD_REQUEST,
             "Send the session cookie's value in the X-Session-Token header.",
         );
     };
     match sessions::authenticate(&state.services, token).await {
-        Ok(Some(current)) => Json(SessionInfo {
-            has_access: access::has_access(&current.user),
-            user_id: current.user.id,
-            email: current.user.email,
-            name: current.user.name,
-            role: current.user.role,
-            tier: current.user.tier,
-            whitelisted: current.user.is_whitelisted,
-            session_expires_at: current.session.expires_at,
-        })
-        .into_response(),
-        Ok(None) => error(StatusCode::UNAUTHORIZED, "No live session has that token."),
-        Err(e) => refused(e),
+        Ok(Some(signed_in)) => {
+            let me = signed_in.me();
+            Json(SessionInfo {
+                user_id: me.id,
+                email: me.email,
+                name: me.name,
+                role: me.role,
+                tier: me.tier,
+                whitelisted: me.whitelisted,
+                has_access: me.has_access,
+                session_expires_at: signed_in.expires_at(),
+            })
+            .into_response()
+        }
+        Ok(None) => json_error(StatusCode::UNAUTHORIZED, "No live session has that token."),
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -154,7 +126,7 @@ async fn create_job(
     match jobs::create_or_adopt(&state.services, new, &backend()).await {
         Ok((job, true)) => (StatusCode::CREATED, Json(job)).into_response(),
         Ok((job, false)) => (StatusCode::OK, Json::<JobView>(job)).into_response(),
-        Err(e) => refused(e),
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -173,17 +145,21 @@ async fn update_job(
         Ok(body) => body,
         Err(rejection) => return bad_json(rejection),
     };
+    let Some(status) = JobStatus::parse(&body.status) else {
+        let message = "The status is one of queued, processing, done or failed.";
+        return Refusal::invalid("status", message).into_response();
+    };
     match jobs::transition(
         &state.services,
         &job_id,
-        &body.status,
+        status,
         body.protected_url.as_deref(),
         &backend(),
     )
     .await
     {
         Ok(job) => Json(job).into_response(),
-        Err(e) => refused(e),
+        Err(refusal) => refusal.into_response(),
     }
 }
 

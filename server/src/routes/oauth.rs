@@ -12,14 +12,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use gatehouse_app::api::server::{origin_of, session_of};
+use gatehouse_app::api::request::{cookie, origin_of, removal, session_cookie, session_of};
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::policy::local_path;
 use gatehouse_app::services::providers::linking;
 use gatehouse_app::services::providers::{Flow, Provider, ProviderError, FLOW_MINUTES};
-use gatehouse_app::services::sessions::{self, Current};
+use gatehouse_app::services::sessions::{self, SignedIn};
 use gatehouse_app::services::Refusal;
 use gatehouse_app::services::Services;
+use gatehouse_app::views::Notice;
 use serde::Deserialize;
 use tower_cookies::Cookies;
 
@@ -31,9 +32,8 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/{provider}/callback", get(callback))
 }
 
-/// Where a finished flow goes when it has no `next`.
+/// Where a finished sign-in goes when it has no `next` (connecting goes back to the profile).
 const SIGNED_IN: &str = "/";
-const LINKED: &str = "/profile?notice=linked";
 
 #[derive(Deserialize)]
 struct StartForm {
@@ -64,7 +64,7 @@ async fn start(
             Some(current) if !sessions::signed_in_recently(current) => {
                 return refused(services, &provider_id, Refusal::SignInAgain, &origin, true).await
             }
-            Some(current) => Some(current.user.id.clone()),
+            Some(current) => Some(current.user_id().to_string()),
             None => return Redirect::to("/login?next=/profile").into_response(),
         }
     } else {
@@ -77,7 +77,8 @@ async fn start(
     if let Err(refusal) = linking::limit_start(services, &origin) {
         return refused(services, &provider_id, refusal, &origin, connecting).await;
     }
-    let fallback = if connecting { LINKED } else { SIGNED_IN };
+    let linked = Notice::Linked.after("/profile");
+    let fallback = if connecting { &linked } else { SIGNED_IN };
     let next = local_path(&form.next).unwrap_or(fallback);
     let redirect_uri = callback_uri(services, &provider_id);
     let started = services
@@ -99,10 +100,13 @@ async fn start(
     }
     let sealed = serde_json::to_string(&flow).expect("a flow serializes");
     let name = services.settings.flow_cookie_name();
-    let cookie = services
-        .settings
-        .cookie(name, sealed, chrono::Duration::minutes(FLOW_MINUTES));
-    cookies.private(&state.flow_key).add(cookie);
+    let flow_cookie = cookie(
+        &services.settings,
+        name,
+        sealed,
+        chrono::Duration::minutes(FLOW_MINUTES),
+    );
+    cookies.private(&state.flow_key).add(flow_cookie);
     Redirect::to(url.as_str()).into_response()
 }
 
@@ -136,13 +140,13 @@ async fn callback(
         .as_ref()
         .is_some_and(|f| query.state.as_deref() == Some(f.state.as_str()))
     {
-        cookies.remove(services.settings.removal(name));
+        cookies.remove(removal(&services.settings, name));
     }
     let origin = origin(services, peer, &headers);
     let connecting = flow.as_ref().is_some_and(|f| f.link_user.is_some());
     match finish(services, &cookies, provider, flow, query, &origin).await {
         Ok(Finished::SignedIn { token, next }) => {
-            cookies.add(services.settings.session_cookie(token));
+            cookies.add(session_cookie(&services.settings, token));
             Redirect::to(&next).into_response()
         }
         Ok(Finished::Linked { next }) => Redirect::to(&next).into_response(),
@@ -189,9 +193,8 @@ async fn finish(
         Some(user_id) => Some(
             signed_in(services, cookies)
                 .await
-                .filter(|c| &c.user.id == user_id)
-                .ok_or(Refusal::Unauthenticated)?
-                .user,
+                .filter(|c| c.user_id() == user_id)
+                .ok_or(Refusal::Unauthenticated)?,
         ),
         None => None,
     };
@@ -259,7 +262,7 @@ fn callback_uri(services: &Services, provider_id: &str) -> String {
         .link(&format!("/auth/{provider_id}/callback"))
 }
 
-async fn signed_in(services: &Services, cookies: &Cookies) -> Option<Current> {
+async fn signed_in(services: &Services, cookies: &Cookies) -> Option<SignedIn> {
     session_of(services, cookies).await.ok().flatten()
 }
 

@@ -7,6 +7,7 @@ use diesel_async::RunQueryDsl;
 use gatehouse_app::db::schema::{audit_event, session, user};
 use gatehouse_app::services::admin::{self, Change};
 use gatehouse_app::services::audit::{Actor, Origin};
+use gatehouse_app::views::{Role, Tier};
 
 use crate::accounts::{person, sign_in, user_id, PASSWORD};
 use crate::support::TestApp;
@@ -448,7 +449,7 @@ async fn two_admins_demoting_each_other_at_once_leave_one() {
                 &services,
                 Actor::User(&actor, "x"),
                 &target,
-                Change::Role("user".into()),
+                Change::Role(Role::User),
                 &Origin::default(),
             )
             .await
@@ -485,8 +486,8 @@ async fn fifty_concurrent_changes_leave_a_consistent_row_and_one_event_each() {
         tasks.push(tokio::spawn(async move {
             let change = match n % 3 {
                 0 => Change::Whitelist(n % 2 == 0),
-                1 => Change::Tier(["free", "member"][n % 2].to_string()),
-                _ => Change::Role(["user", "admin"][n % 2].to_string()),
+                1 => Change::Tier([Tier::Free, Tier::Member][n % 2]),
+                _ => Change::Role([Role::User, Role::Admin][n % 2]),
             };
             admin::change(
                 &services,

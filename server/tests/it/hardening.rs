@@ -338,7 +338,7 @@ async fn a_link_cannot_put_words_on_a_gatehouse_page() {
 async fn changes_that_hand_over_the_account_need_a_recent_sign_in() {
     use crate::support::http::provider_answer;
     use crate::support::provider::{GithubUser, StandIn, OIDC_ID};
-    use gatehouse_app::model::SIGN_IN_AGAIN;
+    use gatehouse_app::views::SIGN_IN_AGAIN;
 
     let provider = StandIn::start().await;
     provider.add_github(GithubUser::new(583231, "octocat", "octo@example.com"));

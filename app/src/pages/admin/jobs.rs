@@ -5,7 +5,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::{unowned_jobs, AssignJob};
-use crate::components::form::{Field, FormMessage, Notice};
+use crate::components::form::{Field, FormMessage, Notices};
+use crate::views::Notice;
 
 /// Jobs from before their owners had accounts, to give to them; and moving any job.
 #[component]
@@ -15,10 +16,6 @@ pub fn AdminJobsPage() -> impl IntoView {
     let page = Resource::new(after, unowned_jobs);
     let assign = ServerAction::<AssignJob>::new();
     let error = Signal::derive(move || assign.value().get().and_then(Result::err));
-    let notice = Signal::derive(move || {
-        (query.read().get("notice").as_deref() == Some("assigned"))
-            .then_some("The job now belongs to that user.")
-    });
     view! {
         <Title text="Jobs · Admin" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -29,7 +26,7 @@ pub fn AdminJobsPage() -> impl IntoView {
                         <div class="stack">
                             <h1>"Artwork jobs"</h1>
                             <AdminNav />
-                            <Notice text=notice />
+                            <Notices shows=&[Notice::JobAssigned] />
                             <section class="card" aria-labelledby="assign-title">
                                 <h2 id="assign-title">"Give a job to a user"</h2>
                                 <p>"For a job nobody owns, or to move a job from one user to another."</p>

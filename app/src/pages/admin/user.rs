@@ -1,37 +1,27 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::{
     admin_user, AdminEndSession, BanUser, DeleteUser, SetRole, SetTier, SetWhitelist, UnbanUser,
 };
-use crate::components::form::{Field, FormMessage, Notice};
-use crate::model::{Role, Tier, UserDetail};
+use crate::components::form::{Field, FormMessage, Notices};
+use crate::views::{Notice, Role, Tier, UserDetail};
 
 #[component]
 pub fn AdminUserPage() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let detail = Resource::new(id, admin_user);
-    let notice = Signal::derive(move || match query.read().get("notice").as_deref() {
-        Some("access") => Some("Access changed."),
-        Some("role") => Some("Role changed."),
-        Some("tier") => Some("Tier changed."),
-        Some("banned") => Some("Banned: their sessions have ended."),
-        Some("unbanned") => Some("The ban is lifted."),
-        Some("session") => Some("That session has ended."),
-        _ => None,
-    });
     view! {
         <Title text="User · Admin" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => failed(e),
-                    Ok(detail) => view! { <UserAdmin detail notice /> }.into_any(),
+                    Ok(detail) => view! { <UserAdmin detail /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -39,7 +29,7 @@ pub fn AdminUserPage() -> impl IntoView {
 }
 
 #[component]
-fn UserAdmin(detail: UserDetail, notice: Signal<Option<&'static str>>) -> impl IntoView {
+fn UserAdmin(detail: UserDetail) -> impl IntoView {
     let whitelist = ServerAction::<SetWhitelist>::new();
     let role = ServerAction::<SetRole>::new();
     let tier = ServerAction::<SetTier>::new();
@@ -62,24 +52,28 @@ fn UserAdmin(detail: UserDetail, notice: Signal<Option<&'static str>>) -> impl I
     });
     let ban_error = Signal::derive(move || ban.value().get().and_then(Result::err));
     let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
-    let user = detail.user;
+    let (user, banned, ban_reason, joined) = (
+        detail.user.person,
+        detail.user.banned,
+        detail.user.ban_reason,
+        detail.user.created_at,
+    );
     let id = StoredValue::new(user.id.clone());
-    let has_access = user.whitelisted || user.role == "admin";
     view! {
         <div class="stack">
             <h1>{user.name.clone()}</h1>
             <AdminNav />
-            <Notice text=notice />
+            <Notices shows=&[Notice::AccessChanged, Notice::RoleChanged, Notice::TierChanged, Notice::Banned, Notice::Unbanned, Notice::UserSessionEnded] />
             <FormMessage error />
             <section class="card" aria-labelledby="facts-title">
                 <h2 id="facts-title">"Account"</h2>
                 <dl class="facts">
                     <dt>"Email"</dt>
                     <dd>{user.email.clone()} {if user.email_verified { " (confirmed)" } else { " (not confirmed)" }}</dd>
-                    <dt>"Joined"</dt><dd>{when(user.created_at)}</dd>
+                    <dt>"Joined"</dt><dd>{when(joined)}</dd>
                     <dt>"Access"</dt>
-                    <dd>{if user.banned { "banned" } else if has_access { "in" } else { "waiting" }}</dd>
-                    {user.ban_reason.clone().map(|reason| view! { <dt>"Ban reason"</dt><dd>{reason}</dd> })}
+                    <dd>{if banned { "banned" } else if user.has_access { "in" } else { "waiting" }}</dd>
+                    {ban_reason.map(|reason| view! { <dt>"Ban reason"</dt><dd>{reason}</dd> })}
                 </dl>
                 <ActionForm action=whitelist>
                     <input type="hidden" name="id" value=id.get_value() />
@@ -92,7 +86,7 @@ fn UserAdmin(detail: UserDetail, notice: Signal<Option<&'static str>>) -> impl I
                     <input type="hidden" name="id" value=id.get_value() />
                     <label for="role">"Role"</label>
                     <select id="role" name="role">
-                        {Role::ALL.map(Role::as_str).into_iter().map(|r| view! { <option value=r selected=user.role == r>{r}</option> }).collect_view()}
+                        {Role::ALL.iter().map(|&r| view! { <option value=r.as_str() selected=user.role == r>{r.as_str()}</option> }).collect_view()}
                     </select>
                     <button class="button secondary" type="submit">"Set role"</button>
                 </ActionForm>
@@ -100,7 +94,7 @@ fn UserAdmin(detail: UserDetail, notice: Signal<Option<&'static str>>) -> impl I
                     <input type="hidden" name="id" value=id.get_value() />
                     <label for="tier">"Tier"</label>
                     <select id="tier" name="tier">
-                        {Tier::ALL.map(Tier::as_str).into_iter().map(|t| view! { <option value=t selected=user.tier == t>{t}</option> }).collect_view()}
+                        {Tier::ALL.iter().map(|&t| view! { <option value=t.as_str() selected=user.tier == t>{t.as_str()}</option> }).collect_view()}
                     </select>
                     <button class="button secondary" type="submit">"Set tier"</button>
                 </ActionForm>
@@ -108,7 +102,7 @@ fn UserAdmin(detail: UserDetail, notice: Signal<Option<&'static str>>) -> impl I
 
             <section class="card" aria-labelledby="ban-title">
                 <h2 id="ban-title">"Ban"</h2>
-                {if user.banned {
+                {if banned {
                     view! {
                         <ActionForm action=unban>
                             <input type="hidden" name="id" value=id.get_value() />

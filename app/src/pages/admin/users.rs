@@ -5,16 +5,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::{admin_users, BulkWhitelist};
-use crate::components::form::{FormMessage, Notice};
-use crate::model::{Tier, UserRow};
-
-const FILTERS: [(&str, &str); 5] = [
-    ("all", "Everyone"),
-    ("waiting", "Waiting for access"),
-    ("whitelisted", "Whitelisted"),
-    ("banned", "Banned"),
-    ("admin", "Admins"),
-];
+use crate::components::form::{FormMessage, Notices};
+use crate::views::{Notice, Tier, UserFilter, UserRow};
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
@@ -34,13 +26,6 @@ pub fn AdminUsersPage() -> impl IntoView {
     );
     let bulk = ServerAction::<BulkWhitelist>::new();
     let bulk_error = Signal::derive(move || bulk.value().get().and_then(Result::err));
-    let notice = Signal::derive(move || match param("notice").as_str() {
-        "deleted" => Some("The user and everything they owned have been deleted."),
-        n if n.starts_with("let-in-") => {
-            Some("The selected people can now sign in and use Gatehouse.")
-        }
-        _ => None,
-    });
     view! {
         <Title text="Users · Admin" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -53,7 +38,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                         <div class="stack">
                             <h1>"Users " <span class="badge warn" title="People waiting for access">{waiting_label(page.waiting)}</span></h1>
                             <AdminNav />
-                            <Notice text=notice />
+                            <Notices shows=&[Notice::UserDeleted, Notice::LetIn] />
                             <form method="get" action="/admin" class="filters" role="search">
                                 <div class="field">
                                     <label for="q">"Email or name starts with"</label>
@@ -62,8 +47,8 @@ pub fn AdminUsersPage() -> impl IntoView {
                                 <div class="field">
                                     <label for="filter">"Show"</label>
                                     <select id="filter" name="filter">
-                                        {FILTERS.iter().map(|(value, label)| view! {
-                                            <option value=*value selected=filter == *value>{*label}</option>
+                                        {UserFilter::ALL.iter().map(|f| view! {
+                                            <option value=f.as_str() selected=filter == f.as_str()>{f.label()}</option>
                                         }).collect_view()}
                                     </select>
                                 </div>
@@ -71,7 +56,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                     <label for="tier">"Tier"</label>
                                     <select id="tier" name="tier">
                                         <option value="" selected=tier.is_empty()>"Any"</option>
-                                        {Tier::ALL.map(Tier::as_str).into_iter().map(|t| view! {
+                                        {Tier::ALL.iter().map(|t| t.as_str()).map(|t| view! {
                                             <option value=t selected=tier == t>{t}</option>
                                         }).collect_view()}
                                     </select>
@@ -106,8 +91,8 @@ pub fn AdminUsersPage() -> impl IntoView {
 }
 
 fn waiting_label(waiting: i64) -> String {
-    if waiting > crate::model::WAITING_CAP {
-        format!("more than {} waiting", crate::model::WAITING_CAP)
+    if waiting > crate::views::WAITING_CAP {
+        format!("more than {} waiting", crate::views::WAITING_CAP)
     } else {
         format!("{waiting} waiting")
     }
@@ -146,16 +131,17 @@ fn UsersTable(rows: Vec<UserRow>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().enumerate().map(|(i, user)| {
+                    {rows.into_iter().enumerate().map(|(i, row)| {
+                        let user = row.person;
                         let checkbox_id = format!("select-{i}");
-                        let access = if user.banned {
+                        let access = if row.banned {
                             view! { <span class="badge danger">"banned"</span> }.into_any()
-                        } else if user.whitelisted || user.role == "admin" {
+                        } else if user.has_access {
                             view! { <span class="badge ok">"in"</span> }.into_any()
                         } else {
                             view! { <span class="badge warn">"waiting"</span> }.into_any()
                         };
-                        let selectable = !user.whitelisted && !user.banned;
+                        let selectable = !user.whitelisted && !row.banned;
                         view! {
                             <tr>
                                 <td>
@@ -167,9 +153,9 @@ fn UsersTable(rows: Vec<UserRow>) -> impl IntoView {
                                 <td><a href=format!("/admin/users/{}", user.id)>{user.name.clone()}</a></td>
                                 <td>{user.email.clone()}</td>
                                 <td>{access}</td>
-                                <td>{user.role.clone()}</td>
-                                <td>{user.tier.clone()}</td>
-                                <td>{when(user.created_at)}</td>
+                                <td>{user.role.as_str()}</td>
+                                <td>{user.tier.as_str()}</td>
+                                <td>{when(row.created_at)}</td>
                             </tr>
                         }
                     }).collect_view()}

@@ -23,7 +23,7 @@ use super::rate_limit::Attempt;
 use super::{policy, tokens, Refusal};
 use crate::db::models::User;
 use crate::db::{accounts, verifications};
-use crate::model::FieldError;
+use crate::views::FieldError;
 
 const VERIFY_EMAIL_TTL_HOURS: i64 = 24;
 

@@ -12,7 +12,12 @@ use crate::services::context::Services;
 use crate::services::sessions;
 use crate::services::{admin, policy, Refusal};
 
-pub async fn update_name(services: &Services, user: &User, name: &str) -> Result<(), Refusal> {
+pub async fn update_name(
+    services: &Services,
+    current: &sessions::SignedIn,
+    name: &str,
+) -> Result<(), Refusal> {
+    let user = &current.user;
     let name = policy::name(name).map_err(|e| Refusal::Invalid(vec![e]))?;
     let mut conn = services.pool.get().await?;
     users::set_name(&mut conn, &user.id, &name).await?;
@@ -22,7 +27,7 @@ pub async fn update_name(services: &Services, user: &User, name: &str) -> Result
 /// Deletes the account and everything it owns (CASCADE), after the password once more.
 pub async fn delete_account(
     services: &Services,
-    current: &sessions::Current,
+    current: &sessions::SignedIn,
     password: &str,
     origin: &Origin,
 ) -> Result<(), Refusal> {
@@ -53,10 +58,11 @@ pub async fn delete_account(
 /// Ends one of the user's sessions (not found when it is not theirs).
 pub async fn end_session(
     services: &Services,
-    user: &User,
+    current: &sessions::SignedIn,
     session_id: &str,
     origin: &Origin,
 ) -> Result<bool, Refusal> {
+    let user = &current.user;
     let mut conn = services.pool.get().await?;
     let ended = session_rows::delete_own(&mut conn, &user.id, session_id).await? > 0;
     if ended {
@@ -75,7 +81,7 @@ pub async fn end_session(
 /// Ends every session of the user but the current one; returns how many.
 pub async fn end_other_sessions(
     services: &Services,
-    current: &sessions::Current,
+    current: &sessions::SignedIn,
     origin: &Origin,
 ) -> Result<usize, Refusal> {
     require_recent_sign_in(current)?;

@@ -152,7 +152,7 @@ pub async fn reset_password(
 /// Changes the password of a signed-in user; ends every other session of theirs.
 pub async fn change_password(
     services: &Services,
-    current: &sessions::Current,
+    current: &sessions::SignedIn,
     current_password: &str,
     new_password: &str,
     origin: &Origin,
@@ -198,7 +198,7 @@ pub async fn change_password(
 }
 
 /// Refuses unless the session began with a sign-in in the last ten minutes.
-pub fn require_recent_sign_in(current: &sessions::Current) -> Result<(), Refusal> {
+pub fn require_recent_sign_in(current: &sessions::SignedIn) -> Result<(), Refusal> {
     if sessions::signed_in_recently(current) {
         Ok(())
     } else {
@@ -213,7 +213,7 @@ pub fn require_recent_sign_in(current: &sessions::Current) -> Result<(), Refusal
 /// session gets no more guesses than a stranger.
 pub(super) async fn check_password(
     services: &Services,
-    current: &sessions::Current,
+    current: &sessions::SignedIn,
     field: &str,
     password: &str,
     origin: &Origin,

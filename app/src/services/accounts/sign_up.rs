@@ -103,7 +103,11 @@ pub(super) async fn send_verification(
 }
 
 /// Sends a new verification link to a signed-in user whose address is not yet confirmed.
-pub async fn resend_verification(services: &Services, user: &User) -> Result<(), Refusal> {
+pub async fn resend_verification(
+    services: &Services,
+    current: &crate::services::sessions::SignedIn,
+) -> Result<(), Refusal> {
+    let user = &current.user;
     if user.email_verified {
         return Ok(());
     }

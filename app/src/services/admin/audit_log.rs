@@ -4,9 +4,9 @@ use chrono::{DateTime, Datelike, Utc};
 
 use super::*;
 use crate::db::admin::{self as queries, AuditSearch};
-use crate::model::{AuditPage, AuditRow};
 use crate::services::paging;
 use crate::services::{Refusal, Services};
+use crate::views::{AuditPage, AuditRow};
 
 /// The audit log, newest first. `since`/`until` are dates (YYYY-MM-DD, UTC).
 pub async fn audit_log(

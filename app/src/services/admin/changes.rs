@@ -7,18 +7,18 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::db::admin as queries;
-use crate::db::models::User;
 use crate::db::{sessions as session_rows, users};
-use crate::model::{Role, Tier};
 use crate::services::audit::{self, Actor, Event, Origin};
+use crate::services::sessions::SignedIn;
 use crate::services::{policy, Refusal, Services};
+use crate::views::{Role, Tier};
 
 /// What an admin changes about a user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
     Whitelist(bool),
-    Role(String),
-    Tier(String),
+    Role(Role),
+    Tier(Tier),
     /// Ban with a reason, or lift the ban (`None`).
     Ban(Option<String>),
 }
@@ -33,15 +33,6 @@ pub async fn change(
     origin: &Origin,
 ) -> Result<(), Refusal> {
     match &change {
-        Change::Role(role) if Role::parse(role).is_none() => {
-            return Err(Refusal::invalid("role", "Choose user or admin."))
-        }
-        Change::Tier(tier) if Tier::parse(tier).is_none() => {
-            return Err(Refusal::invalid(
-                "tier",
-                "Choose anonymous, free or member.",
-            ))
-        }
         Change::Ban(Some(reason)) if reason.trim().is_empty() || reason.chars().count() > 500 => {
             return Err(Refusal::invalid(
                 "reason",
@@ -65,7 +56,7 @@ pub async fn change(
                 None => Actor::System(&actor_label),
             };
             let (target, last_admin) = lock_with_admins(conn, &target_id).await?;
-            let removes_an_admin = matches!(&change, Change::Role(role) if role != "admin")
+            let removes_an_admin = matches!(change, Change::Role(Role::User))
                 || matches!(&change, Change::Ban(Some(_)));
             if removes_an_admin && last_admin {
                 return Err(last_admin_refusal());
@@ -79,11 +70,11 @@ pub async fn change(
                     )
                 }
                 Change::Role(role) => {
-                    users::set_role(conn, &target.id, role).await?;
+                    users::set_role(conn, &target.id, role.as_str()).await?;
                     ("role_changed", json!({ "from": target.role, "to": role }))
                 }
                 Change::Tier(tier) => {
-                    users::set_tier(conn, &target.id, tier).await?;
+                    users::set_tier(conn, &target.id, tier.as_str()).await?;
                     ("tier_changed", json!({ "from": target.tier, "to": tier }))
                 }
                 Change::Ban(reason) => {
@@ -125,7 +116,7 @@ pub async fn change(
 /// Whitelists every listed user who is waiting; returns how many changed.
 pub async fn bulk_whitelist(
     services: &Services,
-    admin: &User,
+    admin: &SignedIn,
     ids: &[String],
     origin: &Origin,
 ) -> Result<usize, Refusal> {
@@ -146,14 +137,7 @@ pub async fn bulk_whitelist(
             .is_some_and(|u| !u.is_whitelisted);
         drop(conn);
         if waiting {
-            change(
-                services,
-                Actor::User(&admin.id, &admin.email),
-                id,
-                Change::Whitelist(true),
-                origin,
-            )
-            .await?;
+            change(services, admin.actor(), id, Change::Whitelist(true), origin).await?;
             changed += 1;
         }
     }
@@ -163,7 +147,7 @@ pub async fn bulk_whitelist(
 /// Ends one session of a user.
 pub async fn end_session(
     services: &Services,
-    admin: &User,
+    admin: &SignedIn,
     user_id: &str,
     session_id: &str,
     origin: &Origin,
@@ -179,7 +163,7 @@ pub async fn end_session(
         &mut conn,
         Event {
             action: "session_ended",
-            actor: Actor::User(&admin.id, &admin.email),
+            actor: admin.actor(),
             target: Some((&target.id, &target.email)),
             detail: json!({ "session": session_id, "by": "admin" }),
         },
@@ -192,7 +176,7 @@ pub async fn end_session(
 /// Deletes a user and everything they own, once the admin has typed their email.
 pub async fn delete_user(
     services: &Services,
-    admin: &User,
+    admin: &SignedIn,
     user_id: &str,
     confirm_email: &str,
     origin: &Origin,
@@ -219,7 +203,7 @@ pub async fn delete_user(
                 conn,
                 Event {
                     action: "user_deleted",
-                    actor: Actor::User(&admin.id, &admin.email),
+                    actor: admin.actor(),
                     target: Some((&target.id, &target.email)),
                     detail: json!({ "by": "admin" }),
                 },
@@ -249,19 +233,12 @@ pub async fn set_admin_by_email(
     let by = Actor::System("command line");
     let origin = Origin::default();
     if admin {
-        change(
-            services,
-            by,
-            &user.id,
-            Change::Role("admin".into()),
-            &origin,
-        )
-        .await?;
+        change(services, by, &user.id, Change::Role(Role::Admin), &origin).await?;
         if !user.is_whitelisted {
             change(services, by, &user.id, Change::Whitelist(true), &origin).await?;
         }
     } else {
-        change(services, by, &user.id, Change::Role("user".into()), &origin).await?;
+        change(services, by, &user.id, Change::Role(Role::User), &origin).await?;
     }
     Ok(())
 }

@@ -1,40 +1,24 @@
 //! The users an admin sees: the list (searched, filtered, paged) and one user.
 
 use super::*;
-use crate::db::admin::{self as queries, UserFilter, UserSearch};
+use crate::db::admin::{self as queries, UserSearch};
 use crate::db::users;
-use crate::model::{
-    ConnectedAccount, JobSummary, SessionView, Tier, UserDetail, UserPage, WAITING_CAP,
-};
 use crate::services::paging;
 use crate::services::sessions::describe_device;
 use crate::services::{Refusal, Services};
+use crate::views::{
+    ConnectedAccount, JobSummary, SessionView, Tier, UserDetail, UserFilter, UserPage, WAITING_CAP,
+};
 
-/// The users table. `filter`: all, waiting, whitelisted, banned, admin.
+/// The users table: a search, a filter and a tier, newest first or oldest first.
 pub async fn list_users(
     services: &Services,
     text: &str,
-    filter: &str,
-    tier: &str,
+    filter: UserFilter,
+    tier: Option<Tier>,
     oldest_first: bool,
     after: &str,
 ) -> Result<UserPage, Refusal> {
-    let filter = match filter {
-        "" | "all" => UserFilter::All,
-        "waiting" => UserFilter::Waiting,
-        "whitelisted" => UserFilter::Whitelisted,
-        "banned" => UserFilter::Banned,
-        "admin" => UserFilter::Admin,
-        _ => {
-            return Err(Refusal::invalid(
-                "filter",
-                "Choose one of the listed filters.",
-            ))
-        }
-    };
-    if !tier.is_empty() && Tier::parse(tier).is_none() {
-        return Err(Refusal::invalid("tier", "Choose one of the listed tiers."));
-    }
     let text = text.trim();
     if text.chars().count() > 254 {
         return Err(Refusal::invalid("q", "Search for at most 254 characters."));
@@ -46,7 +30,7 @@ pub async fn list_users(
         &UserSearch {
             text: (!text.is_empty()).then_some(text),
             filter,
-            tier: (!tier.is_empty()).then_some(tier),
+            tier,
             oldest_first,
             after,
             limit: PAGE_SIZE + 1,

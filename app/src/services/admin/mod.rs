@@ -12,16 +12,17 @@ pub use audit_log::audit_log;
 pub use changes::{bulk_whitelist, change, delete_user, end_session, set_admin_by_email, Change};
 pub use listing::{list_users, user_detail};
 
+use super::sessions::{me, SignedIn};
 use super::Refusal;
 use crate::db::models::User;
 use crate::db::users;
-use crate::model::UserRow;
+use crate::views::UserRow;
 
 pub const PAGE_SIZE: i64 = 50;
 
 /// Admins only; everyone else is told there is nothing here.
-pub fn require_admin(user: &User) -> Result<(), Refusal> {
-    if user.role == "admin" && !user.banned {
+pub fn require_admin(caller: &SignedIn) -> Result<(), Refusal> {
+    if caller.user.is_admin() && !caller.user.banned {
         Ok(())
     } else {
         Err(Refusal::NotFound)
@@ -30,13 +31,7 @@ pub fn require_admin(user: &User) -> Result<(), Refusal> {
 
 fn row(user: User) -> UserRow {
     UserRow {
-        id: user.id,
-        name: user.name,
-        email: user.email,
-        email_verified: user.email_verified,
-        role: user.role,
-        tier: user.tier,
-        whitelisted: user.is_whitelisted,
+        person: me(&user),
         banned: user.banned,
         ban_reason: user.ban_reason,
         created_at: user.created_at,

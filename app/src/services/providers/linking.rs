@@ -14,7 +14,6 @@ use super::{Identity, ProviderError, Providers, Tokens};
 use crate::db::accounts::{self, EncryptedTokens, ProviderAccountRow, CREDENTIAL};
 use crate::db::models::{new_id, User};
 use crate::db::{users, verifications, DbConn};
-use crate::model::{LinkedAccount, SignInMethods};
 use crate::services::accounts::record_own;
 use crate::services::audit::{self, Actor, Event, Origin};
 use crate::services::crypto::{account_aad, TokenCipher};
@@ -23,6 +22,7 @@ use crate::services::rate_limit::Attempt;
 use crate::services::sessions::{self, is_banned};
 use crate::services::Refusal;
 use crate::services::{access, tokens, Services};
+use crate::views::{LinkedAccount, SignInMethods};
 
 /// A flow state's digest is kept here until its callback takes it: a callback works once.
 fn flow_identifier(provider: &str) -> String {
@@ -189,7 +189,7 @@ async fn find_or_create(
             }
             let (user, found) = match users::find_by_email(conn, &identity.email).await? {
                 // An admin's account is joined only by the admin, from their profile.
-                Some(user) if user.email_verified && user.role != "admin" => {
+                Some(user) if user.email_verified && !user.is_admin() => {
                     // One account of each provider per user, however it comes. This very
                     // account, there since the lookup above, is a concurrent sign-in's win.
                     let theirs = accounts::of_user(conn, &user.id).await?;
@@ -245,11 +245,12 @@ async fn insert_account(
 /// Connects a provider account to the signed-in user.
 pub async fn link(
     services: &Services,
-    user: &User,
+    current: &sessions::SignedIn,
     identity: &Identity,
     tokens: &Tokens,
     origin: &Origin,
 ) -> Result<(), Refusal> {
+    let user = &current.user;
     let cipher = &services.cipher;
     let mut conn = services.pool.get().await?;
     let linked = conn
@@ -310,7 +311,7 @@ fn sign_in_methods<'a>(
 /// sign-in from the last ten minutes.
 pub async fn unlink(
     services: &Services,
-    current: &sessions::Current,
+    current: &sessions::SignedIn,
     provider_id: &str,
     origin: &Origin,
 ) -> Result<(), Refusal> {
@@ -361,7 +362,11 @@ pub async fn unlink(
 }
 
 /// How the user signs in, for their profile page.
-pub async fn methods(services: &Services, user: &User) -> Result<SignInMethods, Refusal> {
+pub async fn methods(
+    services: &Services,
+    current: &sessions::SignedIn,
+) -> Result<SignInMethods, Refusal> {
+    let user = &current.user;
     let mut conn = services.pool.get().await?;
     let theirs = accounts::of_user(&mut conn, &user.id).await?;
     let passkeys = accounts::passkey_count(&mut conn, &user.id).await?;

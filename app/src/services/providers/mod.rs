@@ -135,10 +135,10 @@ impl Providers {
     }
 
     /// Every provider as pages list them.
-    pub fn choices(&self) -> Vec<crate::model::ProviderChoice> {
+    pub fn choices(&self) -> Vec<crate::views::ProviderChoice> {
         self.all()
             .into_iter()
-            .map(|p| crate::model::ProviderChoice {
+            .map(|p| crate::views::ProviderChoice {
                 id: p.id().to_string(),
                 name: p.name().to_string(),
             })

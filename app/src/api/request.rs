@@ -1,0 +1,279 @@
+//! The request context: what every server function (and every axum route of Gatehouse's
+//! own) learns from the request before it calls a rule — the services, who is signed in,
+//! where the request came from — and the cookies it sets. The one place a refusal becomes an
+//! answer is here too, once per surface: a server function's error (a status for a script, a
+//! redirect back to the form for a browser without JavaScript), and JSON for axum routes.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use tower_cookies::cookie::{time, SameSite};
+use tower_cookies::{Cookie, Cookies};
+
+use super::AppError;
+use crate::services::audit::{client_address, Origin};
+use crate::services::sessions::{self, SignedIn};
+use crate::services::{AuthSettings, Refusal, Services};
+
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| internal("the services are missing from the context"))
+}
+
+fn parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or_else(|| internal("the request is missing from the context"))
+}
+
+const OUR_FAILURE: &str = "Something went wrong on our side. Try again in a moment.";
+
+fn internal(what: &str) -> AppError {
+    tracing::error!("{what}");
+    AppError::refused(500, OUR_FAILURE)
+}
+
+/// The caller's address and browser.
+pub fn origin() -> Origin {
+    let (Ok(parts), Ok(services)) = (parts(), services()) else {
+        return Origin::default();
+    };
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    origin_of(&services, peer, &parts.headers)
+}
+
+/// Where a request came from, for server functions and axum routes alike: the client's
+/// address (through TRUSTED_PROXY_HOPS proxies, see [`client_address`]) and its browser.
+pub fn origin_of(services: &Services, peer: Option<SocketAddr>, headers: &HeaderMap) -> Origin {
+    // Every X-Forwarded-For line, in order: a proxy may add a line of its own after the
+    // client's instead of appending to it (HAProxy's `option forwardfor` does).
+    let forwarded_for: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let hops = services.settings.trusted_proxy_hops;
+    Origin {
+        ip_address: client_address(peer.map(|p| p.ip()), &forwarded_for.join(","), hops),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect()),
+    }
+}
+
+/// A browser posting a plain form (no JavaScript): it is answered with a redirect.
+fn is_form_post() -> bool {
+    parts().is_ok_and(|parts| {
+        parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|a| a.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+    })
+}
+
+async fn cookies() -> Result<Cookies, AppError> {
+    leptos_axum::extract::<Cookies>()
+        .await
+        .map_err(|e| internal(&format!("cookies unavailable: {e}")))
+}
+
+/// The signed-in caller, if any.
+pub async fn current() -> Result<Option<SignedIn>, AppError> {
+    let services = services()?;
+    let cookies = cookies().await?;
+    Ok(session_of(&services, &cookies).await?)
+}
+
+/// The session behind a request's cookie, if it is live: the one reading of the session
+/// cookie, for server functions and axum routes alike. A session that slid forward gets its
+/// cookie again; a dead one's cookie is cleared.
+pub async fn session_of(
+    services: &Services,
+    cookies: &Cookies,
+) -> Result<Option<SignedIn>, Refusal> {
+    let settings = &services.settings;
+    let Some(token) = cookies
+        .get(settings.session_cookie_name())
+        .map(|c| c.value().to_string())
+    else {
+        return Ok(None);
+    };
+    let current = sessions::authenticate(services, &token).await?;
+    match &current {
+        Some(current) if current.refreshed => cookies.add(session_cookie(settings, token)),
+        None => cookies.remove(removal(settings, settings.session_cookie_name())),
+        Some(_) => {}
+    }
+    Ok(current)
+}
+
+/// The signed-in caller, or 401.
+pub async fn require_user() -> Result<SignedIn, AppError> {
+    current()
+        .await?
+        .ok_or_else(|| AppError::from(Refusal::Unauthenticated))
+}
+
+/// The signed-in caller, if they may see whitelisted content; 401 or 403 otherwise.
+pub async fn require_access() -> Result<SignedIn, AppError> {
+    let current = require_user().await?;
+    if current.me().has_access {
+        Ok(current)
+    } else {
+        Err(AppError::from(Refusal::NoAccess))
+    }
+}
+
+/// The signed-in caller, if an admin; everyone else gets 404, as if there were nothing here.
+pub async fn require_admin() -> Result<SignedIn, AppError> {
+    let not_found = || AppError::from(Refusal::NotFound);
+    let current = current().await?.ok_or_else(not_found)?;
+    crate::services::admin::require_admin(&current).map_err(|_| not_found())?;
+    Ok(current)
+}
+
+/// A cookie as Gatehouse sets them all: HttpOnly, SameSite=Lax (so it comes back on the
+/// top-level redirect from a provider), Path=/, Secure over https.
+pub fn cookie(
+    settings: &AuthSettings,
+    name: &'static str,
+    value: String,
+    max_age: chrono::Duration,
+) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .secure(settings.secure_cookies())
+        .max_age(time::Duration::seconds(max_age.num_seconds()))
+        .into()
+}
+
+/// The session cookie for a new or extended session.
+pub fn session_cookie(settings: &AuthSettings, token: String) -> Cookie<'static> {
+    cookie(
+        settings,
+        settings.session_cookie_name(),
+        token,
+        settings.session_ttl,
+    )
+}
+
+/// What removes a cookie set by [`cookie`].
+pub fn removal(settings: &AuthSettings, name: &'static str) -> Cookie<'static> {
+    Cookie::build(name)
+        .path("/")
+        .secure(settings.secure_cookies())
+        .into()
+}
+
+pub async fn start_session_cookie(services: &Services, token: String) -> Result<(), AppError> {
+    cookies()
+        .await?
+        .add(session_cookie(&services.settings, token));
+    Ok(())
+}
+
+pub async fn clear_session_cookie(services: &Services) -> Result<(), AppError> {
+    let settings = &services.settings;
+    cookies()
+        .await?
+        .remove(removal(settings, settings.session_cookie_name()));
+    Ok(())
+}
+
+/// A refusal as a server function's answer: its status for a script calling the function
+/// (a browser posting a form is redirected back to it, with the error, by Leptos), and
+/// `Retry-After` when waiting helps. Add what was typed with [`AppError::keeping`].
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        let retry_after = refusal.retry_after();
+        let error = match refusal {
+            Refusal::Invalid(fields) => AppError::invalid(fields),
+            other if other.is_internal() => internal(&format!("service failed: {other}")),
+            other => AppError::refused(other.status(), other.to_string()),
+        };
+        if let Some(response) = use_context::<ResponseOptions>() {
+            if let Some(seconds) = retry_after {
+                if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                    response.insert_header(header::RETRY_AFTER, value);
+                }
+            }
+            if !is_form_post() {
+                response.set_status(
+                    StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
+                );
+            }
+        }
+        error
+    }
+}
+
+/// A refusal as an axum route's answer: its status, `Retry-After` when waiting helps, and
+/// `{"error": "…"}` (with `"fields"` for input to correct).
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let retry_after = self.retry_after();
+        let mut response = match self {
+            Refusal::Invalid(fields) => {
+                let message = fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let body = serde_json::json!({ "error": message, "fields": fields });
+                (status, axum::Json(body)).into_response()
+            }
+            other if other.is_internal() => {
+                tracing::error!(error = %other, "request failed");
+                json_error(status, OUR_FAILURE)
+            }
+            other => json_error(status, &other.to_string()),
+        };
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// `{"error": message}` with `status`.
+pub fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// One of a closed set of values, as a form sends its name: `None` for "" or "all" (no
+/// choice), a field error for any other name it does not know.
+pub fn choice<T>(
+    raw: &str,
+    parse: fn(&str) -> Option<T>,
+    field: &str,
+    message: &str,
+) -> Result<Option<T>, AppError> {
+    match raw {
+        "" | "all" => Ok(None),
+        name => parse(name)
+            .map(Some)
+            .ok_or_else(|| invalid(field, message, &[])),
+    }
+}
+
+/// A field error for input the rules never saw (say, a missing confirmation).
+pub fn invalid(field: &str, message: &str, kept: &[(&str, &str)]) -> AppError {
+    AppError::from(Refusal::invalid(field, message)).keeping(kept)
+}
+
+/// Sends a browser without JavaScript on to `path` after success.
+pub fn redirect(path: &str) {
+    leptos_axum::redirect(path);
+}

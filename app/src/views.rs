@@ -1,0 +1,375 @@
+//! Types that cross the wire: what a page shows and what a form sends back. Database rows
+//! never cross as they are.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a change that needs a fresh sign-in answers on a stale session; forms show a way
+/// to sign in again beside it.
+pub const SIGN_IN_AGAIN: &str =
+    "For your safety, sign in again first: this needs a sign-in from the last ten minutes.";
+
+/// The names a closed set of values is stored and sent as, and how they are read back:
+/// `ALL` in the order pages offer them, `as_str`, and `parse` (None for any other name).
+macro_rules! named_values {
+    ($(#[$meta:meta])* $name:ident {
+        $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$variant_meta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|value| value.as_str() == name)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_values! {
+    /// What someone may do.
+    Role { User = "user", Admin = "admin" }
+}
+
+named_values! {
+    /// The service level.
+    Tier { Anonymous = "anonymous", Free = "free", Member = "member" }
+}
+
+named_values! {
+    /// Where an artwork job is: queued → processing → done or failed.
+    JobStatus { Queued = "queued", Processing = "processing", Done = "done", Failed = "failed" }
+}
+
+named_values! {
+    /// Which users the admin list shows.
+    UserFilter {
+        All = "all",
+        /// Not whitelisted, not banned, not admin: the queue.
+        Waiting = "waiting",
+        Whitelisted = "whitelisted",
+        Banned = "banned",
+        Admin = "admin",
+    }
+}
+
+impl Role {
+    /// A stored role: `admin`, or a plain user for anything else (as adoption reads them).
+    pub fn of(stored: &str) -> Self {
+        Self::parse(stored).unwrap_or(Role::User)
+    }
+}
+
+impl Tier {
+    /// A stored tier (start-up refuses any it does not know), `free` if it were unknown.
+    pub fn of(stored: &str) -> Self {
+        Self::parse(stored).unwrap_or(Tier::Free)
+    }
+}
+
+impl UserFilter {
+    /// What the filter is called on the page.
+    pub fn label(self) -> &'static str {
+        match self {
+            UserFilter::All => "Everyone",
+            UserFilter::Waiting => "Waiting for access",
+            UserFilter::Whitelisted => "Whitelisted",
+            UserFilter::Banned => "Banned",
+            UserFilter::Admin => "Admins",
+        }
+    }
+}
+
+/// What a page says after a change went through: the server function sends the browser to
+/// the page with `?notice=CODE`, and the page shows the words. Each is written once here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    // The sign-in pages.
+    Verified,
+    PasswordReset,
+    // The profile.
+    NameSaved,
+    PasswordChanged,
+    VerificationSent,
+    SessionEnded,
+    OtherSessionsEnded,
+    Linked,
+    Unlinked,
+    AccountDeleted,
+    // Artworks.
+    Submitted,
+    // The admin dashboard.
+    AccessChanged,
+    RoleChanged,
+    TierChanged,
+    Banned,
+    Unbanned,
+    UserSessionEnded,
+    UserDeleted,
+    /// `let-in-N`: N people let in at once.
+    LetIn,
+    JobAssigned,
+}
+
+impl Notice {
+    /// Its code in the address (two pages may use one code, each with its own words).
+    pub fn code(self) -> &'static str {
+        use Notice::*;
+        match self {
+            Verified => "verified",
+            PasswordReset => "reset",
+            NameSaved => "name",
+            PasswordChanged => "password",
+            VerificationSent => "verification-sent",
+            SessionEnded => "session-ended",
+            OtherSessionsEnded => "sessions-ended",
+            Linked => "linked",
+            Unlinked => "unlinked",
+            AccountDeleted | UserDeleted => "deleted",
+            Submitted => "submitted",
+            AccessChanged => "access",
+            RoleChanged => "role",
+            TierChanged => "tier",
+            Banned => "banned",
+            Unbanned => "unbanned",
+            UserSessionEnded => "session",
+            LetIn => "let-in",
+            JobAssigned => "assigned",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        use Notice::*;
+        match self {
+            Verified => "Your email address is confirmed. Sign in to continue.",
+            PasswordReset => {
+                "Your password is changed and every session has ended. Sign in with the new one."
+            }
+            NameSaved => "Your name is saved.",
+            PasswordChanged => "Your password is changed; your other sessions have ended.",
+            VerificationSent => "We have sent you a new confirmation link.",
+            SessionEnded | UserSessionEnded => "That session has ended.",
+            OtherSessionsEnded => "Every other session has ended.",
+            Linked => "The account is connected: you can sign in with it now.",
+            Unlinked => "The account is disconnected.",
+            AccountDeleted => "Your account and everything it owned have been deleted.",
+            Submitted => "Your artwork is queued for protection.",
+            AccessChanged => "Access changed.",
+            RoleChanged => "Role changed.",
+            TierChanged => "Tier changed.",
+            Banned => "Banned: their sessions have ended.",
+            Unbanned => "The ban is lifted.",
+            UserDeleted => "The user and everything they owned have been deleted.",
+            LetIn => "The selected people can now sign in and use Gatehouse.",
+            JobAssigned => "The job now belongs to that user.",
+        }
+    }
+
+    /// `path?notice=CODE` (`path` may already carry a query).
+    pub fn after(self, path: &str) -> String {
+        let joint = if path.contains('?') { '&' } else { '?' };
+        format!("{path}{joint}notice={}", self.code())
+    }
+
+    /// Which of `shown` (a page's notices) a `?notice=` code names.
+    pub fn find(shown: &[Notice], code: &str) -> Option<Notice> {
+        shown.iter().copied().find(|notice| {
+            code == notice.code()
+                || (*notice == Notice::LetIn
+                    && code
+                        .strip_prefix("let-in-")
+                        .is_some_and(|n| n.parse::<usize>().is_ok()))
+        })
+    }
+}
+
+/// A person as pages see them: the signed-in one, or a user in the admin dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub role: Role,
+    pub tier: Tier,
+    pub whitelisted: bool,
+    /// Let in, or an admin: may use the service (decided on the server, once).
+    pub has_access: bool,
+}
+
+impl Person {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// The signed-in person.
+pub type Me = Person;
+
+/// One of the person's sessions, as the profile page lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub device: String,
+    pub ip_address: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_active: DateTime<Utc>,
+    pub this_device: bool,
+}
+
+/// A message about one form field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// A user as the admin dashboard lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    #[serde(flatten)]
+    pub person: Person,
+    pub banned: bool,
+    pub ban_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The waiting badge counts this far, then says "more than".
+pub const WAITING_CAP: i64 = 10_000;
+
+/// One page of the users table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub rows: Vec<UserRow>,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<String>,
+    /// How many people wait for access.
+    pub waiting: i64,
+}
+
+/// A way to sign in, as an admin sees it (never its tokens).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectedAccount {
+    pub provider: String,
+    pub account_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A provider account connected to the signed-in person, on their profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedAccount {
+    pub provider_id: String,
+    pub provider_name: String,
+    pub account_id: String,
+    /// False when it is their only way to sign in.
+    pub can_unlink: bool,
+}
+
+/// How the signed-in person signs in, for their profile.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInMethods {
+    /// Whether they have a password (people who came through a provider may not).
+    pub has_password: bool,
+    pub linked: Vec<LinkedAccount>,
+    /// Configured providers they have not connected.
+    pub available: Vec<ProviderChoice>,
+}
+
+/// A provider people can sign in with: its id (the path /auth/<id>) and its name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderChoice {
+    pub id: String,
+    pub name: String,
+}
+
+/// An artwork job, in a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub job_id: String,
+    /// As stored: one of [`JobStatus`], or another word an adopted Artorizer table holds.
+    pub status: String,
+    pub original_url: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Everything the admin page of one user shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub user: UserRow,
+    pub sessions: Vec<SessionView>,
+    pub accounts: Vec<ConnectedAccount>,
+    pub jobs: Vec<JobSummary>,
+}
+
+/// One audit event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    pub ip_address: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    pub next: Option<String>,
+}
+
+/// The caller's own artwork jobs at a glance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub total: i64,
+    pub latest: Vec<JobSummary>,
+}
+
+/// One artwork job, as its owner sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobView {
+    pub job_id: String,
+    /// As stored: one of [`JobStatus`], or another word an adopted Artorizer table holds.
+    pub status: String,
+    pub original_url: String,
+    pub protected_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobPage {
+    pub rows: Vec<JobView>,
+    pub next: Option<String>,
+}
+
+/// One line of a job's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobEvent {
+    pub at: DateTime<Utc>,
+    pub what: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobDetail {
+    pub job: JobView,
+    pub history: Vec<JobEvent>,
+}
