@@ -1,5 +1,5 @@
-//! The background task that deletes expired sessions and verification tokens, and forgets
-//! rate-limit counters that are full again, and audit events past their retention.
+//! The background task that runs housekeeping (`services::housekeeping::sweep`) at start
+//! and then every CLEANUP_INTERVAL_SECS.
 
 use std::time::Duration;
 
@@ -18,20 +18,7 @@ pub fn spawn(
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            services.limits.tidy();
-            match housekeeping::sweep_audit(&services.pool, audit_retention).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(events = n, "deleted audit events past retention"),
-                Err(e) => tracing::warn!(error = %e, "could not apply audit retention"),
-            }
-            match housekeeping::sweep_expired(&services.pool).await {
-                Ok(swept) => tracing::debug!(
-                    sessions = swept.sessions,
-                    verifications = swept.verifications,
-                    "deleted expired rows"
-                ),
-                Err(e) => tracing::warn!(error = %e, "could not delete expired rows"),
-            }
+            housekeeping::sweep(&services, audit_retention).await;
         }
     })
 }

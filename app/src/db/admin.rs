@@ -223,24 +223,3 @@ pub async fn search_audit(
         .load(conn)
         .await
 }
-
-/// Deletes audit events older than `before` (the retention job; the table's trigger allows
-/// it only with the setting below, in this transaction).
-pub async fn delete_audit_before(
-    conn: &mut AsyncPgConnection,
-    before: DateTime<Utc>,
-) -> QueryResult<usize> {
-    use diesel_async::scoped_futures::ScopedFutureExt;
-    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
-    conn.transaction(|conn| {
-        async move {
-            conn.batch_execute("SET LOCAL gatehouse.audit_retention = 'on'")
-                .await?;
-            diesel::delete(audit_event::table.filter(audit_event::created_at.lt(before)))
-                .execute(conn)
-                .await
-        }
-        .scope_boxed()
-    })
-    .await
-}
