@@ -1,11 +1,63 @@
-//! Form pieces: a labelled field with its error beside it, and the form-wide message.
+//! Form pieces: the card a one-form page sits in, a labelled field with its error beside it,
+//! the form-wide message, and the note a page shows after a change went through.
 
 use leptos::prelude::*;
-
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::AppError;
 use crate::views::Notice;
+
+/// The error of an action's last answer, if it was refused.
+pub fn error_of<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
+where
+    S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(Result::err))
+}
+
+/// A page that is one form: its title (the tab's, and the heading's unless `heading` says
+/// otherwise) over a card.
+#[component]
+pub fn FormCard(
+    /// Names the heading (`ID-title`) the card is labelled by.
+    id: &'static str,
+    title: &'static str,
+    #[prop(optional)] heading: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    let heading_id = format!("{id}-title");
+    let labelled_by = heading_id.clone();
+    view! {
+        <Title text=title />
+        <section class="card" aria-labelledby=labelled_by>
+            <h1 id=heading_id>{heading.unwrap_or(title)}</h1>
+            {children()}
+        </section>
+    }
+}
+
+/// The field for a new password, with what the rules ask of it.
+#[component]
+pub fn NewPasswordField(
+    label: &'static str,
+    hint: &'static str,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    view! {
+        <Field
+            name="password"
+            label
+            kind="password"
+            autocomplete="new-password"
+            hint
+            error
+            maxlength=256
+        />
+    }
+}
 
 /// A labelled input. Its error (if any) sits under it, linked for screen readers; what was
 /// typed comes back after an error, except for passwords.

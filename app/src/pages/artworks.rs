@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::artworks::{my_job, my_jobs, SubmitArtwork};
 use crate::api::AppError;
-use crate::components::form::{Field, FormMessage, Notices};
+use crate::components::form::{error_of, Field, FormMessage, Notices};
 use crate::pages::not_found::NotFound;
 use crate::views::{JobView, Notice};
 
@@ -52,7 +52,7 @@ pub fn ArtworksPage() -> impl IntoView {
         |(status, after)| my_jobs(status, after),
     );
     let submit = ServerAction::<SubmitArtwork>::new();
-    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    let error = error_of(submit);
     view! {
         <Title text="Your artworks" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>

@@ -1,18 +1,15 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::api::auth::ForgotPassword;
-use crate::components::form::{Field, FormMessage};
+use crate::components::form::{error_of, Field, FormCard, FormMessage};
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
     let action = ServerAction::<ForgotPassword>::new();
-    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let error = error_of(action);
     view! {
-        <Title text="Forgot your password" />
-        <section class="card" aria-labelledby="forgot-title">
-            <h1 id="forgot-title">"Forgot your password?"</h1>
+        <FormCard id="forgot" title="Forgot your password" heading="Forgot your password?">
             <p>"Give your email address and we will send you a link to choose a new password."</p>
             <ActionForm action=action attr:novalidate=true>
                 <FormMessage error />
@@ -20,6 +17,6 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 <button class="button" type="submit">"Send the link"</button>
             </ActionForm>
             <p class="links"><a href="/login">"Back to sign in"</a></p>
-        </section>
+        </FormCard>
     }
 }

@@ -1,22 +1,19 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{sign_in_providers, SignIn};
-use crate::components::form::{Field, FormMessage, Notices};
+use crate::components::form::{error_of, Field, FormCard, FormMessage, Notices};
 use crate::views::Notice;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
-    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let error = error_of(action);
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     view! {
-        <Title text="Sign in" />
-        <section class="card" aria-labelledby="login-title">
-            <h1 id="login-title">"Sign in"</h1>
+        <FormCard id="login" title="Sign in">
             <Notices shows=&[Notice::Verified, Notice::PasswordReset] />
             <ProviderButtons next=Signal::derive(next) />
             <ActionForm action=action attr:novalidate=true>
@@ -31,7 +28,7 @@ pub fn LoginPage() -> impl IntoView {
                 " · "
                 <a href="/signup">"Create an account"</a>
             </p>
-        </section>
+        </FormCard>
     }
 }
 

@@ -7,7 +7,7 @@ use crate::api::profile::{
     current_user, my_sessions, my_sign_in_methods, ChangePassword, DeleteAccount, EndOtherSessions,
     EndSession, ResendMyVerification, UnlinkAccount, UpdateName,
 };
-use crate::components::form::{Field, FormMessage, Notices};
+use crate::components::form::{error_of, Field, FormMessage, Notices};
 use crate::views::{LinkedAccount, Me, Notice, ProviderChoice, SessionView, SignInMethods};
 
 use crate::components::when;
@@ -43,10 +43,9 @@ fn Profile(me: Me, sessions: Vec<SessionView>, methods: SignInMethods) -> impl I
     let end_session = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
     let delete = ServerAction::<DeleteAccount>::new();
-    let name_error = Signal::derive(move || update_name.value().get().and_then(Result::err));
-    let resend_error = Signal::derive(move || resend.value().get().and_then(Result::err));
-    let password_error =
-        Signal::derive(move || change_password.value().get().and_then(Result::err));
+    let name_error = error_of(update_name);
+    let resend_error = error_of(resend);
+    let password_error = error_of(change_password);
     let session_error = Signal::derive(move || {
         end_session
             .value()
@@ -54,7 +53,7 @@ fn Profile(me: Me, sessions: Vec<SessionView>, methods: SignInMethods) -> impl I
             .and_then(Result::err)
             .or_else(|| end_others.value().get().and_then(Result::err))
     });
-    let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    let delete_error = error_of(delete);
     let others = sessions.iter().filter(|s| !s.this_device).count();
     let has_password = methods.has_password;
     let access = if me.whitelisted {
@@ -178,7 +177,7 @@ fn Profile(me: Me, sessions: Vec<SessionView>, methods: SignInMethods) -> impl I
 #[component]
 fn Connected(linked: Vec<LinkedAccount>, available: Vec<ProviderChoice>) -> impl IntoView {
     let unlink = ServerAction::<UnlinkAccount>::new();
-    let error = Signal::derive(move || unlink.value().get().and_then(Result::err));
+    let error = error_of(unlink);
     if linked.is_empty() && available.is_empty() {
         return None;
     }

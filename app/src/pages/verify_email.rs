@@ -1,10 +1,9 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{ResendVerification, VerifyEmail};
-use crate::components::form::{Field, FormMessage};
+use crate::components::form::{error_of, Field, FormCard, FormMessage};
 
 /// The page a confirmation link opens. Confirming takes the account's password and a click
 /// (a POST): mail scanners that open links do not use them up, and only whoever signed up
@@ -13,16 +12,14 @@ use crate::components::form::{Field, FormMessage};
 pub fn VerifyEmailPage() -> impl IntoView {
     let verify = ServerAction::<VerifyEmail>::new();
     let resend = ServerAction::<ResendVerification>::new();
-    let verify_error = Signal::derive(move || verify.value().get().and_then(Result::err));
+    let verify_error = error_of(verify);
     // A bad or expired link (400) offers a new one; a wrong password asks again.
     let link_error = Signal::derive(move || verify_error.get().filter(|e| e.status == 400));
-    let resend_error = Signal::derive(move || resend.value().get().and_then(Result::err));
+    let resend_error = error_of(resend);
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
     view! {
-        <Title text="Confirm your email" />
-        <section class="card" aria-labelledby="verify-title">
-            <h1 id="verify-title">"Confirm your email address"</h1>
+        <FormCard id="verify" title="Confirm your email" heading="Confirm your email address">
             <Show
                 when=move || link_error.get().is_none()
                 fallback=move || view! {
@@ -55,6 +52,6 @@ pub fn VerifyEmailPage() -> impl IntoView {
                     " to take the account: that confirms the address too."
                 </p>
             </Show>
-        </section>
+        </FormCard>
     }
 }

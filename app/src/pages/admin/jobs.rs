@@ -5,7 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::{unowned_jobs, AssignJob};
-use crate::components::form::{Field, FormMessage, Notices};
+use crate::components::form::{error_of, Field, FormMessage, Notices};
 use crate::views::Notice;
 
 /// Jobs from before their owners had accounts, to give to them; and moving any job.
@@ -15,7 +15,7 @@ pub fn AdminJobsPage() -> impl IntoView {
     let after = move || query.read().get("after").unwrap_or_default();
     let page = Resource::new(after, unowned_jobs);
     let assign = ServerAction::<AssignJob>::new();
-    let error = Signal::derive(move || assign.value().get().and_then(Result::err));
+    let error = error_of(assign);
     view! {
         <Title text="Jobs · Admin" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>

@@ -7,7 +7,7 @@ use super::{failed, when, AdminNav};
 use crate::api::admin::{
     admin_user, AdminEndSession, BanUser, DeleteUser, SetRole, SetTier, SetWhitelist, UnbanUser,
 };
-use crate::components::form::{Field, FormMessage, Notices};
+use crate::components::form::{error_of, Field, FormMessage, Notices};
 use crate::views::{Notice, Role, Tier, UserDetail};
 
 #[component]
@@ -50,8 +50,8 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
         .flatten()
         .find_map(Result::err)
     });
-    let ban_error = Signal::derive(move || ban.value().get().and_then(Result::err));
-    let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    let ban_error = error_of(ban);
+    let delete_error = error_of(delete);
     let (user, banned, ban_reason, joined) = (
         detail.user.person,
         detail.user.banned,

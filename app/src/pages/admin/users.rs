@@ -5,7 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::{admin_users, BulkWhitelist};
-use crate::components::form::{FormMessage, Notices};
+use crate::components::form::{error_of, FormMessage, Notices};
 use crate::views::{Notice, Tier, UserFilter, UserRow};
 
 #[component]
@@ -25,7 +25,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         |(q, filter, tier, oldest, after)| admin_users(q, filter, tier, oldest, after),
     );
     let bulk = ServerAction::<BulkWhitelist>::new();
-    let bulk_error = Signal::derive(move || bulk.value().get().and_then(Result::err));
+    let bulk_error = error_of(bulk);
     view! {
         <Title text="Users · Admin" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
