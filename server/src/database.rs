@@ -7,7 +7,7 @@ use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse_app::db::{migrations, pool, DbPool, PoolSettings};
 
-use crate::config::Settings;
+use crate::config::Config;
 use crate::local_postgres::{Durability, Installation, LocalPostgres};
 
 #[derive(Debug, thiserror::Error)]
@@ -85,8 +85,9 @@ pub struct Database {
 }
 
 impl Database {
-    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
-        if let Some(url) = &settings.database_url {
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let settings = &config.database;
+        if let Some(url) = &settings.url {
             return Ok(Self {
                 url: url.clone(),
                 _local: None,
@@ -111,10 +112,10 @@ impl Database {
     /// leaving them readable until someone runs `gatehouse keys rotate`.
     pub async fn migrated(
         &self,
-        settings: &Settings,
+        config: &Config,
         secrets: &crate::secrets::Secrets,
     ) -> anyhow::Result<(DbPool, migrations::Plan)> {
-        let pool = self.reach(settings).await?;
+        let pool = self.reach(config).await?;
         let plan = migrate(&self.url).await?;
         if plan.migrations.iter().any(|v| v == migrations::ADOPTION) {
             let cipher = secrets.token_keys.cipher();
@@ -133,12 +134,8 @@ impl Database {
     }
 
     /// The pool, once the database answers (with the configured retries).
-    pub async fn reach(&self, settings: &Settings) -> anyhow::Result<gatehouse_app::db::DbPool> {
-        Ok(connect(
-            &self.url,
-            &settings.pool_settings(),
-            &settings.retry_delays(),
-        )
-        .await?)
+    pub async fn reach(&self, config: &Config) -> anyhow::Result<gatehouse_app::db::DbPool> {
+        let settings = &config.database;
+        Ok(connect(&self.url, &settings.pool, &settings.retry_delays).await?)
     }
 }

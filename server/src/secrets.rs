@@ -7,7 +7,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::config::{ConfigError, Settings};
+use crate::config::{Config, ConfigError};
 pub use crate::config::{SecretKey, TokenKey, TokenKeys};
 
 /// Where generated keys are kept, inside the data folder.
@@ -30,17 +30,18 @@ pub enum SecretsError {
 
 /// The configured keys; locally (not https), missing ones come from, or are made and kept
 /// in, `DATA_DIR/secrets.env`.
-pub fn resolve(settings: &Settings) -> Result<Secrets, SecretsError> {
+pub fn resolve(config: &Config) -> Result<Secrets, SecretsError> {
+    let configured = &config.keys;
     if let (Some(secret_key), Some(token_keys)) =
-        (&settings.secret_key, &settings.token_encryption_keys)
+        (&configured.secret_key, &configured.token_encryption_keys)
     {
         return Ok(Secrets {
             secret_key: secret_key.clone(),
             token_keys: token_keys.clone(),
         });
     }
-    if settings.public_url().is_https() {
-        let variable = if settings.secret_key.is_none() {
+    if config.public_url.is_https() {
+        let variable = if configured.secret_key.is_none() {
             "SECRET_KEY"
         } else {
             "TOKEN_ENCRYPTION_KEYS"
@@ -51,13 +52,13 @@ pub fn resolve(settings: &Settings) -> Result<Secrets, SecretsError> {
         )
         .into());
     }
-    let path = settings.data_dir.join(SECRETS_FILE);
+    let path = config.database.data_dir.join(SECRETS_FILE);
     let mut kept = read_kept(&path)?;
-    let secret_key = match &settings.secret_key {
+    let secret_key = match &configured.secret_key {
         Some(key) => key.clone(),
         None => kept.secret_key.take().unwrap_or_else(SecretKey::generate),
     };
-    let token_keys = match &settings.token_encryption_keys {
+    let token_keys = match &configured.token_encryption_keys {
         Some(keys) => keys.clone(),
         None => kept.token_keys.take().unwrap_or_else(TokenKeys::generate),
     };
@@ -145,10 +146,15 @@ mod tests {
     use super::*;
     use crate::cli::Cli;
 
-    fn settings(data_dir: &Path, extra: &[&str]) -> Settings {
+    fn settings(data_dir: &Path, extra: &[&str]) -> Config {
         let mut argv = vec!["gatehouse", "--data-dir", data_dir.to_str().unwrap()];
         argv.extend_from_slice(extra);
-        Cli::try_parse_from(argv).unwrap().settings
+        // Keys alone are under test: an https address gets a mail server, as it must.
+        if extra.contains(&"--public-url") {
+            argv.extend(["--smtp-url", "smtp://mail.example:25"]);
+        }
+        let settings = Cli::try_parse_from(argv).unwrap().settings;
+        settings.parse_with(|_| None).unwrap()
     }
 
     const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";

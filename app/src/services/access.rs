@@ -25,33 +25,44 @@ impl AccessRules {
     /// `allowlist`: comma-separated emails, `@domain`s, `github:login` or `github:12345`.
     /// `admin_emails`: comma-separated emails.
     pub fn parse(allowlist: &str, admin_emails: &str) -> Result<Self, String> {
-        let mut rules = Self::default();
+        Self::default()
+            .allowing(allowlist)?
+            .with_admins(admin_emails)
+    }
+
+    /// These rules, and the ALLOWLIST entries in `allowlist` too.
+    pub fn allowing(mut self, allowlist: &str) -> Result<Self, String> {
         for entry in split(allowlist) {
             if let Some(github) = entry.strip_prefix("github:") {
                 if github.is_empty() {
                     return Err("`github:` needs a login or a numeric id after it".into());
                 }
                 if github.chars().all(|c| c.is_ascii_digit()) {
-                    rules.github_ids.insert(github.to_string());
+                    self.github_ids.insert(github.to_string());
                 } else {
-                    rules.github_logins.insert(github.to_string());
+                    self.github_logins.insert(github.to_string());
                 }
             } else if entry.starts_with('@') && entry.len() > 2 && entry[1..].contains('.') {
-                rules.domains.insert(entry);
+                self.domains.insert(entry);
             } else if super::policy::email(&entry).is_ok() {
-                rules.emails.insert(entry);
+                self.emails.insert(entry);
             } else {
                 return Err(format!(
                     "`{entry}` is not an email, an @domain or github:login / github:id"
                 ));
             }
         }
+        Ok(self)
+    }
+
+    /// These rules, and the ADMIN_EMAILS in `admin_emails` too.
+    pub fn with_admins(mut self, admin_emails: &str) -> Result<Self, String> {
         for entry in split(admin_emails) {
             let email =
                 super::policy::email(&entry).map_err(|_| format!("`{entry}` is not an email"))?;
-            rules.admin_emails.insert(email);
+            self.admin_emails.insert(email);
         }
-        Ok(rules)
+        Ok(self)
     }
 
     /// Whether the allow-list lets this (verified) email in.

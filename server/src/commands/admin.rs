@@ -6,14 +6,11 @@ use gatehouse_app::services::{admin, Refusal};
 
 use super::{boot, build_services};
 use crate::cli::AdminCommand;
-use crate::config::Settings;
+use crate::config::Config;
 
-pub async fn grant_or_revoke(
-    settings: &Settings,
-    command: AdminCommand,
-) -> anyhow::Result<ExitCode> {
-    let (booted, _) = boot(settings).await?;
-    let services = build_services(settings, &booted.secrets, booted.pool.clone())?;
+pub async fn grant_or_revoke(config: &Config, command: AdminCommand) -> anyhow::Result<ExitCode> {
+    let (booted, _) = boot(config).await?;
+    let services = build_services(config, &booted.secrets, booted.pool.clone())?;
     let (email, grant) = match &command {
         AdminCommand::Grant { email } => (email, true),
         AdminCommand::Revoke { email } => (email, false),

@@ -6,12 +6,12 @@ use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse_app::db::{check, migrations};
 
-use crate::config::Settings;
+use crate::config::Config;
 use crate::database::{self, Database};
 
-pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let database = Database::open(settings).await?;
-    drop(database.reach(settings).await?);
+pub async fn check(config: &Config) -> anyhow::Result<ExitCode> {
+    let database = Database::open(config).await?;
+    drop(database.reach(config).await?);
     let mut conn = AsyncPgConnection::establish(&database.url)
         .await
         .context("connecting to the database")?;
@@ -44,9 +44,9 @@ pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
 
 /// `gatehouse db plan`: what start-up would change, changing nothing. Exit code 1 when
 /// start-up would refuse, with the same message.
-pub async fn plan(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let database = Database::open(settings).await?;
-    drop(database.reach(settings).await?);
+pub async fn plan(config: &Config) -> anyhow::Result<ExitCode> {
+    let database = Database::open(config).await?;
+    drop(database.reach(config).await?);
     let plan = match database::plan(&database.url).await {
         Ok(plan) => plan,
         Err(database::DatabaseError::Migration(migrations::MigrationError::Refused(why))) => {

@@ -7,11 +7,11 @@ use gatehouse_app::services::{jobs, Refusal};
 
 use super::{boot, build_services};
 use crate::cli::JobsCommand;
-use crate::config::Settings;
+use crate::config::Config;
 
 /// `gatehouse jobs link` and `link-csv`: each line is applied on its own; the exit code is 1
 /// if any failed, and each failure is named.
-pub async fn link(settings: &Settings, command: JobsCommand) -> anyhow::Result<ExitCode> {
+pub async fn link(config: &Config, command: JobsCommand) -> anyhow::Result<ExitCode> {
     let pairs: Vec<(String, String)> = match &command {
         JobsCommand::Link { job_id, email } => vec![(job_id.clone(), email.clone())],
         JobsCommand::LinkCsv { file } => {
@@ -31,8 +31,8 @@ pub async fn link(settings: &Settings, command: JobsCommand) -> anyhow::Result<E
             pairs
         }
     };
-    let (booted, _) = boot(settings).await?;
-    let services = build_services(settings, &booted.secrets, booted.pool.clone())?;
+    let (booted, _) = boot(config).await?;
+    let services = build_services(config, &booted.secrets, booted.pool.clone())?;
     let mut failed = 0;
     for (job_id, email) in &pairs {
         let by = gatehouse_app::services::audit::Actor::System("command line");

@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use super::boot;
-use crate::config::Settings;
+use crate::config::Config;
 
-pub async fn rotate(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let (booted, _) = boot(settings).await?;
+pub async fn rotate(config: &Config) -> anyhow::Result<ExitCode> {
+    let (booted, _) = boot(config).await?;
     let secrets = &booted.secrets;
     let rotation =
         gatehouse_app::services::keys::rotate(&booted.pool, &secrets.token_keys.cipher()).await?;

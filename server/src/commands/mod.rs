@@ -14,7 +14,7 @@ use gatehouse_app::db::{migrations, DbPool};
 pub use serve::build_services;
 
 use crate::cli::{Cli, Command, DbCommand, KeysCommand};
-use crate::config::Settings;
+use crate::config::Config;
 use crate::database::Database;
 use crate::secrets::{self, Secrets};
 
@@ -27,10 +27,10 @@ pub struct Booted {
     pub pool: DbPool,
 }
 
-pub async fn boot(settings: &Settings) -> anyhow::Result<(Booted, migrations::Plan)> {
-    let secrets = secrets::resolve(settings)?;
-    let database = Database::open(settings).await?;
-    let (pool, plan) = database.migrated(settings, &secrets).await?;
+pub async fn boot(config: &Config) -> anyhow::Result<(Booted, migrations::Plan)> {
+    let secrets = secrets::resolve(config)?;
+    let database = Database::open(config).await?;
+    let (pool, plan) = database.migrated(config, &secrets).await?;
     Ok((
         Booted {
             secrets,
@@ -41,13 +41,13 @@ pub async fn boot(settings: &Settings) -> anyhow::Result<(Booted, migrations::Pl
     ))
 }
 
-/// Runs what the command line asks for.
+/// Runs what the command line asks for, once the configuration holds.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    cli.settings.validate()?;
+    let config = cli.settings.parse()?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve::serve(cli.settings).await.map(|()| ExitCode::SUCCESS),
+        Command::Serve => serve::serve(config).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate => {
-            let (_, plan) = boot(&cli.settings).await?;
+            let (_, plan) = boot(&config).await?;
             println!(
                 "{} migration(s) applied; the database is current",
                 plan.migrations.len()
@@ -56,14 +56,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Db {
             command: DbCommand::Check,
-        } => db::check(&cli.settings).await,
+        } => db::check(&config).await,
         Command::Db {
             command: DbCommand::Plan,
-        } => db::plan(&cli.settings).await,
-        Command::Admin { command } => admin::grant_or_revoke(&cli.settings, command).await,
-        Command::Jobs { command } => jobs::link(&cli.settings, command).await,
+        } => db::plan(&config).await,
+        Command::Admin { command } => admin::grant_or_revoke(&config, command).await,
+        Command::Jobs { command } => jobs::link(&config, command).await,
         Command::Keys {
             command: KeysCommand::Rotate,
-        } => keys::rotate(&cli.settings).await,
+        } => keys::rotate(&config).await,
     }
 }

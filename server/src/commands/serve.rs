@@ -9,7 +9,7 @@ use gatehouse_app::services::mail::Mailer;
 use gatehouse_app::services::Services;
 
 use super::boot;
-use crate::config::Settings;
+use crate::config::Config;
 use crate::secrets;
 use crate::state::AppState;
 use crate::{housekeeping, routes};
@@ -17,34 +17,32 @@ use crate::{housekeeping, routes};
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let (booted, _) = boot(&settings).await?;
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let (booted, _) = boot(&config).await?;
     let super::Booted {
         secrets,
         database,
         pool,
     } = booted;
 
-    let public_url = settings.public_url();
-    let services = build_services(&settings, &secrets, pool.clone())?;
+    let services = build_services(&config, &secrets, pool.clone())?;
     let state = AppState::new(
-        public_url.clone(),
+        config.public_url.clone(),
         secrets,
         services.clone(),
-        settings.internal_tokens(),
+        config.internal_tokens.clone(),
     );
-    let listener = tokio::net::TcpListener::bind(settings.bind)
+    let listener = tokio::net::TcpListener::bind(config.bind)
         .await
-        .with_context(|| format!("cannot listen on BIND={}", settings.bind))?;
+        .with_context(|| format!("cannot listen on BIND={}", config.bind))?;
     let background = services.background.clone();
-    let cleanup = housekeeping::spawn(
-        services,
-        settings.cleanup_interval(),
-        chrono::Duration::days(settings.audit_retention_days.into()),
-    );
+    let cleanup = housekeeping::spawn(services, config.housekeeping);
 
-    tracing::info!(bind = %settings.bind, "listening");
-    println!("Gatehouse is running: open {public_url} (Ctrl-C stops it)");
+    tracing::info!(bind = %config.bind, "listening");
+    println!(
+        "Gatehouse is running: open {} (Ctrl-C stops it)",
+        config.public_url
+    );
 
     let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(
@@ -76,15 +74,16 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The rules' dependencies, from the settings.
+/// The rules' dependencies, from the configuration.
 pub fn build_services(
-    settings: &Settings,
+    config: &Config,
     secrets: &secrets::Secrets,
     pool: DbPool,
 ) -> anyhow::Result<Services> {
-    let mailer = Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from())?;
+    let mail = &config.mail;
+    let mailer = Mailer::new(mail.smtp_url.as_deref(), &mail.from)?;
     if mailer.sends() {
-        tracing::info!(from = %settings.mail_from(), "mail goes out through SMTP_URL");
+        tracing::info!(from = %mail.from, "mail goes out through SMTP_URL");
     } else {
         tracing::warn!(
             "no SMTP_URL: mail (confirmation and reset links) is written to this log, not sent"
@@ -92,14 +91,14 @@ pub fn build_services(
     }
     let services = Services::new(
         pool,
-        settings.auth_settings(),
+        config.auth.clone(),
         mailer,
         secrets.token_keys.cipher(),
     );
     Ok(services
-        .with_password_hashing(settings.password_hash_concurrency())
-        .with_access(settings.access_rules())
-        .with_providers(settings.providers()?))
+        .with_password_hashing(config.password_hash_concurrency)
+        .with_access(config.access.clone())
+        .with_providers(config.providers.clone()))
 }
 
 /// Ctrl-C or SIGTERM.

@@ -8,6 +8,18 @@ use rand::RngCore;
 
 const KEY_BYTES: usize = 32;
 
+/// The keys as configured; missing ones are made locally (see `crate::secrets`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct KeyArgs {
+    /// 64 hex characters (32 random bytes) that sign and encrypt Gatehouse's own cookies.
+    #[arg(long, env, global = true, hide_env_values = true)]
+    pub secret_key: Option<SecretKey>,
+
+    /// Keys for provider tokens at rest: `id:64-hex-chars`, comma-separated, newest first.
+    #[arg(long, env, global = true, hide_env_values = true)]
+    pub token_encryption_keys: Option<TokenKeys>,
+}
+
 /// 32 random bytes, given as 64 hex characters.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretKey([u8; KEY_BYTES]);

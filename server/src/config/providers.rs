@@ -5,19 +5,52 @@ use gatehouse_app::services::providers::{GithubSettings, OidcSettings, Providers
 use openidconnect::IssuerUrl;
 use url::Url;
 
-use super::{ConfigError, Settings};
+use super::ConfigError;
 
-impl Settings {
-    /// GitHub (when its client id is set) and each OIDC provider, from the environment.
-    pub fn providers(&self) -> Result<Providers, ConfigError> {
-        self.providers_from(|name| std::env::var(name).ok())
-    }
+#[derive(clap::Args, Clone, Debug)]
+pub struct ProviderArgs {
+    /// The GitHub OAuth app's client id. Unset: no "Sign in with GitHub".
+    #[arg(long, env, global = true)]
+    pub github_client_id: Option<String>,
 
-    /// The same, reading per-provider variables through `var` (tests pass a map).
-    pub fn providers_from(
-        &self,
-        var: impl Fn(&str) -> Option<String>,
-    ) -> Result<Providers, ConfigError> {
+    /// The GitHub OAuth app's client secret.
+    #[arg(long, env, global = true, hide_env_values = true)]
+    pub github_client_secret: Option<String>,
+
+    /// GitHub's authorization page (change for GitHub Enterprise).
+    #[arg(
+        long,
+        env,
+        default_value = "https://github.com/login/oauth/authorize",
+        global = true
+    )]
+    pub github_authorize_url: Url,
+
+    /// GitHub's token endpoint.
+    #[arg(
+        long,
+        env,
+        default_value = "https://github.com/login/oauth/access_token",
+        global = true
+    )]
+    pub github_token_url: Url,
+
+    /// GitHub's REST API (`https://HOST/api/v3` on GitHub Enterprise).
+    #[arg(long, env, default_value = "https://api.github.com", global = true)]
+    pub github_api_url: Url,
+
+    /// OpenID Connect providers' ids, comma-separated (`google,okta`). Each id needs
+    /// OIDC_<ID>_ISSUER, OIDC_<ID>_CLIENT_ID and OIDC_<ID>_CLIENT_SECRET, and may have
+    /// OIDC_<ID>_NAME, the name on its button, and OIDC_<ID>_TRUST_EMAIL (true: its verified
+    /// emails may make and join users).
+    #[arg(long, env, default_value = "", global = true)]
+    pub oidc_providers: String,
+}
+
+impl ProviderArgs {
+    /// GitHub (when its client id is set) and each OIDC provider, reading the per-provider
+    /// variables through `var` (the environment; tests pass a map).
+    pub fn parse(&self, var: impl Fn(&str) -> Option<String>) -> Result<Providers, ConfigError> {
         let github = match (&self.github_client_id, &self.github_client_secret) {
             (None, None) => None,
             (Some(client_id), Some(client_secret)) => Some(GithubSettings {

@@ -1,5 +1,7 @@
 //! The configuration's rules, without the environment: flags stand in for variables.
 
+use std::time::Duration;
+
 use clap::Parser;
 
 use super::*;
@@ -11,21 +13,34 @@ fn settings(args: &[&str]) -> Result<Settings, clap::Error> {
     Cli::try_parse_from(argv).map(|cli| cli.settings)
 }
 
+/// The configuration these settings make, with no provider variables.
+fn config(settings: Settings) -> Result<Config, ConfigError> {
+    settings.parse_with(|_| None)
+}
+
+/// Why these settings make no configuration.
+fn refusal(settings: Settings) -> ConfigError {
+    config(settings).err().expect("the settings are refused")
+}
+
 #[test]
 fn defaults_follow_the_design() {
     // Flags stand in for the environment here: tests share one process environment.
     let s = settings(&["--database-url", "postgresql://x@localhost/y"]).unwrap();
-    assert_eq!(s.bind.to_string(), "127.0.0.1:3000");
-    assert_eq!((s.db_pool_min, s.db_pool_max), (2, 10));
-    assert_eq!(s.db_connection_timeout_ms, 5000);
+    let c = config(s).unwrap();
+    assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
+    assert_eq!((c.database.pool.min, c.database.pool.max), (2, 10));
     assert_eq!(
-        s.retry_delays(),
+        c.database.pool.connection_timeout,
+        Duration::from_millis(5000)
+    );
+    assert_eq!(
+        c.database.retry_delays,
         [1, 2, 4].map(Duration::from_secs).to_vec(),
         "three retries, doubling from one second"
     );
-    assert_eq!(s.public_url().as_str(), "http://127.0.0.1:3000/");
-    assert!(!s.public_url().is_https());
-    s.validate().unwrap();
+    assert_eq!(c.public_url.as_str(), "http://127.0.0.1:3000/");
+    assert!(!c.public_url.is_https());
 }
 
 #[test]
@@ -42,25 +57,19 @@ fn a_bad_number_names_the_variable() {
 fn related_values_are_checked_together() {
     let s = settings(&["--db-pool-min", "11"]).unwrap();
     assert_eq!(
-        s.validate(),
-        Err(ConfigError::new(
-            "DB_POOL_MIN",
-            "expected at most DB_POOL_MAX (10), got 11"
-        ))
+        refusal(s),
+        ConfigError::new("DB_POOL_MIN", "expected at most DB_POOL_MAX (10), got 11")
     );
     let s = settings(&["--db-pool-max", "0", "--db-pool-min", "0"]).unwrap();
-    assert_eq!(s.validate().unwrap_err().variable, "DB_POOL_MAX");
+    assert_eq!(refusal(s).variable, "DB_POOL_MAX");
     let s = settings(&["--db-connection-timeout-ms", "0"]).unwrap();
-    assert_eq!(
-        s.validate().unwrap_err().variable,
-        "DB_CONNECTION_TIMEOUT_MS"
-    );
+    assert_eq!(refusal(s).variable, "DB_CONNECTION_TIMEOUT_MS");
 }
 
 #[test]
 fn an_https_deployment_mails_and_talks_to_github_over_https() {
     let s = settings(&["--public-url", "https://gatehouse.example"]).unwrap();
-    let error = s.validate().unwrap_err();
+    let error = refusal(s);
     assert_eq!(error.variable, "SMTP_URL", "{error:?}");
     let s = settings(&[
         "--public-url",
@@ -69,7 +78,7 @@ fn an_https_deployment_mails_and_talks_to_github_over_https() {
         "smtp://mail.example:25",
     ])
     .unwrap();
-    s.validate().unwrap();
+    config(s).unwrap();
 
     let github = [
         "--github-client-id",
@@ -84,15 +93,12 @@ fn an_https_deployment_mails_and_talks_to_github_over_https() {
     ] {
         let mut args = github.to_vec();
         args.extend([flag, "http://github.example/x"]);
-        let error = settings(&args)
-            .unwrap()
-            .providers_from(|_| None)
-            .unwrap_err();
+        let error = settings(&args).unwrap().parse_with(|_| None).err().unwrap();
         assert_eq!(error.variable, variable);
         let mut args = github.to_vec();
         args.extend([flag, "http://localhost:9000/x"]);
         assert!(
-            settings(&args).unwrap().providers_from(|_| None).is_ok(),
+            settings(&args).unwrap().parse_with(|_| None).is_ok(),
             "{flag}"
         );
     }
@@ -141,7 +147,7 @@ fn providers_come_from_their_variables_and_gaps_are_named() {
     .into();
     let var = |name: &str| vars.get(name).map(|v| v.to_string());
     let s = settings(&["--github-client-id", "abc", "--github-client-secret", "xyz"]).unwrap();
-    let providers = s.providers_from(var).unwrap();
+    let providers = s.parse_with(var).map(|c| c.providers).unwrap();
     let names: Vec<_> = providers
         .all()
         .iter()
@@ -150,7 +156,7 @@ fn providers_come_from_their_variables_and_gaps_are_named() {
     assert_eq!(names, [("github".to_string(), "GitHub".to_string())]);
 
     let s = settings(&["--oidc-providers", "Acme-ID"]).unwrap();
-    let providers = s.providers_from(var).unwrap();
+    let providers = s.parse_with(var).map(|c| c.providers).unwrap();
     assert_eq!(providers.find("acme-id").unwrap().name(), "Acme");
     assert!(
         providers.find("github").is_none(),
@@ -158,26 +164,23 @@ fn providers_come_from_their_variables_and_gaps_are_named() {
     );
 
     let missing = settings(&["--oidc-providers", "acme-id,okta"]).unwrap();
-    let error = missing.providers_from(var).unwrap_err();
+    let error = missing.parse_with(var).err().unwrap();
     assert_eq!(error.variable, "OIDC_OKTA_CLIENT_SECRET");
     for bad in ["github", "credential", "no_underscores", "acme-id,acme-id"] {
         let s = settings(&["--oidc-providers", bad]).unwrap();
         assert_eq!(
-            s.providers_from(var).unwrap_err().variable,
+            s.parse_with(var).err().unwrap().variable,
             "OIDC_PROVIDERS",
             "{bad}"
         );
     }
     let plain = settings(&["--oidc-providers", "plain"]).unwrap();
-    let error = plain.providers_from(var).unwrap_err();
+    let error = plain.parse_with(var).err().unwrap();
     assert_eq!(
         error.variable, "OIDC_PLAIN_ISSUER",
         "http off this machine is refused"
     );
     let half = settings(&["--github-client-id", "abc"]).unwrap();
-    assert_eq!(
-        half.validate().unwrap_err().variable,
-        "GITHUB_CLIENT_SECRET"
-    );
+    assert_eq!(refusal(half).variable, "GITHUB_CLIENT_SECRET");
     assert!(settings(&["--github-authorize-url", "not a url"]).is_err());
 }

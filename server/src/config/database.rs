@@ -1,0 +1,97 @@
+//! Where the data lives: DATABASE_URL or the private PostgreSQL under DATA_DIR, the pool,
+//! and how patiently start-up waits for the database.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gatehouse_app::db::PoolSettings;
+
+use super::ConfigError;
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct DatabaseArgs {
+    /// PostgreSQL to use. Unset: Gatehouse runs a private PostgreSQL under DATA_DIR.
+    #[arg(long, env, global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Where the private PostgreSQL and generated secrets are kept.
+    #[arg(long, env, default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Connections opened at start and kept.
+    #[arg(long, env, default_value_t = 2, global = true)]
+    pub db_pool_min: usize,
+
+    /// Connections at most.
+    #[arg(long, env, default_value_t = 10, global = true)]
+    pub db_pool_max: usize,
+
+    /// How long connecting, or waiting for a free connection, may take (milliseconds).
+    #[arg(long, env, default_value_t = 5000, global = true)]
+    pub db_connection_timeout_ms: u64,
+
+    /// Retries when the database is unreachable at start.
+    #[arg(long, env, default_value_t = 3, global = true)]
+    pub db_max_retries: u32,
+
+    /// The first retry's delay (milliseconds); each next one waits twice as long.
+    #[arg(long, env, default_value_t = 1000, global = true)]
+    pub db_retry_delay_ms: u64,
+}
+
+/// The database settings, checked.
+#[derive(Clone, Debug)]
+pub struct DatabaseConfig {
+    /// DATABASE_URL; `None` runs the private PostgreSQL.
+    pub url: Option<String>,
+    pub data_dir: PathBuf,
+    pub pool: PoolSettings,
+    /// The delays between start-up connection attempts: 1 s, 2 s, 4 s by default.
+    pub retry_delays: Vec<Duration>,
+}
+
+impl DatabaseArgs {
+    pub fn parse(&self) -> Result<DatabaseConfig, ConfigError> {
+        if self.db_pool_max == 0 {
+            return Err(ConfigError::new(
+                "DB_POOL_MAX",
+                "expected at least 1 connection",
+            ));
+        }
+        if self.db_pool_min > self.db_pool_max {
+            return Err(ConfigError::new(
+                "DB_POOL_MIN",
+                format!(
+                    "expected at most DB_POOL_MAX ({}), got {}",
+                    self.db_pool_max, self.db_pool_min
+                ),
+            ));
+        }
+        if self.db_connection_timeout_ms == 0 {
+            return Err(ConfigError::new(
+                "DB_CONNECTION_TIMEOUT_MS",
+                "expected a positive number of milliseconds",
+            ));
+        }
+        if self.db_max_retries > 20 {
+            return Err(ConfigError::new(
+                "DB_MAX_RETRIES",
+                "expected at most 20 (the delay doubles each time)",
+            ));
+        }
+        Ok(DatabaseConfig {
+            url: self.database_url.clone(),
+            data_dir: self.data_dir.clone(),
+            pool: PoolSettings {
+                min: self.db_pool_min,
+                max: self.db_pool_max,
+                connection_timeout: Duration::from_millis(self.db_connection_timeout_ms),
+            },
+            retry_delays: (0..self.db_max_retries)
+                .map(|attempt| {
+                    Duration::from_millis(self.db_retry_delay_ms.saturating_mul(1 << attempt))
+                })
+                .collect(),
+        })
+    }
+}
