@@ -1,5 +1,6 @@
 //! The `gatehouse` binary's library: configuration, start-up (database, migrations, the
-//! private PostgreSQL), the axum router, the background task and the command line.
+//! private PostgreSQL), the axum router, the background task, the metrics listener and the
+//! command line.
 
 pub mod cli;
 pub mod commands;
@@ -7,6 +8,7 @@ pub mod config;
 pub mod database;
 pub mod housekeeping;
 pub mod local_postgres;
+pub mod metrics;
 pub mod routes;
 pub mod secrets;
 pub mod state;

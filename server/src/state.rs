@@ -14,6 +14,8 @@ use crate::secrets::Secrets;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub public_url: PublicUrl,
+    /// The public URL's origin, as browsers send it in `Origin` (made once).
+    pub public_origin: Arc<str>,
     /// Vouches for a form's error carried in a URL; SECRET_KEY's bytes.
     pub form_error_key: Arc<[u8]>,
     /// What server functions use, through Leptos context.
@@ -39,6 +41,7 @@ impl AppState {
             flow_key: tower_cookies::Key::derive_from(secrets.secret_key.bytes()),
             internal_tokens: Arc::new(internal_tokens),
             leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
+            public_origin: Arc::from(public_url.origin()),
             public_url,
             form_error_key: Arc::from(&secrets.secret_key.bytes()[..]),
             services,

@@ -5,6 +5,7 @@
 //! redirect back to the form for a browser without JavaScript), and JSON for axum routes.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,13 @@ use super::AppError;
 use crate::services::audit::{client_address, Origin};
 use crate::services::sessions::{self, SignedIn};
 use crate::services::{AuthSettings, Refusal, Services};
+
+/// What every request's server functions find in their context: the services, and a fresh
+/// [`RequestSession`]. The router calls this once per request.
+pub fn provide_request_context(services: &Services) {
+    provide_context(services.clone());
+    provide_context(RequestSession::default());
+}
 
 pub fn services() -> Result<Services, AppError> {
     use_context::<Services>().ok_or_else(|| internal("the services are missing from the context"))
@@ -84,11 +92,24 @@ async fn cookies() -> Result<Cookies, AppError> {
         .map_err(|e| internal(&format!("cookies unavailable: {e}")))
 }
 
+/// Who this request belongs to, looked up once however many server functions a page calls
+/// while it renders. The router provides a fresh one for every request.
+#[derive(Clone, Default)]
+pub struct RequestSession(Arc<tokio::sync::OnceCell<Option<SignedIn>>>);
+
 /// The signed-in caller, if any.
 pub async fn current() -> Result<Option<SignedIn>, AppError> {
     let services = services()?;
     let cookies = cookies().await?;
-    Ok(session_of(&services, &cookies).await?)
+    let found = match use_context::<RequestSession>() {
+        Some(memo) => memo
+            .0
+            .get_or_try_init(|| session_of(&services, &cookies))
+            .await?
+            .clone(),
+        None => session_of(&services, &cookies).await?,
+    };
+    Ok(found)
 }
 
 /// The session behind a request's cookie, if it is live: the one reading of the session

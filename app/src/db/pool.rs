@@ -1,10 +1,14 @@
 //! The connection pool (diesel-async over deadpool).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use deadpool::managed::{Hook, HookError};
+use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
-use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn = Object<AsyncPgConnection>;
@@ -30,10 +34,35 @@ impl Default for PoolSettings {
     }
 }
 
+/// A connection idle this long is asked a `SELECT 1` before it is handed out again.
+const VERIFY_AFTER_IDLE: Duration = Duration::from_secs(10);
+
 /// Builds a pool for `database_url`. No connection is made yet: see [`warm_up`].
+///
+/// A connection in steady use is handed out as it is (one round trip saved on every
+/// request); one that sat idle for [`VERIFY_AFTER_IDLE`] is checked first, and replaced if
+/// the database dropped it meanwhile. A broken connection is never handed out again.
 pub fn build(database_url: &str, settings: &PoolSettings) -> DbPool {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
+        .post_create(Hook::sync_fn(|conn: &mut AsyncPgConnection, _| {
+            crate::telemetry::db_connection_opened();
+            conn.set_instrumentation(QueryTimer::default());
+            Ok(())
+        }))
+        .pre_recycle(Hook::async_fn(|conn: &mut AsyncPgConnection, metrics| {
+            Box::pin(async move {
+                if metrics.last_used() < VERIFY_AFTER_IDLE {
+                    return Ok(());
+                }
+                conn.batch_execute("SELECT 1")
+                    .await
+                    .map_err(|e| HookError::Message(e.to_string().into()))
+            })
+        }))
         .max_size(settings.max.max(1))
         .runtime(deadpool::Runtime::Tokio1)
         .wait_timeout(Some(settings.connection_timeout))
@@ -51,4 +80,25 @@ pub async fn warm_up(pool: &DbPool, settings: &PoolSettings) -> Result<(), PoolE
         held.push(pool.get().await?);
     }
     Ok(())
+}
+
+/// Times every query on a connection, for `gatehouse_db_query_duration_seconds`. A
+/// connection may have several queries in flight (pipelined); they finish in order.
+#[derive(Default)]
+struct QueryTimer {
+    started: std::collections::VecDeque<Instant>,
+}
+
+impl Instrumentation for QueryTimer {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { .. } => self.started.push_back(Instant::now()),
+            InstrumentationEvent::FinishQuery { error, .. } => {
+                if let Some(started) = self.started.pop_front() {
+                    crate::telemetry::db_query(started.elapsed(), error.is_some());
+                }
+            }
+            _ => {}
+        }
+    }
 }

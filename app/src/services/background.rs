@@ -25,6 +25,11 @@ impl Background {
         });
     }
 
+    /// How many tasks are still running.
+    pub fn pending(&self) -> usize {
+        self.tasks.len()
+    }
+
     /// Waits until everything spawned so far, and whatever it spawns in turn, is done.
     /// Not for concurrent use.
     pub async fn settle(&self) {

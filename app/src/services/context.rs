@@ -152,10 +152,9 @@ impl Services {
     pub fn mail_in_background(&self, mail: Mail) {
         let mailer = self.mailer.clone();
         self.background.spawn("sending mail", async move {
-            mailer
-                .send(&mail)
-                .await
-                .map_err(|e| format!("to {} ({}): {e}", mail.to, mail.subject))
+            let sent = mailer.send(&mail).await;
+            crate::telemetry::mail(sent.is_ok());
+            sent.map_err(|e| format!("to {} ({}): {e}", mail.to, mail.subject))
         });
     }
 }

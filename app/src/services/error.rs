@@ -120,6 +120,22 @@ impl Refusal {
         self.status() >= 500 && !matches!(self, Refusal::Busy(_))
     }
 
+    /// A few words for it that do not grow with input, as metrics label sign-ins.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Refusal::InvalidCredentials => "wrong-password",
+            Refusal::Invalid(_) => "invalid-input",
+            Refusal::Busy(_) => "busy",
+            other if other.is_internal() => "error",
+            other => other.code(),
+        }
+    }
+
+    /// What a sign-in's result is counted as.
+    pub fn outcome<T>(result: &Result<T, Refusal>) -> &'static str {
+        result.as_ref().map_or_else(Refusal::label, |_| "signed-in")
+    }
+
     /// What the failure page of a provider sign-in calls it (`/sign-in-failed?reason=`).
     pub fn code(&self) -> &'static str {
         match self {

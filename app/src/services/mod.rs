@@ -49,7 +49,21 @@ use diesel_async::pooled_connection::deadpool::PoolError;
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("no database connection: {0}")]
-    Pool(#[from] PoolError),
+    Pool(PoolError),
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
+}
+
+/// Every time a connection cannot be had, counted (`gatehouse_db_pool_errors_total`).
+impl From<PoolError> for ServiceError {
+    fn from(e: PoolError) -> Self {
+        crate::telemetry::db_pool_error(match &e {
+            PoolError::Timeout(_) => "timeout",
+            PoolError::Backend(_) => "backend",
+            PoolError::Closed => "closed",
+            PoolError::NoRuntimeSpecified => "no-runtime",
+            PoolError::PostCreateHook(_) => "post-create-hook",
+        });
+        ServiceError::Pool(e)
+    }
 }

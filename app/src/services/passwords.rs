@@ -1,29 +1,116 @@
 //! Password hashing: argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane), computed on
-//! blocking threads, a bounded number at once, so a flood of sign-ins queues instead of
-//! taking every core from page rendering. The queue is bounded too, in length and in time:
-//! past that the answer is "busy" at once, which a client can retry, rather than a wait that
-//! ties up a request (and whatever it holds) without end. Hashes Better Auth wrote (scrypt)
-//! still verify, and are replaced by argon2id at the next sign-in.
+//! threads of its own, as many as may hash at once, so a flood of sign-ins queues instead of
+//! taking the cores from page rendering: those threads run at a lower priority (nice 10) than
+//! the ones that serve pages, and each keeps its 19 MiB of argon2 memory for the next hash,
+//! so the memory hashing takes is bounded by the hashing concurrency, whatever the flood.
+//! The queue is bounded too, in length and in time: past that the answer is "busy" at once,
+//! which a client can retry, rather than a wait that ties up a request (and whatever it
+//! holds) without end. Hashes Better Auth wrote (scrypt) still verify, and are replaced by
+//! argon2id at the next sign-in.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{
+    Output, ParamsString, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString,
+};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 use unicode_normalization::UnicodeNormalization;
+
+use crate::telemetry;
 
 /// OWASP's argon2id: m = 19 MiB, t = 2, p = 1.
 const MEMORY_KIB: u32 = 19_456;
 const PASSES: u32 = 2;
 const LANES: u32 = 1;
 
+fn params() -> Params {
+    Params::new(MEMORY_KIB, PASSES, LANES, None).expect("valid argon2 parameters")
+}
+
 fn argon2() -> Argon2<'static> {
-    let params = Params::new(MEMORY_KIB, PASSES, LANES, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+}
+
+thread_local! {
+    /// A hashing thread's argon2 memory, allocated at its first hash and kept.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs argon2id with the current parameters on this thread's kept memory: the raw hash.
+fn argon2_raw(password: &[u8], salt: &[u8]) -> Result<[u8; 32], argon2::Error> {
+    let mut out = [0u8; 32];
+    BLOCKS.with_borrow_mut(|blocks| {
+        blocks.resize(params().block_count(), Block::default());
+        argon2().hash_password_into_with_memory(password, salt, &mut out, &mut blocks[..])
+    })?;
+    Ok(out)
+}
+
+/// A PHC string for `password` under the current parameters and a new salt.
+fn hash_blocking(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    let mut buffer = [0u8; 64];
+    let salt_bytes = salt
+        .decode_b64(&mut buffer)
+        .expect("a generated salt decodes");
+    let out = argon2_raw(password.as_bytes(), salt_bytes).expect("argon2 hashes any password");
+    PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params()).expect("the parameters print"),
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).expect("32 bytes is an argon2 output")),
+    }
+    .to_string()
+}
+
+/// Whether a parsed hash is argon2id under the current parameters (32 bytes of output).
+fn is_current(parsed: &PasswordHash<'_>) -> bool {
+    parsed.algorithm.as_str() == "argon2id"
+        && parsed.version == Some(Version::V0x13.into())
+        && parsed.hash.is_some_and(|hash| hash.len() == 32)
+        && Params::try_from(parsed)
+            .is_ok_and(|p| p.m_cost() == MEMORY_KIB && p.t_cost() == PASSES && p.p_cost() == LANES)
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts the hashing threads; they end when the returned queue is dropped.
+fn start_hashers(count: usize) -> mpsc::Sender<Job> {
+    let (queue, jobs) = mpsc::channel::<Job>();
+    let jobs = Arc::new(Mutex::new(jobs));
+    for n in 0..count {
+        let jobs = jobs.clone();
+        std::thread::Builder::new()
+            .name(format!("password-hash-{n}"))
+            .spawn(move || {
+                lower_this_threads_priority();
+                loop {
+                    let next = jobs.lock().map(|jobs| jobs.recv());
+                    let Ok(Ok(job)) = next else { return };
+                    // A job that panics fails its own request, never the thread.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            })
+            .expect("a hashing thread starts");
+    }
+    queue
+}
+
+/// nice 10 for the calling thread (on Linux each thread has its own): when pages and hashes
+/// both want a core, pages get most of it.
+fn lower_this_threads_priority() {
+    // SAFETY: setpriority only reads its arguments; `0` names the calling thread.
+    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+    if result != 0 {
+        tracing::debug!("could not lower the hashing thread's priority");
+    }
 }
 
 /// What checking a password found.
@@ -58,6 +145,8 @@ pub struct Passwords {
     permits: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
     max_waiting: usize,
+    /// The hashing threads' work; holding a permit means one of them is free.
+    queue: mpsc::Sender<Job>,
 }
 
 /// One place in the queue, given back however the wait ends (a dropped request too).
@@ -65,7 +154,8 @@ struct Waiting<'a>(&'a AtomicUsize);
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        let left = self.0.fetch_sub(1, Ordering::SeqCst) - 1;
+        telemetry::hash_waiting(left);
     }
 }
 
@@ -78,20 +168,14 @@ impl Passwords {
             permits: Arc::new(Semaphore::new(limit)),
             waiting: Arc::default(),
             max_waiting: limit * WAITING_PER_SLOT,
+            queue: start_hashers(limit),
         }
     }
 
     /// A PHC string for `password`.
     pub async fn hash(&self, password: &str) -> Result<String, Busy> {
         let password = password.to_owned();
-        self.run(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon2()
-                .hash_password(password.as_bytes(), &salt)
-                .expect("argon2 hashes any password")
-                .to_string()
-        })
-        .await
+        self.run(move || hash_blocking(&password)).await
     }
 
     /// Checks `password` against a stored hash; `None` stands for "no such account", and costs
@@ -113,20 +197,28 @@ impl Passwords {
         let _permit = match self.permits.try_acquire() {
             Ok(permit) => permit,
             Err(_) => {
-                if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+                let started = std::time::Instant::now();
+                let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
+                if waiting >= self.max_waiting {
                     self.waiting.fetch_sub(1, Ordering::SeqCst);
+                    telemetry::hash_waited(Duration::ZERO, true);
                     return Err(Busy);
                 }
+                telemetry::hash_waiting(waiting + 1);
                 let _place = Waiting(&self.waiting);
-                tokio::time::timeout(MAX_WAIT, self.permits.acquire())
-                    .await
-                    .map_err(|_| Busy)?
+                let turn = tokio::time::timeout(MAX_WAIT, self.permits.acquire()).await;
+                telemetry::hash_waited(started.elapsed(), turn.is_err());
+                turn.map_err(|_| Busy)?
                     .expect("the semaphore is never closed")
             }
         };
-        Ok(tokio::task::spawn_blocking(work)
-            .await
-            .expect("password hashing does not panic"))
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.queue
+            .send(Box::new(move || {
+                let _ = done.send(work());
+            }))
+            .expect("the hashing threads run as long as Passwords does");
+        Ok(result.await.expect("password hashing does not panic"))
     }
 }
 
@@ -135,21 +227,27 @@ fn verify_blocking(stored: &str, password: &str) -> Verified {
         let Ok(parsed) = PasswordHash::new(stored) else {
             return Verified::No;
         };
-        if argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_err()
-        {
-            return Verified::No;
+        if !is_current(&parsed) {
+            // Older parameters (an adopted database's): checked once, then replaced.
+            let right = argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok();
+            return if right {
+                Verified::YesRehash
+            } else {
+                Verified::No
+            };
         }
-        let current = parsed.algorithm.as_str() == "argon2id"
-            && Params::try_from(&parsed).is_ok_and(|p| {
-                p.m_cost() == MEMORY_KIB && p.t_cost() == PASSES && p.p_cost() == LANES
-            });
-        return if current {
-            Verified::Yes
-        } else {
-            Verified::YesRehash
-        };
+        let mut buffer = [0u8; 64];
+        let computed = parsed
+            .salt
+            .and_then(|salt| salt.decode_b64(&mut buffer).ok())
+            .and_then(|salt| argon2_raw(password.as_bytes(), salt).ok());
+        // Output compares in constant time.
+        let right = computed
+            .and_then(|raw| Output::new(&raw).ok())
+            .is_some_and(|computed| Some(computed) == parsed.hash);
+        return if right { Verified::Yes } else { Verified::No };
     }
     if better_auth_scrypt_matches(stored, password) {
         return Verified::YesRehash;
@@ -189,10 +287,11 @@ fn better_auth_scrypt_matches(stored: &str, password: &str) -> bool {
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
+        // Made where `Passwords::new` runs, not on a hashing thread: argon2 allocates here
+        // and frees at once, keeping no memory on that thread.
         let salt = SaltString::generate(&mut OsRng);
-        let secret = super::tokens::new_token();
         argon2()
-            .hash_password(secret.as_bytes(), &salt)
+            .hash_password(super::tokens::new_token().as_bytes(), &salt)
             .expect("argon2 hashes any password")
             .to_string()
     })
@@ -236,6 +335,30 @@ mod tests {
         );
         assert_eq!(
             passwords.verify(Some("garbage"), "x").await.unwrap(),
+            Verified::No
+        );
+    }
+
+    #[tokio::test]
+    async fn hashes_on_kept_memory_are_the_argon2_crates_own() {
+        let passwords = Passwords::new(1);
+        let ours = passwords.hash("kept memory").await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(argon2().verify_password(b"kept memory", &parsed).is_ok());
+        assert!(argon2().verify_password(b"other", &parsed).is_err());
+        let theirs = argon2()
+            .hash_password(b"kept memory", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            passwords
+                .verify(Some(&theirs), "kept memory")
+                .await
+                .unwrap(),
+            Verified::Yes
+        );
+        assert_eq!(
+            passwords.verify(Some(&theirs), "other").await.unwrap(),
             Verified::No
         );
     }

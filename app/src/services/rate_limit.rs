@@ -99,21 +99,29 @@ impl Limits {
     /// sign-up against all sign-ups too.
     pub fn check(&self, attempt: Attempt, email: &str, address: &str) -> Result<(), RetryAfter> {
         let kind = attempt.kind();
-        Self::count(
+        let checked = Self::count(
             &self.per_address,
             format!("{kind}:{}", address_key(address)),
-        )?;
-        Self::count(&self.per_account, format!("{kind}:{email}"))?;
-        if let Attempt::SignUp = attempt {
-            self.sign_ups.check().map_err(wait)?;
+        )
+        .and_then(|()| Self::count(&self.per_account, format!("{kind}:{email}")))
+        .and_then(|()| match attempt {
+            Attempt::SignUp => self.sign_ups.check().map_err(wait),
+            _ => Ok(()),
+        });
+        if checked.is_err() {
+            crate::telemetry::rate_limited(kind);
         }
-        Ok(())
+        checked
     }
 
     /// Counts one attempt against the client address only.
     pub fn check_address(&self, attempt: Attempt, address: &str) -> Result<(), RetryAfter> {
         let key = format!("{}:{}", attempt.kind(), address_key(address));
-        Self::count(&self.per_address, key)
+        let checked = Self::count(&self.per_address, key);
+        if checked.is_err() {
+            crate::telemetry::rate_limited(attempt.kind());
+        }
+        checked
     }
 
     fn count(limiter: &DefaultKeyedRateLimiter<String>, key: String) -> Result<(), RetryAfter> {

@@ -36,6 +36,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on BIND={}", config.bind))?;
     let background = services.background.clone();
+    let metrics = match config.metrics_bind {
+        Some(address) => {
+            let handle = crate::metrics::install()?;
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen on METRICS_BIND={address}"))?;
+            tracing::info!(%address, "metrics at http://{address}/metrics");
+            Some(crate::metrics::serve(listener, handle, services.clone()))
+        }
+        None => None,
+    };
     let cleanup = housekeeping::spawn(services, config.housekeeping);
 
     tracing::info!(bind = %config.bind, "listening");
@@ -62,6 +73,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         } => tracing::warn!("requests still running after {DRAIN_TIMEOUT:?}; stopping anyway"),
     }
     cleanup.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     if tokio::time::timeout(DRAIN_TIMEOUT, background.settle())
         .await
         .is_err()

@@ -40,6 +40,10 @@ pub struct Settings {
     #[arg(long, env, global = true)]
     pub public_url: Option<PublicUrl>,
 
+    /// Where Prometheus scrapes /metrics (never the public port). Unset: no metrics.
+    #[arg(long, env, global = true)]
+    pub metrics_bind: Option<SocketAddr>,
+
     #[command(flatten)]
     pub keys: KeyArgs,
     #[command(flatten)]
@@ -64,6 +68,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// PUBLIC_URL, or http:// and the bound address.
     pub public_url: PublicUrl,
+    /// METRICS_BIND; `None` serves no metrics.
+    pub metrics_bind: Option<SocketAddr>,
     /// As configured; `crate::secrets` makes missing ones locally.
     pub keys: KeyArgs,
     pub database: DatabaseConfig,
@@ -107,8 +113,18 @@ impl Settings {
                 .expect("a socket address makes a valid URL");
             PublicUrl(url)
         });
+        if self
+            .metrics_bind
+            .is_some_and(|metrics| metrics.port() == self.bind.port())
+        {
+            return Err(ConfigError::new(
+                "METRICS_BIND",
+                "expected a port other than BIND's: metrics are never served to the public",
+            ));
+        }
         Ok(Config {
             bind: self.bind,
+            metrics_bind: self.metrics_bind,
             keys: self.keys.clone(),
             database: self.database.parse()?,
             auth: self.auth.parse(&public_url)?,

@@ -20,7 +20,7 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
     );
     // The internal API is called by the backend with a bearer token, not by browsers.
     let internal = request.uri().path().starts_with("/api/internal/");
-    if safe || internal || is_same_origin(request.headers(), &state.public_url.origin()) {
+    if safe || internal || is_same_origin(request.headers(), &state.public_origin) {
         return next.run(request).await;
     }
     (
@@ -200,7 +200,11 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
     } else {
         holds_encoded_nul(&bytes)
     };
-    if holds_encoded_nul(parts.uri.to_string().as_bytes()) || nul_in_body {
+    let nul_in_uri = parts
+        .uri
+        .path_and_query()
+        .is_some_and(|p| holds_encoded_nul(p.as_str().as_bytes()));
+    if nul_in_uri || nul_in_body {
         return (
             StatusCode::BAD_REQUEST,
             "This request holds a NUL character, which no Gatehouse field accepts.",

@@ -10,14 +10,14 @@ mod oauth;
 use std::sync::OnceLock;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, Method};
-use axum::middleware;
+use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use gatehouse_app::api::request::provide_request_context;
 use gatehouse_app::{shell, App};
-use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_cookies::CookieManagerLayer;
@@ -49,12 +49,13 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(services.clone()),
+            move || provide_request_context(&services),
             move || shell(leptos_options.clone()),
         )
         .fallback(fallback)
         .layer(
             ServiceBuilder::new()
+                .layer(middleware::from_fn(count_request))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -92,6 +93,26 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Counts and times every answer by its route's template (`/admin/users/{id}`), never its
+/// raw path, so the metrics do not grow with what clients send.
+async fn count_request(request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_string();
+    let response = next.run(request).await;
+    gatehouse_app::telemetry::http_request(
+        method.as_str(),
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
 /// Anything no route matched: a file from `public/`, or the app's own 404 page.
 async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD) {
@@ -102,7 +123,7 @@ async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Resp
     let services = state.services.clone();
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_async_with_context(
-        move || provide_context(services.clone()),
+        move || provide_request_context(&services),
         move || shell(options.clone()),
     );
     render(request).await

@@ -146,6 +146,7 @@ async fn callback(
     let connecting = flow.as_ref().is_some_and(|f| f.link_user.is_some());
     match finish(services, &cookies, provider, flow, query, &origin).await {
         Ok(Finished::SignedIn { token, next }) => {
+            gatehouse_app::telemetry::sign_in(&provider_id, "signed-in");
             cookies.add(session_cookie(&services.settings, token));
             Redirect::to(&next).into_response()
         }
@@ -236,6 +237,9 @@ async fn refused(
             reason = other.code(),
             "provider sign-in refused: {other}"
         ),
+    }
+    if !connecting {
+        gatehouse_app::telemetry::sign_in(provider_id, refusal.label());
     }
     if let Err(e) = linking::record_refusal(services, provider_id, &refusal, origin).await {
         tracing::error!("could not audit a refused provider sign-in: {e}");

@@ -21,6 +21,17 @@ pub async fn sign_in(
     password: &str,
     origin: &Origin,
 ) -> Result<String, Refusal> {
+    let signed_in = check_and_start(services, email, password, origin).await;
+    crate::telemetry::sign_in("password", Refusal::outcome(&signed_in));
+    signed_in
+}
+
+async fn check_and_start(
+    services: &Services,
+    email: &str,
+    password: &str,
+    origin: &Origin,
+) -> Result<String, Refusal> {
     let mut errors = Vec::new();
     let email = match policy::email(email) {
         Ok(email) => email,
