@@ -7,12 +7,9 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use diesel_async::SimpleAsyncConnection;
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::rate_limit::Limits;
-use gatehouse_app::services::Services;
 use gatehouse_app::services::{accounts, Refusal};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -34,10 +31,7 @@ async fn main() {
         .unwrap();
 
     // Fresh limits for every attempt: the figures are about hashing, not the rate limiter.
-    let unlimited = || Services {
-        limits: Arc::new(Limits::default()),
-        ..services.clone()
-    };
+    let unlimited = || services.clone().with_limits(Limits::default());
     common::header("sign-in (argon2id 19 MiB, t=2)");
     for (name, email, password, expect_ok) in [
         (

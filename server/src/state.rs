@@ -10,8 +10,13 @@ use leptos::config::LeptosOptions;
 use crate::config::PublicUrl;
 use crate::secrets::Secrets;
 
+/// Shared by every handler and layer; cloning it (axum does, for each of them, on every
+/// request) copies one pointer.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] holds; read through it (`state.services`).
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub public_url: PublicUrl,
     /// The public URL's origin, as browsers send it in `Origin` (made once).
@@ -26,6 +31,8 @@ pub struct AppState {
     pub flow_key: tower_cookies::Key,
     /// Sent on every response; names the providers' sign-in pages.
     pub content_security_policy: http::HeaderValue,
+    /// The pages everyone not signed in sees alike, once rendered.
+    pub page_cache: crate::routes::PageCache,
 }
 
 impl AppState {
@@ -36,8 +43,9 @@ impl AppState {
         internal_tokens: Vec<String>,
     ) -> Self {
         let provider_origins = services.providers.form_origins();
-        Self {
+        Self(Arc::new(Shared {
             content_security_policy: content_security_policy(&provider_origins),
+            page_cache: Default::default(),
             flow_key: tower_cookies::Key::derive_from(secrets.secret_key.bytes()),
             internal_tokens: Arc::new(internal_tokens),
             leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
@@ -45,7 +53,15 @@ impl AppState {
             public_url,
             form_error_key: Arc::from(&secrets.secret_key.bytes()[..]),
             services,
-        }
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 

@@ -90,8 +90,14 @@ impl AuthSettings {
     }
 }
 
+/// Everything the rules need, shared: cloning a `Services` (every request does, more than
+/// once) copies one pointer.
 #[derive(Clone)]
-pub struct Services {
+pub struct Services(Arc<ServiceSet>);
+
+/// What [`Services`] holds; read through it (`services.pool`).
+#[derive(Clone)]
+pub struct ServiceSet {
     pub pool: DbPool,
     pub passwords: Passwords,
     pub mailer: Mailer,
@@ -107,12 +113,20 @@ pub struct Services {
     pub background: Background,
 }
 
+impl std::ops::Deref for Services {
+    type Target = ServiceSet;
+
+    fn deref(&self) -> &ServiceSet {
+        &self.0
+    }
+}
+
 impl Services {
     /// The rules over `pool`, as a fresh configuration has them: nobody on the allow-list, no
     /// provider, the production rate limits, one password hash at a time. The server, the
     /// tests and the benches each build theirs from here.
     pub fn new(pool: DbPool, settings: AuthSettings, mailer: Mailer, cipher: TokenCipher) -> Self {
-        Self {
+        Self(Arc::new(ServiceSet {
             pool,
             passwords: Passwords::new(1),
             mailer,
@@ -122,28 +136,33 @@ impl Services {
             providers: Arc::default(),
             cipher,
             background: Background::default(),
-        }
+        }))
+    }
+
+    /// The set, to change while building (a copy of its own if it is shared already).
+    fn set(&mut self) -> &mut ServiceSet {
+        Arc::make_mut(&mut self.0)
     }
 
     /// At most `concurrency` password hashes at once.
     pub fn with_password_hashing(mut self, concurrency: usize) -> Self {
-        self.passwords = Passwords::new(concurrency);
+        self.set().passwords = Passwords::new(concurrency);
         self
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = Arc::new(limits);
+        self.set().limits = Arc::new(limits);
         self
     }
 
     /// ALLOWLIST and ADMIN_EMAILS.
     pub fn with_access(mut self, access: AccessRules) -> Self {
-        self.access = Arc::new(access);
+        self.set().access = Arc::new(access);
         self
     }
 
     pub fn with_providers(mut self, providers: Providers) -> Self {
-        self.providers = Arc::new(providers);
+        self.set().providers = Arc::new(providers);
         self
     }
 

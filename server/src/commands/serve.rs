@@ -18,6 +18,11 @@ use crate::{housekeeping, routes};
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // Recording starts before the database is opened, so its first connections count too.
+    let recorder = match config.metrics_bind {
+        Some(address) => Some((address, crate::metrics::install()?)),
+        None => None,
+    };
     let (booted, _) = boot(&config).await?;
     let super::Booted {
         secrets,
@@ -36,9 +41,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on BIND={}", config.bind))?;
     let background = services.background.clone();
-    let metrics = match config.metrics_bind {
-        Some(address) => {
-            let handle = crate::metrics::install()?;
+    let metrics = match recorder {
+        Some((address, handle)) => {
             let listener = tokio::net::TcpListener::bind(address)
                 .await
                 .with_context(|| format!("cannot listen on METRICS_BIND={address}"))?;

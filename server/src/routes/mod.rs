@@ -6,8 +6,11 @@ mod guard;
 mod health;
 pub mod internal;
 mod oauth;
+mod page_cache;
 
-use std::sync::OnceLock;
+pub use page_cache::PageCache;
+
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
@@ -21,7 +24,9 @@ use gatehouse_app::{shell, App};
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_cookies::CookieManagerLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
@@ -56,7 +61,10 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(middleware::from_fn(count_request))
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(SetRequestIdLayer::new(
+                    REQUEST_ID,
+                    NumberedRequests::default(),
+                ))
                 .layer(
                     TraceLayer::new_for_http().make_span_with(|request: &Request| {
                         let request_id = request
@@ -85,12 +93,46 @@ pub fn router(state: AppState) -> Router {
                     state.clone(),
                     guard::signed_form_errors,
                 ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    page_cache::anonymous_pages,
+                ))
                 .layer(middleware::from_fn(guard::limit_body))
                 .layer(CookieManagerLayer::new())
                 .layer(middleware::from_fn(guard::form_posts_only))
                 .layer(middleware::from_fn(guard::server_function_status)),
         )
         .with_state(state)
+}
+
+/// Request ids for requests that come without one: UUIDs (version 8, RFC 9562) made of
+/// this process's random half and a count, unique across instances and restarts without a
+/// random draw per request.
+#[derive(Clone)]
+struct NumberedRequests {
+    process: u64,
+    next: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Default for NumberedRequests {
+    fn default() -> Self {
+        Self {
+            // The version nibble says 8: a UUID of custom layout.
+            process: (rand::random::<u64>() & !0xF000) | 0x8000,
+            next: Arc::default(),
+        }
+    }
+}
+
+impl MakeRequestId for NumberedRequests {
+    fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // The variant bits say RFC 9562.
+        let id = uuid::Uuid::from_u64_pair(self.process, (n & (u64::MAX >> 2)) | (1 << 63));
+        http::HeaderValue::from_str(&id.hyphenated().to_string())
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// Counts and times every answer by its route's template (`/admin/users/{id}`), never its

@@ -780,3 +780,143 @@ async fn assert_sealed(conn: &mut AsyncPgConnection, id: &str, keys: &str, clear
         clear
     );
 }
+
+/// The value of the sample of `name` whose labels include all of `labels` (0 when none is).
+fn sample(scraped: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    scraped
+        .lines()
+        .filter(|line| {
+            line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
+        })
+        .find(|line| {
+            labels
+                .iter()
+                .all(|(label, value)| line.contains(&format!("{label}=\"{value}\"")))
+        })
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_served_on_their_own_port_and_count_what_happened() {
+    use gatehouse_app::telemetry::*;
+    let db = TestDb::empty().await;
+    let dir = passable_tempdir();
+    let (port, metrics_port) = (free_port(), free_port());
+    let (cwd, url) = (dir.path().to_path_buf(), db.url.clone());
+    let metrics_bind = format!("127.0.0.1:{metrics_port}");
+    let served = tokio::task::spawn_blocking(move || {
+        Served::start_with(
+            &cwd,
+            port,
+            &[
+                ("DATABASE_URL", url.as_str()),
+                ("METRICS_BIND", metrics_bind.as_str()),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let scrape = move || {
+        let (status, body) =
+            http_get(&format!("http://127.0.0.1:{metrics_port}/metrics")).expect("scraped");
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    assert_eq!(
+        served.get("/metrics").map(|(status, _)| status),
+        Some(404),
+        "never on the public port"
+    );
+    let before = tokio::task::spawn_blocking(scrape).await.unwrap();
+    for name in [
+        DB_POOL_SIZE,
+        DB_POOL_IDLE,
+        DB_POOL_IN_USE,
+        DB_POOL_WAITING,
+        DB_POOL_MAX,
+    ] {
+        assert!(
+            before.contains(&format!("\n{name} ")) || before.starts_with(&format!("{name} ")),
+            "{name}:\n{before}"
+        );
+    }
+    assert_eq!(sample(&before, DB_POOL_MAX, &[]), 10.0);
+    assert!(
+        sample(&before, DB_CONNECTIONS_OPENED, &[]) >= 2.0,
+        "the warm pool:\n{before}"
+    );
+
+    let login = [("method", "GET"), ("route", "/login"), ("status", "200")];
+    let logins_before = sample(&before, HTTP_REQUESTS, &login);
+    for _ in 0..3 {
+        assert_eq!(served.get("/login").map(|(status, _)| status), Some(200));
+    }
+    let client = reqwest::Client::new();
+    let wrong = client
+        .post(format!("{}/api/sign-in", served.base))
+        .header("origin", &served.base)
+        .form(&[
+            ("email", "nobody@example.com"),
+            ("password", "not the password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let signed_up = client
+        .post(format!("{}/api/sign-up", served.base))
+        .header("origin", &served.base)
+        .form(&[
+            ("name", "Ada"),
+            ("email", "ada@example.com"),
+            ("password", "correct horse battery staple"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_up.status().is_success());
+
+    // The confirmation mail leaves in the background: scrape until it is counted.
+    let started = Instant::now();
+    let after = loop {
+        let after = tokio::task::spawn_blocking(scrape).await.unwrap();
+        if sample(&after, MAIL, &[("outcome", "sent")]) >= 1.0
+            || started.elapsed() > Duration::from_secs(10)
+        {
+            break after;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        sample(&after, HTTP_REQUESTS, &login) - logins_before,
+        3.0,
+        "{after}"
+    );
+    assert!(
+        after.contains(&format!(
+            "{HTTP_DURATION}_bucket{{method=\"GET\",route=\"/login\""
+        )),
+        "a latency histogram by route:\n{after}"
+    );
+    assert!(
+        sample(
+            &after,
+            &format!("{DB_QUERY_DURATION}_count"),
+            &[("outcome", "ok")]
+        ) > 0.0
+    );
+    assert_eq!(
+        sample(
+            &after,
+            SIGN_INS,
+            &[("method", "password"), ("outcome", "wrong-password")]
+        ),
+        1.0,
+        "{after}"
+    );
+    assert_eq!(sample(&after, MAIL, &[("outcome", "sent")]), 1.0, "{after}");
+    assert!(after.contains(BACKGROUND_PENDING), "{after}");
+    let _ = served.interrupt();
+}

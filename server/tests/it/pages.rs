@@ -180,3 +180,42 @@ async fn readyz_is_not_ready_when_the_database_is_unreachable() {
     // Being alive does not depend on the database.
     assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_everyone_sees_alike_are_kept_but_never_shown_to_someone_signed_in() {
+    let app = TestApp::new().await;
+    let first = app.get("/").await;
+    let again = app.get("/").await;
+    assert_eq!(first.body, again.body);
+    assert!(again.body.contains("Welcome to Gatehouse"));
+    // The answer's own headers are made afresh for every request.
+    assert_ne!(first.header("x-request-id"), again.header("x-request-id"));
+    assert_eq!(again.header("cache-control"), Some("no-store"));
+    assert!(again.header("content-security-policy").is_some());
+
+    // Someone signed in gets their own page, never the kept one.
+    let mut ada =
+        crate::accounts::person(&app, "Ada Lovelace", "ada@example.com", "203.0.113.7").await;
+    let hers = ada.get("/").await;
+    assert_eq!(hers.status, StatusCode::OK);
+    assert!(!hers.body.contains("Welcome to Gatehouse"), "{}", hers.body);
+    assert!(hers.body.contains("Ada Lovelace"), "{}", hers.body);
+    // A stale session cookie is cleared, not answered from memory.
+    let mut stale = app.browser();
+    stale.set_cookie("gatehouse_session", "x".repeat(43).as_str());
+    let cleared = stale.get("/login").await;
+    assert!(
+        cleared
+            .header("set-cookie")
+            .is_some_and(|c| c.starts_with("gatehouse_session=")),
+        "{:?}",
+        cleared.header("set-cookie")
+    );
+    // A query is rendered each time (here: where to go after signing in).
+    let with_next = app.get("/login?next=/artworks").await;
+    assert!(
+        with_next.body.contains(r#"value="/artworks""#),
+        "{}",
+        with_next.body
+    );
+}
