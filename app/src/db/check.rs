@@ -26,7 +26,7 @@ impl CheckOutcome {
 }
 
 /// Tables Gatehouse needs: Better Auth's four, its passkey plugin's, and Gatehouse's own.
-pub const REQUIRED_TABLES: [&str; 7] = [
+pub const REQUIRED_TABLES: [&str; 8] = [
     "user",
     "session",
     "account",
@@ -34,6 +34,7 @@ pub const REQUIRED_TABLES: [&str; 7] = [
     "passkey",
     "artwork_jobs",
     "audit_event",
+    "gatehouse_rate_limit",
 ];
 
 /// (table, column) pairs that must reference `user` with ON DELETE CASCADE.

@@ -46,3 +46,30 @@ pub async fn delete_audit_before(
     })
     .await
 }
+
+/// The advisory lock that makes one instance at a time do housekeeping ("gatehous").
+const HOUSEKEEPING_LOCK: i64 = 0x6761_7465_686f_7573;
+
+#[derive(diesel::QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
+/// Takes the housekeeping lock on this connection unless another holds it; it lasts until
+/// [`unlock_housekeeping`] or the connection's end (a crashed instance lets go of it).
+pub async fn try_lock_housekeeping(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
+    let locked: Locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+        .bind::<diesel::sql_types::BigInt, _>(HOUSEKEEPING_LOCK)
+        .get_result(conn)
+        .await?;
+    Ok(locked.locked)
+}
+
+pub async fn unlock_housekeeping(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<diesel::sql_types::BigInt, _>(HOUSEKEEPING_LOCK)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}

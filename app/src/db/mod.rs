@@ -10,6 +10,7 @@ pub mod maintenance;
 pub mod migrations;
 pub mod models;
 pub mod pool;
+pub mod rate_limits;
 pub mod schema;
 pub mod sessions;
 pub mod users;

@@ -14,9 +14,31 @@ pub struct Swept {
     pub verifications: usize,
 }
 
-/// One round of housekeeping; what fails is logged, and the next round tries again.
+/// One round of housekeeping, on one instance at a time: the others, finding the lock
+/// taken, skip the round (the memory of their own rate limiter is tidied either way). What
+/// fails is logged, and the next round tries again.
 pub async fn sweep(services: &Services, audit_retention: chrono::Duration) {
     services.limits.tidy();
+    let mut lock = match services.pool.get().await {
+        Ok(conn) => conn,
+        Err(e) => return tracing::warn!(error = %e, "no connection for housekeeping"),
+    };
+    match maintenance::try_lock_housekeeping(&mut lock).await {
+        Ok(true) => {}
+        Ok(false) => return tracing::debug!("another instance is doing the housekeeping"),
+        Err(e) => return tracing::warn!(error = %e, "could not take the housekeeping lock"),
+    }
+    sweep_all(services, audit_retention).await;
+    if let Err(e) = maintenance::unlock_housekeeping(&mut lock).await {
+        tracing::warn!(error = %e, "could not let go of the housekeeping lock");
+    }
+}
+
+async fn sweep_all(services: &Services, audit_retention: chrono::Duration) {
+    match super::rate_limit::tidy_shared(services).await {
+        Ok(n) => tracing::debug!(keys = n, "forgot rate-limit keys whose quota is full"),
+        Err(e) => tracing::warn!(error = %e, "could not tidy the rate limits"),
+    }
     match sweep_audit(&services.pool, audit_retention).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(events = n, "deleted audit events past retention"),

@@ -1,8 +1,11 @@
-//! Limits on sign-in, sign-up and reset attempts, per account and per client address
-//! (governor), and on sign-ups overall. An IPv6 client counts by its /64: one host is
-//! usually given a whole /64, so counting single addresses would give it 2^64 quotas.
-//! Each instance counts on its own: behind a load balancer with n instances, an attacker
-//! gets at most n times the quota, which still stops guessing at scale.
+//! Limits on sign-in, sign-up and reset attempts, per account and per client address, and
+//! on sign-ups overall. An IPv6 client counts by its /64: one host is usually given a whole
+//! /64, so counting single addresses would give it 2^64 quotas.
+//!
+//! Every attempt is counted twice: first in this instance's memory (governor), which turns a
+//! burst away without touching the database, then in PostgreSQL (`db::rate_limits`), which
+//! every instance shares, so n instances behind a load balancer allow exactly what one
+//! allows. Both count with the same quotas.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -10,6 +13,9 @@ use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
+
+use super::{Refusal, Services};
+use crate::db::rate_limits;
 
 /// Which attempts a limit counts.
 #[derive(Clone, Copy, Debug)]
@@ -39,6 +45,15 @@ pub struct Limits {
     /// Sign-ups from everyone together: each sends a mail, perhaps to a stranger, so many
     /// addresses together must not make Gatehouse a mail cannon.
     sign_ups: DefaultDirectRateLimiter,
+    /// The same quotas, for the shared count.
+    quotas: Quotas,
+}
+
+#[derive(Clone, Copy)]
+struct Quotas {
+    per_account: Quota,
+    per_address: Quota,
+    sign_ups: Quota,
 }
 
 /// Refused: try again after this long.
@@ -92,6 +107,11 @@ impl Limits {
             per_account: DefaultKeyedRateLimiter::keyed(per_account),
             per_address: DefaultKeyedRateLimiter::keyed(per_address),
             sign_ups: DefaultDirectRateLimiter::direct(sign_ups),
+            quotas: Quotas {
+                per_account,
+                per_address,
+                sign_ups,
+            },
         }
     }
 
@@ -133,6 +153,56 @@ impl Limits {
         self.per_account.retain_recent();
         self.per_address.retain_recent();
     }
+}
+
+/// Counts one attempt (`email`: the account it is for, when there is one) in this instance's
+/// memory and then in the counters every instance shares; refused as soon as either says so.
+pub async fn count(
+    services: &Services,
+    attempt: Attempt,
+    email: Option<&str>,
+    address: &str,
+) -> Result<(), Refusal> {
+    let limits = &services.limits;
+    let here = match email {
+        Some(email) => limits.check(attempt, email, address),
+        None => limits.check_address(attempt, address),
+    };
+    here.map_err(refused)?;
+    let kind = attempt.kind();
+    let quotas = limits.quotas;
+    let mut counted = vec![(
+        format!("{kind}:{}", address_key(address)),
+        quotas.per_address,
+    )];
+    if let Some(email) = email {
+        counted.push((format!("{kind}:{email}"), quotas.per_account));
+    }
+    if let Attempt::SignUp = attempt {
+        counted.push(("sign-ups".to_string(), quotas.sign_ups));
+    }
+    let mut conn = services.pool.get().await?;
+    for (key, quota) in counted {
+        // The key is stored as its digest: the table holds no address and no email.
+        let key = super::tokens::digest(&key);
+        let period = quota.replenish_interval();
+        let burst = quota.burst_size().get();
+        if let Some(wait) = rate_limits::take(&mut conn, &key, period, burst).await? {
+            crate::telemetry::rate_limited(kind);
+            return Err(refused(RetryAfter(wait.max(Duration::from_secs(1)))));
+        }
+    }
+    Ok(())
+}
+
+fn refused(retry: RetryAfter) -> Refusal {
+    Refusal::RateLimited(retry.0.as_secs().max(1))
+}
+
+/// Forgets, in the shared table, keys whose quota is full again.
+pub async fn tidy_shared(services: &Services) -> Result<usize, Refusal> {
+    let mut conn = services.pool.get().await?;
+    Ok(rate_limits::delete_full(&mut conn, chrono::Utc::now()).await?)
 }
 
 /// How long until the refused attempt would be allowed (at least a second).

@@ -74,7 +74,7 @@ async fn start(
     // Someone signed in who signs in again is proving themselves anew (a step-up): the
     // provider is asked to authenticate them, not to wave them through.
     let reauthenticate = current.is_some() && !connecting;
-    if let Err(refusal) = linking::limit_start(services, &origin) {
+    if let Err(refusal) = linking::limit_start(services, &origin).await {
         return refused(services, &provider_id, refusal, &origin, connecting).await;
     }
     let linked = Notice::Linked.after("/profile");

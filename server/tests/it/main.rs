@@ -9,6 +9,7 @@ mod artworks;
 mod binary;
 mod hardening;
 mod housekeeping;
+mod instances;
 mod local_postgres;
 mod migrations;
 mod pages;

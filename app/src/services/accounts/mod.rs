@@ -114,23 +114,20 @@ fn password_given(password: &str) -> Result<(), FieldError> {
     })
 }
 
-fn limit(
+async fn limit(
     services: &Services,
     attempt: Attempt,
     email: &str,
     origin: &Origin,
 ) -> Result<(), Refusal> {
     let address = origin.ip_address.as_deref().unwrap_or("unknown");
-    services
-        .limits
-        .check(attempt, email, address)
-        .map_err(|retry| Refusal::RateLimited(retry.0.as_secs().max(1)))
+    crate::services::rate_limit::count(services, attempt, Some(email), address).await
 }
 
 /// A request to mail a link to an address (a reset, a new confirmation): the address is
 /// checked and counted against the limits, then `work` runs after the answer has gone, so
 /// how long the answer takes says nothing about whether the address has an account.
-fn mail_after_answering<Work>(
+async fn mail_after_answering<Work>(
     services: &Services,
     what: &'static str,
     email: &str,
@@ -141,7 +138,7 @@ where
     Work: std::future::Future<Output = Result<(), Refusal>> + Send + 'static,
 {
     let email = policy::email(email).map_err(|e| Refusal::Invalid(vec![e]))?;
-    limit(services, Attempt::PasswordReset, &email, origin)?;
+    limit(services, Attempt::PasswordReset, &email, origin).await?;
     let work = work(services.clone(), email, origin.clone());
     services.background.spawn(what, work);
     Ok(())

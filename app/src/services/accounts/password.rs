@@ -30,6 +30,7 @@ pub async fn request_password_reset(
         origin,
         |services, email, origin| async move { mail_reset_link(&services, &email, &origin).await },
     )
+    .await
 }
 
 async fn mail_reset_link(services: &Services, email: &str, origin: &Origin) -> Result<(), Refusal> {
@@ -229,7 +230,7 @@ pub(super) async fn check_password(
     if password.is_empty() || password.chars().count() > policy::PASSWORD_MAX {
         return Err(wrong());
     }
-    limit(services, Attempt::SignIn, &user.email, origin)?;
+    limit(services, Attempt::SignIn, &user.email, origin).await?;
     if services
         .passwords
         .verify(Some(stored), password)

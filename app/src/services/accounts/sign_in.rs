@@ -46,7 +46,7 @@ async fn check_and_start(
     if !errors.is_empty() {
         return Err(Refusal::Invalid(errors));
     }
-    limit(services, Attempt::SignIn, &email, origin)?;
+    limit(services, Attempt::SignIn, &email, origin).await?;
 
     let mut conn = services.pool.get().await?;
     let user = users::find_by_email(&mut conn, &email).await?;

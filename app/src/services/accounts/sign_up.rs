@@ -32,7 +32,7 @@ pub async fn sign_up(
     ])?;
     let (name, email) = (&fields[0], &fields[1]);
     // Each sign-up costs a hash and sends a mail: a flood must not do either without end.
-    limit(services, Attempt::SignUp, email, origin)?;
+    limit(services, Attempt::SignUp, email, origin).await?;
 
     // Hash first, whichever way it goes: both answers take the same time.
     let hash = services.passwords.hash(password).await?;
@@ -138,6 +138,7 @@ pub async fn resend_verification_to(
             }
         },
     )
+    .await
 }
 
 /// Confirms the address behind an emailed link, for whoever chose the account's password:
@@ -171,7 +172,7 @@ pub async fn verify_email(
     let Some(user) = users::find(&mut conn, user_id).await? else {
         return Err(Refusal::LinkInvalid);
     };
-    limit(services, Attempt::SignIn, &user.email, origin)?;
+    limit(services, Attempt::SignIn, &user.email, origin).await?;
     let stored = password_hash(&mut conn, &user.id).await?;
     // No connection is held while waiting for a hashing turn: the pool serves every page.
     drop(conn);

@@ -31,12 +31,9 @@ fn flow_identifier(provider: &str) -> String {
 
 /// Counts a flow's start against the client's address (each start stores a row and may
 /// call the provider).
-pub fn limit_start(services: &Services, origin: &Origin) -> Result<(), Refusal> {
+pub async fn limit_start(services: &Services, origin: &Origin) -> Result<(), Refusal> {
     let address = origin.ip_address.as_deref().unwrap_or("unknown");
-    services
-        .limits
-        .check_address(Attempt::ProviderSignIn, address)
-        .map_err(|retry| Refusal::RateLimited(retry.0.as_secs().max(1)))
+    crate::services::rate_limit::count(services, Attempt::ProviderSignIn, None, address).await
 }
 
 /// Remembers a flow's state until the callback (or the flow's expiry).

@@ -118,6 +118,17 @@ impl TestApp {
         .await
     }
 
+    /// Another instance on the same database, as a second Gatehouse behind the same load
+    /// balancer: its own pool, rate-limiter memory, hashing threads and mail sink.
+    pub async fn another_instance(&self) -> Self {
+        let db = TestDb {
+            url: self.db.url.clone(),
+            pool: gatehouse_app::db::pool::build(&self.db.url, &Default::default()),
+        };
+        let providers = Providers::default();
+        Self::configured(db, PUBLIC_URL, AccessRules::default(), 0, providers).await
+    }
+
     /// The app with ALLOWLIST and ADMIN_EMAILS.
     pub async fn with_access(allowlist: &str, admin_emails: &str) -> Self {
         let rules = AccessRules::parse(allowlist, admin_emails).unwrap();
