@@ -10,6 +10,9 @@ use super::providers::ProviderError;
 use super::ServiceError;
 use crate::views::FieldError;
 
+/// How long to wait when the database cannot be reached (`Retry-After`).
+pub const UNAVAILABLE_RETRY_SECONDS: u64 = 30;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
     #[error("Some fields need attention.")]
@@ -58,11 +61,37 @@ pub enum Refusal {
     /// retried, and never leaves the provider rules.
     #[error("a concurrent sign-in won the race")]
     Race,
+    /// The database cannot be reached; nothing was changed.
+    #[error("Gatehouse cannot reach its database; try again in a minute.")]
+    Unavailable,
     #[error(transparent)]
-    Service(#[from] ServiceError),
+    Service(ServiceError),
 }
 
-database_errors_are_service_errors!(Refusal);
+/// Every database failure becomes a refusal here: an unreachable database is
+/// [`Refusal::Unavailable`] (503, try again), any other failure our own (500).
+impl From<ServiceError> for Refusal {
+    fn from(e: ServiceError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "the database cannot be reached");
+            Refusal::Unavailable
+        } else {
+            Refusal::Service(e)
+        }
+    }
+}
+
+impl From<diesel::result::Error> for Refusal {
+    fn from(e: diesel::result::Error) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for Refusal {
+    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
 
 impl From<Busy> for Refusal {
     fn from(_: Busy) -> Self {
@@ -91,7 +120,7 @@ impl Refusal {
             Refusal::Invalid(_) => 422,
             Refusal::InvalidCredentials | Refusal::Unauthenticated => 401,
             Refusal::RateLimited(_) => 429,
-            Refusal::Busy(_) => 503,
+            Refusal::Busy(_) | Refusal::Unavailable => 503,
             Refusal::EmailNotVerified
             | Refusal::Banned(_)
             | Refusal::NoAccess
@@ -111,13 +140,14 @@ impl Refusal {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Refusal::RateLimited(seconds) | Refusal::Busy(seconds) => Some(*seconds),
+            Refusal::Unavailable => Some(UNAVAILABLE_RETRY_SECONDS),
             _ => None,
         }
     }
 
     /// Whether it is Gatehouse's own failure rather than something the caller can mend.
     pub fn is_internal(&self) -> bool {
-        self.status() >= 500 && !matches!(self, Refusal::Busy(_))
+        self.status() >= 500 && !matches!(self, Refusal::Busy(_) | Refusal::Unavailable)
     }
 
     /// A few words for it that do not grow with input, as metrics label sign-ins.

@@ -1,24 +1,6 @@
 //! The rules of Gatehouse. Server functions and the server's own tasks call these; these call
 //! `db/`.
 
-/// Lets `?` turn a database error into `$error::Service`, for an error type whose rules fail
-/// in their own words and whose database fails as a `ServiceError`.
-macro_rules! database_errors_are_service_errors {
-    ($error:ident) => {
-        impl From<diesel::result::Error> for $error {
-            fn from(e: diesel::result::Error) -> Self {
-                $error::Service(e.into())
-            }
-        }
-
-        impl From<diesel_async::pooled_connection::deadpool::PoolError> for $error {
-            fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-                $error::Service(e.into())
-            }
-        }
-    };
-}
-
 pub mod access;
 pub mod accounts;
 pub mod addresses;
@@ -52,6 +34,27 @@ pub enum ServiceError {
     Pool(PoolError),
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
+}
+
+impl ServiceError {
+    /// Whether the database could not be reached (down, restarting, the connection cut), as
+    /// opposed to a query that failed: the caller is told to try again in a minute.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            ServiceError::Pool(_) => true,
+            ServiceError::Query(Error::DatabaseError(kind, info)) => {
+                let message = info.message();
+                matches!(
+                    kind,
+                    DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection
+                ) || message.starts_with("terminating connection")
+                    || message.starts_with("the database system is")
+            }
+            ServiceError::Query(Error::BrokenTransactionManager) => true,
+            ServiceError::Query(_) => false,
+        }
+    }
 }
 
 /// Every time a connection cannot be had, counted (`gatehouse_db_pool_errors_total`).

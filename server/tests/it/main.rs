@@ -12,6 +12,7 @@ mod housekeeping;
 mod instances;
 mod local_postgres;
 mod migrations;
+mod outage;
 mod pages;
 mod providers;
 mod sessions;

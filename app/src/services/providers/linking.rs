@@ -121,7 +121,7 @@ pub async fn sign_in(
         // Only a user adopted from elsewhere can be here: providers make confirmed users.
         match crate::services::accounts::resend_verification_to(services, &user.email, origin).await
         {
-            Err(Refusal::Service(e)) => return Err(Refusal::Service(e)),
+            Err(failed @ (Refusal::Service(_) | Refusal::Unavailable)) => return Err(failed),
             _ => return Err(Refusal::EmailNotVerified),
         }
     }
