@@ -113,8 +113,13 @@ impl Served {
     }
 
     /// Ctrl-C, and the exit status and output once it has stopped.
-    fn interrupt(mut self) -> (std::process::ExitStatus, String, String) {
-        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT).unwrap();
+    fn interrupt(self) -> (std::process::ExitStatus, String, String) {
+        self.stop_with(Signal::SIGINT)
+    }
+
+    /// `signal`, and the exit status and output once it has stopped.
+    fn stop_with(mut self, signal: Signal) -> (std::process::ExitStatus, String, String) {
+        kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
         let started = Instant::now();
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -919,4 +924,74 @@ async fn metrics_are_served_on_their_own_port_and_count_what_happened() {
     assert_eq!(sample(&after, MAIL, &[("outcome", "sent")]), 1.0, "{after}");
     assert!(after.contains(BACKGROUND_PENDING), "{after}");
     let _ = served.interrupt();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_under_load_finishes_what_started_refuses_the_new_then_stops_postgresql() {
+    let dir = passable_tempdir();
+    let port = free_port();
+    let cwd = dir.path().to_path_buf();
+    let served = tokio::task::spawn_blocking(move || {
+        Served::start_with(&cwd, port, &[("PASSWORD_HASH_CONCURRENCY", "2")])
+    })
+    .await
+    .unwrap();
+    let pid_file = dir.path().join("data/postgres/postmaster.pid");
+    assert!(
+        pid_file.exists(),
+        "the private PostgreSQL runs in the data folder"
+    );
+
+    // 32 sign-ins at once, each a password hash: they queue for the two hashing threads.
+    let client = reqwest::Client::new();
+    let base = served.base.clone();
+    let in_flight: Vec<_> = (0..32)
+        .map(|n| {
+            let (client, base) = (client.clone(), base.clone());
+            tokio::spawn(async move {
+                client
+                    .post(format!("{base}/api/sign-in"))
+                    .header("origin", &base)
+                    .form(&[
+                        ("email", format!("p{n}@example.com")),
+                        ("password", "not it".into()),
+                    ])
+                    .send()
+                    .await
+                    .map(|answer| (answer.status().as_u16(), Instant::now()))
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let signalled = Instant::now();
+    let stopping = tokio::task::spawn_blocking(move || served.stop_with(Signal::SIGTERM));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let late = reqwest::Client::new()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await;
+    assert!(
+        late.is_err(),
+        "a new connection after SIGTERM is refused: {late:?}"
+    );
+
+    let mut statuses = Vec::new();
+    let mut after_the_signal = 0;
+    for request in in_flight {
+        let answered = request.await.unwrap();
+        let (status, done) = answered.expect("every started request is answered");
+        statuses.push(status);
+        after_the_signal += usize::from(done > signalled);
+    }
+    assert!(
+        statuses.iter().all(|s| [401, 429, 503].contains(s)),
+        "each got a whole answer: {statuses:?}"
+    );
+    assert!(
+        after_the_signal > 0 && statuses.contains(&401),
+        "some were still being hashed when the signal came: {statuses:?}"
+    );
+    let (status, _, stderr) = stopping.await.unwrap();
+    assert!(status.success(), "{status}\n{stderr}");
+    assert!(!pid_file.exists(), "PostgreSQL stopped after Gatehouse");
 }
