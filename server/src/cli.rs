@@ -71,6 +71,12 @@ pub enum DbCommand {
     /// converted, constraints, indexes, rows); change nothing. Exit code 1, with the reason,
     /// when start-up would refuse to adopt the database.
     Plan,
+    /// Write the whole database to FILE (pg_dump's custom format); works while Gatehouse
+    /// serves, also from its private PostgreSQL.
+    Backup { file: std::path::PathBuf },
+    /// Load a backup into an empty database (DATABASE_URL, or a new private one), then
+    /// bring it up to date and check it.
+    Restore { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand, Debug, Clone, PartialEq, Eq)]

@@ -107,6 +107,20 @@ impl Database {
         })
     }
 
+    /// The same, but when the private PostgreSQL already runs (Gatehouse serves from this
+    /// folder), that one is used as it is and left running.
+    pub async fn open_beside_a_server(config: &Config) -> anyhow::Result<Self> {
+        if config.database.url.is_none() {
+            let installation = Installation::find()?;
+            let running =
+                LocalPostgres::running(&installation, &config.database.data_dir, "gatehouse")?;
+            if let Some(url) = running {
+                return Ok(Self { url, _local: None });
+            }
+        }
+        Self::open(config).await
+    }
+
     /// The pool, once every migration has run. A run that adopted another's database also
     /// encrypts the provider tokens Better Auth kept there in the clear, at once, rather than
     /// leaving them readable until someone runs `gatehouse keys rotate`.

@@ -2,6 +2,7 @@
 //! `boot` is the start every command that works on the data shares.
 
 mod admin;
+mod backup;
 mod db;
 mod jobs;
 mod keys;
@@ -60,6 +61,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db {
             command: DbCommand::Plan,
         } => db::plan(&config).await,
+        Command::Db {
+            command: DbCommand::Backup { file },
+        } => backup::backup(&config, &file).await,
+        Command::Db {
+            command: DbCommand::Restore { file },
+        } => backup::restore(&config, &file).await,
         Command::Admin { command } => admin::grant_or_revoke(&config, command).await,
         Command::Jobs { command } => jobs::link(&config, command).await,
         Command::Keys {

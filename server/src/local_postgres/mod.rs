@@ -198,6 +198,30 @@ impl LocalPostgres {
         Ok(running)
     }
 
+    /// The URL of `database` on the cluster in `root` if a PostgreSQL already runs it (a
+    /// Gatehouse serving from the same folder), for commands that work beside it.
+    pub fn running(
+        installation: &Installation,
+        root: &Path,
+        database: &str,
+    ) -> Result<Option<String>, LocalPostgresError> {
+        let root = std::path::absolute(root).map_err(io_error(root))?;
+        if !root.exists() {
+            return Ok(None);
+        }
+        let home = installation.cluster_home(&root)?;
+        let pid = fs::read_to_string(home.join("postgres/postmaster.pid"))
+            .ok()
+            .and_then(|pid| {
+                pid.lines()
+                    .next()
+                    .and_then(|l| l.trim().parse::<i32>().ok())
+            });
+        Ok(pid
+            .filter(|pid| is_postgres(*pid))
+            .map(|_| socket_url(&home.join("run"), database)))
+    }
+
     /// The connection URL of `database` on this cluster (over the unix socket).
     pub fn url(&self, database: &str) -> String {
         socket_url(&self.socket_dir, database)

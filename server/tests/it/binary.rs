@@ -995,3 +995,77 @@ async fn sigterm_under_load_finishes_what_started_refuses_the_new_then_stops_pos
     assert!(status.success(), "{status}\n{stderr}");
     assert!(!pid_file.exists(), "PostgreSQL stopped after Gatehouse");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_restores_an_account_and_its_artwork_jobs_into_an_empty_database() {
+    use crate::accounts::{person, sign_in, user_id, PASSWORD};
+    use crate::support::TestApp;
+    use gatehouse_app::db::jobs;
+
+    let app = TestApp::new().await;
+    drop(person(&app, "Ada", "ada@example.com", "203.0.113.7").await);
+    let ada = user_id(&app, "ada@example.com").await;
+    let mut conn = app.db.conn().await;
+    for n in 0..2 {
+        let url = format!("https://cdn.example/{n}.png");
+        jobs::insert(&mut conn, &format!("job-{n}"), Some(&ada), &url, "queued")
+            .await
+            .unwrap();
+    }
+    drop(conn);
+
+    let dir = passable_tempdir();
+    let file = dir.path().join("gatehouse.backup");
+    let backed_up = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &app.db.url)
+        .arg("db")
+        .arg("backup")
+        .arg(&file));
+    assert!(backed_up.status.success(), "{}", text(&backed_up.stderr));
+    assert!(text(&backed_up.stdout).starts_with("Backed up to"));
+
+    // A database that holds tables is not restored over.
+    let over = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &app.db.url)
+        .arg("db")
+        .arg("restore")
+        .arg(&file));
+    assert_eq!(over.status.code(), Some(1));
+    assert!(
+        text(&over.stderr).contains("empty one"),
+        "{}",
+        text(&over.stderr)
+    );
+    let missing = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &app.db.url)
+        .args(["db", "restore", "no-such.backup"]));
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("no such backup file"));
+
+    let target = TestDb::empty().await;
+    let restored = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &target.url)
+        .arg("db")
+        .arg("restore")
+        .arg(&file));
+    assert!(restored.status.success(), "{}", text(&restored.stderr));
+    assert!(
+        text(&restored.stdout).contains("checks passed"),
+        "{}",
+        text(&restored.stdout)
+    );
+
+    // Ada signs in to the restored database with her password, and her jobs are there.
+    let again = TestApp::on(TestDb {
+        url: target.url.clone(),
+        pool: target.pool.clone(),
+    })
+    .await;
+    let mut browser = again.browser_at("203.0.113.7");
+    sign_in(&mut browser, "ada@example.com", PASSWORD).await;
+    let mut conn = again.db.conn().await;
+    let theirs = jobs::page(&mut conn, Some(&ada), None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 2);
+}
