@@ -74,6 +74,9 @@ pub enum DbCommand {
     /// Write the whole database to FILE (pg_dump's custom format); works while Gatehouse
     /// serves, also from its private PostgreSQL.
     Backup { file: std::path::PathBuf },
+    /// Grant ROLE exactly what serving needs (rows of Gatehouse's tables, the audit log
+    /// only to add to and read), as the schema owner; prints the SQL it ran.
+    GrantAppRole { role: String },
     /// Load a backup into an empty database (DATABASE_URL, or a new private one), then
     /// bring it up to date and check it.
     Restore { file: std::path::PathBuf },

@@ -81,6 +81,8 @@ pub async fn plan(database_url: &str) -> Result<migrations::Plan, DatabaseError>
 /// this is dropped.
 pub struct Database {
     pub url: String,
+    /// MIGRATION_DATABASE_URL, when serving runs as a role of less than the owner.
+    pub migration_url: Option<String>,
     _local: Option<LocalPostgres>,
 }
 
@@ -90,6 +92,7 @@ impl Database {
         if let Some(url) = &settings.url {
             return Ok(Self {
                 url: url.clone(),
+                migration_url: settings.migration_url.clone(),
                 _local: None,
             });
         }
@@ -103,6 +106,7 @@ impl Database {
         );
         Ok(Self {
             url: local.url("gatehouse"),
+            migration_url: None,
             _local: Some(local),
         })
     }
@@ -115,7 +119,12 @@ impl Database {
             let running =
                 LocalPostgres::running(&installation, &config.database.data_dir, "gatehouse")?;
             if let Some(url) = running {
-                return Ok(Self { url, _local: None });
+                let migration_url = None;
+                return Ok(Self {
+                    url,
+                    migration_url,
+                    _local: None,
+                });
             }
         }
         Self::open(config).await
@@ -130,7 +139,7 @@ impl Database {
         secrets: &crate::secrets::Secrets,
     ) -> anyhow::Result<(DbPool, migrations::Plan)> {
         let pool = self.reach(config).await?;
-        let plan = migrate(&self.url).await?;
+        let plan = migrate(self.owner_url()).await?;
         if plan.migrations.iter().any(|v| v == migrations::ADOPTION) {
             let cipher = secrets.token_keys.cipher();
             let sealed = gatehouse_app::services::keys::rotate(&pool, &cipher).await?;
@@ -145,6 +154,11 @@ impl Database {
             }
         }
         Ok((pool, plan))
+    }
+
+    /// Where the schema is changed: MIGRATION_DATABASE_URL, or the one URL.
+    pub fn owner_url(&self) -> &str {
+        self.migration_url.as_deref().unwrap_or(&self.url)
     }
 
     /// The pool, once the database answers (with the configured retries).

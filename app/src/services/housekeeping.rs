@@ -17,7 +17,10 @@ pub struct Swept {
 /// One round of housekeeping, on one instance at a time: the others, finding the lock
 /// taken, skip the round (the memory of their own rate limiter is tidied either way). What
 /// fails is logged, and the next round tries again.
-pub async fn sweep(services: &Services, audit_retention: chrono::Duration) {
+///
+/// `owner` is the pool the audit log's retention deletes through: the schema owner's when
+/// serving runs as a role that may not delete audit events (MIGRATION_DATABASE_URL).
+pub async fn sweep(services: &Services, audit_retention: chrono::Duration, owner: &DbPool) {
     services.limits.tidy();
     let mut lock = match services.pool.get().await {
         Ok(conn) => conn,
@@ -28,18 +31,18 @@ pub async fn sweep(services: &Services, audit_retention: chrono::Duration) {
         Ok(false) => return tracing::debug!("another instance is doing the housekeeping"),
         Err(e) => return tracing::warn!(error = %e, "could not take the housekeeping lock"),
     }
-    sweep_all(services, audit_retention).await;
+    sweep_all(services, audit_retention, owner).await;
     if let Err(e) = maintenance::unlock_housekeeping(&mut lock).await {
         tracing::warn!(error = %e, "could not let go of the housekeeping lock");
     }
 }
 
-async fn sweep_all(services: &Services, audit_retention: chrono::Duration) {
+async fn sweep_all(services: &Services, audit_retention: chrono::Duration, owner: &DbPool) {
     match super::rate_limit::tidy_shared(services).await {
         Ok(n) => tracing::debug!(keys = n, "forgot rate-limit keys whose quota is full"),
         Err(e) => tracing::warn!(error = %e, "could not tidy the rate limits"),
     }
-    match sweep_audit(&services.pool, audit_retention).await {
+    match sweep_audit(owner, audit_retention).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(events = n, "deleted audit events past retention"),
         Err(e) => tracing::warn!(error = %e, "could not apply audit retention"),

@@ -47,7 +47,7 @@ pub async fn check(config: &Config) -> anyhow::Result<ExitCode> {
 pub async fn plan(config: &Config) -> anyhow::Result<ExitCode> {
     let database = Database::open(config).await?;
     drop(database.reach(config).await?);
-    let plan = match database::plan(&database.url).await {
+    let plan = match database::plan(database.owner_url()).await {
         Ok(plan) => plan,
         Err(database::DatabaseError::Migration(migrations::MigrationError::Refused(why))) => {
             eprintln!("gatehouse: start-up would stop here: {why}");
@@ -68,5 +68,45 @@ pub async fn plan(config: &Config) -> anyhow::Result<ExitCode> {
         println!("  {change}");
     }
     println!("Nothing has been changed: this was a plan.");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(diesel::QueryableByName)]
+struct Role {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    exists: bool,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    schema: String,
+}
+
+/// `gatehouse db grant-app-role ROLE`: grants ROLE what serving needs, as the schema owner
+/// (MIGRATION_DATABASE_URL, or DATABASE_URL), printing each statement it ran.
+pub async fn grant_app_role(config: &Config, role: &str) -> anyhow::Result<ExitCode> {
+    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+    let database = Database::open_beside_a_server(config).await?;
+    drop(database.reach(config).await?);
+    let mut conn = AsyncPgConnection::establish(database.owner_url())
+        .await
+        .context("connecting to the database as its owner")?;
+    let found: Role = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS exists, \
+         current_schema() AS schema",
+    )
+    .bind::<diesel::sql_types::Text, _>(role)
+    .get_result(&mut conn)
+    .await?;
+    if !found.exists {
+        eprintln!(
+            "gatehouse: no role is named {role}; create it first \
+             (CREATE ROLE {role} LOGIN PASSWORD '…'), then run this again"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    for sql in gatehouse_app::db::grants::app_role(&found.schema, role) {
+        conn.batch_execute(&sql)
+            .await
+            .with_context(|| format!("running {sql}"))?;
+        println!("{sql};");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -62,6 +62,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: DbCommand::Plan,
         } => db::plan(&config).await,
         Command::Db {
+            command: DbCommand::GrantAppRole { role },
+        } => db::grant_app_role(&config, &role).await,
+        Command::Db {
             command: DbCommand::Backup { file },
         } => backup::backup(&config, &file).await,
         Command::Db {

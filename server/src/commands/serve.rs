@@ -51,7 +51,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let cleanup = housekeeping::spawn(services, config.housekeeping);
+    // The audit log's retention deletes as the schema owner when serving runs as less.
+    let owner = match &database.migration_url {
+        Some(url) => gatehouse_app::db::pool::build(url, &Default::default()),
+        None => pool.clone(),
+    };
+    let cleanup = housekeeping::spawn(services, config.housekeeping, owner);
 
     tracing::info!(bind = %config.bind, "listening");
     println!(

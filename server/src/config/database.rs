@@ -14,6 +14,12 @@ pub struct DatabaseArgs {
     #[arg(long, env, global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// The schema owner's URL, for migrations (and the audit log's retention sweep); then
+    /// DATABASE_URL needs only what serving needs (`gatehouse db grant-app-role ROLE`).
+    /// The same database as DATABASE_URL, as another role. Unset: DATABASE_URL does all.
+    #[arg(long, env, global = true, hide_env_values = true)]
+    pub migration_database_url: Option<String>,
+
     /// Where the private PostgreSQL and generated secrets are kept.
     #[arg(long, env, default_value = "data", global = true)]
     pub data_dir: PathBuf,
@@ -44,6 +50,8 @@ pub struct DatabaseArgs {
 pub struct DatabaseConfig {
     /// DATABASE_URL; `None` runs the private PostgreSQL.
     pub url: Option<String>,
+    /// MIGRATION_DATABASE_URL: the schema owner, when serving runs as a role of less.
+    pub migration_url: Option<String>,
     pub data_dir: PathBuf,
     pub pool: PoolSettings,
     /// The delays between start-up connection attempts: 1 s, 2 s, 4 s by default.
@@ -79,8 +87,29 @@ impl DatabaseArgs {
                 "expected at most 20 (the delay doubles each time)",
             ));
         }
+        if let Some(migration) = &self.migration_database_url {
+            let Some(serving) = &self.database_url else {
+                return Err(ConfigError::new(
+                    "MIGRATION_DATABASE_URL",
+                    "needs DATABASE_URL too: the role that serves (the private PostgreSQL has one role)",
+                ));
+            };
+            if let (Some(owner), Some(app)) = (database_of(migration), database_of(serving)) {
+                if owner != app {
+                    return Err(ConfigError::new(
+                        "MIGRATION_DATABASE_URL",
+                        format!(
+                            "expected the database DATABASE_URL names ({}), as another role; got {}",
+                            app.describe(),
+                            owner.describe()
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(DatabaseConfig {
             url: self.database_url.clone(),
+            migration_url: self.migration_database_url.clone(),
             data_dir: self.data_dir.clone(),
             pool: PoolSettings {
                 min: self.db_pool_min,
@@ -94,4 +123,35 @@ impl DatabaseArgs {
                 .collect(),
         })
     }
+}
+
+/// Which database a PostgreSQL URL names: its host (or socket folder), port and name.
+#[derive(Debug, PartialEq, Eq)]
+struct Named {
+    host: String,
+    port: u16,
+    name: String,
+}
+
+impl Named {
+    fn describe(&self) -> String {
+        format!("{} on {}:{}", self.name, self.host, self.port)
+    }
+}
+
+/// `None` for what is not a URL (libpq's `key=value` form is not compared).
+fn database_of(url: &str) -> Option<Named> {
+    let url = url::Url::parse(url).ok()?;
+    let query = |key: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    };
+    let host = query("host").unwrap_or_else(|| url.host_str().unwrap_or("localhost").to_string());
+    let port = query("port")
+        .and_then(|p| p.parse().ok())
+        .or(url.port())
+        .unwrap_or(5432);
+    let name = query("dbname").unwrap_or_else(|| url.path().trim_start_matches('/').to_string());
+    Some(Named { host, port, name })
 }

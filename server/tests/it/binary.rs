@@ -1069,3 +1069,100 @@ async fn a_backup_restores_an_account_and_its_artwork_jobs_into_an_empty_databas
         .unwrap();
     assert_eq!(theirs.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_granted_by_grant_app_role_serves_but_cannot_change_the_schema_or_the_audit_log() {
+    use crate::accounts::person;
+    use crate::support::TestApp;
+
+    let db = TestDb::migrated().await;
+    let role = format!("gatehouse_app_{}", rand::random::<u32>());
+    let mut owner = db.connect().await;
+    owner
+        .batch_execute(&format!("CREATE ROLE {role} LOGIN"))
+        .await
+        .unwrap();
+    let dir = passable_tempdir();
+    let granted = run(gatehouse(dir.path()).env("DATABASE_URL", &db.url).args([
+        "db",
+        "grant-app-role",
+        &role,
+    ]));
+    assert!(granted.status.success(), "{}", text(&granted.stderr));
+    let printed = text(&granted.stdout);
+    assert!(
+        printed.contains(&format!(
+            "GRANT SELECT, INSERT ON \"public\".audit_event TO \"{role}\";"
+        )),
+        "{printed}"
+    );
+    let unknown = run(gatehouse(dir.path()).env("DATABASE_URL", &db.url).args([
+        "db",
+        "grant-app-role",
+        "nobody_by_that_name",
+    ]));
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown.stderr).contains("no role is named"));
+
+    // Served as that role: sign-up, confirmation, sign-in and the audit log all work.
+    let as_app = db.url.replacen("gatehouse@", &format!("{role}@"), 1);
+    assert_ne!(as_app, db.url);
+    let app = TestApp::on(TestDb {
+        pool: gatehouse_app::db::pool::build(&as_app, &Default::default()),
+        url: as_app.clone(),
+    })
+    .await;
+    let mut ada = person(&app, "Ada", "ada@example.com", "203.0.113.7").await;
+    assert_eq!(ada.get("/profile").await.status, 200);
+    assert_eq!(app.get("/readyz").await.status, 200);
+    // The binary starts so: migrations as the owner, everything else as the role.
+    let started = run(gatehouse(dir.path())
+        .env("DATABASE_URL", &as_app)
+        .env("MIGRATION_DATABASE_URL", &db.url)
+        .arg("migrate"));
+    assert!(started.status.success(), "{}", text(&started.stderr));
+
+    // And it cannot touch the schema or rewrite history.
+    let mut conn = AsyncPgConnection::establish(&as_app).await.unwrap();
+    for refused in [
+        "CREATE TABLE mine (a int)",
+        "DROP TABLE session",
+        "ALTER TABLE \"user\" ADD COLUMN x int",
+        "DELETE FROM audit_event",
+        "UPDATE audit_event SET action = 'nothing'",
+        "TRUNCATE audit_event",
+    ] {
+        let error = conn.batch_execute(refused).await.expect_err(refused);
+        assert!(
+            error.to_string().contains("permission denied")
+                || error.to_string().contains("must be owner"),
+            "{refused}: {error}"
+        );
+    }
+}
+
+#[test]
+fn a_migration_url_must_name_the_database_that_serves() {
+    let dir = passable_tempdir();
+    let other = run(gatehouse(dir.path())
+        .env("DATABASE_URL", "postgresql://app@db.example:5432/gatehouse")
+        .env(
+            "MIGRATION_DATABASE_URL",
+            "postgresql://owner@db.example:5432/elsewhere",
+        )
+        .arg("migrate"));
+    assert_eq!(other.status.code(), Some(1));
+    let said = text(&other.stderr);
+    assert!(
+        said.contains("MIGRATION_DATABASE_URL: expected the database DATABASE_URL names"),
+        "{said}"
+    );
+    let alone = run(gatehouse(dir.path())
+        .env(
+            "MIGRATION_DATABASE_URL",
+            "postgresql://owner@db.example/gatehouse",
+        )
+        .arg("migrate"));
+    assert_eq!(alone.status.code(), Some(1));
+    assert!(text(&alone.stderr).contains("MIGRATION_DATABASE_URL: needs DATABASE_URL"));
+}

@@ -83,7 +83,7 @@ async fn housekeeping_runs_on_one_instance_at_a_time() {
     assert!(maintenance::try_lock_housekeeping(&mut sweeping)
         .await
         .unwrap());
-    housekeeping::sweep(&second.services, Duration::days(365)).await;
+    housekeeping::sweep(&second.services, Duration::days(365), &second.services.pool).await;
     assert_eq!(
         sessions(&mut conn).await,
         1,
@@ -94,7 +94,7 @@ async fn housekeeping_runs_on_one_instance_at_a_time() {
     maintenance::unlock_housekeeping(&mut sweeping)
         .await
         .unwrap();
-    housekeeping::sweep(&second.services, Duration::days(365)).await;
+    housekeeping::sweep(&second.services, Duration::days(365), &second.services.pool).await;
     assert_eq!(sessions(&mut conn).await, 0);
 }
 
