@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse_app::db::{migrations, pool, DbPool, PoolSettings};
 
 use crate::config::Config;
@@ -59,7 +58,7 @@ pub async fn connect(
 /// Applies every pending migration on a connection of its own, in one transaction, and logs
 /// each change it made (what `gatehouse db plan` would have printed).
 pub async fn migrate(database_url: &str) -> Result<migrations::Plan, DatabaseError> {
-    let conn = AsyncPgConnection::establish(database_url).await?;
+    let conn = gatehouse_app::db::connect::establish(database_url).await?;
     let (_, plan) = migrations::run_pending(conn).await?;
     for version in &plan.migrations {
         tracing::info!(%version, "applied migration");
@@ -72,7 +71,7 @@ pub async fn migrate(database_url: &str) -> Result<migrations::Plan, DatabaseErr
 
 /// What `migrate` would change, changing nothing.
 pub async fn plan(database_url: &str) -> Result<migrations::Plan, DatabaseError> {
-    let conn = AsyncPgConnection::establish(database_url).await?;
+    let conn = gatehouse_app::db::connect::establish(database_url).await?;
     let (_, plan) = migrations::plan(conn).await?;
     Ok(plan)
 }

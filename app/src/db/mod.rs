@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod catalog;
 pub mod check;
+pub mod connect;
 pub mod grants;
 pub mod jobs;
 pub mod maintenance;

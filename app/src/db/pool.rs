@@ -45,6 +45,11 @@ const VERIFY_AFTER_IDLE: Duration = Duration::from_secs(10);
 pub fn build(database_url: &str, settings: &PoolSettings) -> DbPool {
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
+    // With TLS as the URL's sslmode asks (super::connect).
+    config.custom_setup = Box::new(|url| {
+        let url = url.to_string();
+        Box::pin(async move { super::connect::establish(&url).await })
+    });
     let manager =
         AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use diesel::sql_types::BigInt;
 use diesel::QueryableByName;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use gatehouse_app::db::{check, migrations};
 
 use super::boot;
@@ -51,7 +51,7 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
     }
     let database = Database::open(config).await?;
     drop(database.reach(config).await?);
-    let mut conn = AsyncPgConnection::establish(&database.url)
+    let mut conn = gatehouse_app::db::connect::establish(&database.url)
         .await
         .context("connecting to the database")?;
     let found: Tables = diesel::sql_query(
@@ -88,7 +88,7 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
     drop(database);
     // A backup from an older Gatehouse is brought up to date like any start-up would.
     let (booted, plan) = boot(config).await?;
-    let mut conn = AsyncPgConnection::establish(&booted.database.url).await?;
+    let mut conn = gatehouse_app::db::connect::establish(&booted.database.url).await?;
     let pending = migrations::pending(&mut conn).await?;
     let report = check::run(&mut conn, &pending).await;
     let failed: Vec<_> = report.iter().filter(|line| !line.passed).collect();

@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use gatehouse_app::db::{check, migrations};
 
 use crate::config::Config;
@@ -12,7 +11,7 @@ use crate::database::{self, Database};
 pub async fn check(config: &Config) -> anyhow::Result<ExitCode> {
     let database = Database::open(config).await?;
     drop(database.reach(config).await?);
-    let mut conn = AsyncPgConnection::establish(&database.url)
+    let mut conn = gatehouse_app::db::connect::establish(&database.url)
         .await
         .context("connecting to the database")?;
     let pending = migrations::pending(&mut conn)
@@ -85,7 +84,7 @@ pub async fn grant_app_role(config: &Config, role: &str) -> anyhow::Result<ExitC
     use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
     let database = Database::open_beside_a_server(config).await?;
     drop(database.reach(config).await?);
-    let mut conn = AsyncPgConnection::establish(database.owner_url())
+    let mut conn = gatehouse_app::db::connect::establish(database.owner_url())
         .await
         .context("connecting to the database as its owner")?;
     let found: Role = diesel::sql_query(

@@ -81,6 +81,8 @@ pub struct LocalPostgres {
     /// Closing this tells the watchdog to stop PostgreSQL.
     stop_signal: Option<ChildStdin>,
     socket_dir: PathBuf,
+    /// A port other than 5432, when the caller's settings chose one (it names the socket).
+    port: Option<u16>,
 }
 
 impl LocalPostgres {
@@ -91,6 +93,17 @@ impl LocalPostgres {
         installation: &Installation,
         root: &Path,
         durability: Durability,
+    ) -> Result<Self, LocalPostgresError> {
+        Self::start_with(installation, root, durability, &[]).await
+    }
+
+    /// The same, with PostgreSQL settings of the caller's after Gatehouse's own (a later
+    /// `-c` wins): a test that needs TCP and TLS says so here.
+    pub async fn start_with(
+        installation: &Installation,
+        root: &Path,
+        durability: Durability,
+        extra_settings: &[String],
     ) -> Result<Self, LocalPostgresError> {
         let root = std::path::absolute(root).map_err(io_error(root))?;
         if durability == Durability::Throwaway {
@@ -143,6 +156,7 @@ impl LocalPostgres {
                 .map(String::from),
             );
         }
+        settings.extend(extra_settings.iter().cloned());
 
         // The watchdog: PostgreSQL in the background; a reader of our stdin that asks
         // PostgreSQL for a fast shutdown when that stdin closes (Gatehouse ended, however
@@ -188,10 +202,15 @@ impl LocalPostgres {
             detail: e.to_string(),
         })?;
         let stop_signal = watchdog.stdin.take();
+        let port = extra_settings
+            .iter()
+            .find_map(|setting| setting.strip_prefix("port="))
+            .and_then(|port| port.parse().ok());
         let mut running = Self {
             watchdog,
             stop_signal,
             socket_dir,
+            port,
         };
         running.wait_until_ready(&log).await?;
         running.create_database("gatehouse").await?;
@@ -224,7 +243,11 @@ impl LocalPostgres {
 
     /// The connection URL of `database` on this cluster (over the unix socket).
     pub fn url(&self, database: &str) -> String {
-        socket_url(&self.socket_dir, database)
+        let url = socket_url(&self.socket_dir, database);
+        match (self.port, url.rsplit_once('/')) {
+            (Some(port), Some((server, name))) => format!("{server}:{port}/{name}"),
+            _ => url,
+        }
     }
 
     /// Makes `database` unless it exists.

@@ -16,3 +16,4 @@ mod outage;
 mod pages;
 mod providers;
 mod sessions;
+mod tls;
