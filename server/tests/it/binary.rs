@@ -1166,3 +1166,136 @@ fn a_migration_url_must_name_the_database_that_serves() {
     assert_eq!(alone.status.code(), Some(1));
     assert!(text(&alone.stderr).contains("MIGRATION_DATABASE_URL: needs DATABASE_URL"));
 }
+
+/// Settings two instances behind one load balancer share: the database, the keys, the proxy.
+fn instance_settings(database_url: &str) -> Vec<(&'static str, String)> {
+    let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    vec![
+        ("DATABASE_URL", database_url.to_string()),
+        ("SECRET_KEY", key.to_string()),
+        ("TOKEN_ENCRYPTION_KEYS", format!("k1:{key}")),
+        ("TRUSTED_PROXY_HOPS", "1".to_string()),
+    ]
+}
+
+fn start_instance(cwd: &Path, settings: &[(&'static str, String)]) -> Served {
+    let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Served::start_with(cwd, free_port(), &settings)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_binaries_on_one_database_allow_together_what_one_allows() {
+    let db = TestDb::migrated().await;
+    let dir = passable_tempdir();
+    let settings = instance_settings(&db.url);
+    let (cwd, both) = (dir.path().to_path_buf(), settings.clone());
+    let (first, second) = tokio::task::spawn_blocking(move || {
+        (start_instance(&cwd, &both), start_instance(&cwd, &both))
+    })
+    .await
+    .unwrap();
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for n in 0..14 {
+        let served = if n % 2 == 0 { &first } else { &second };
+        let answer = client
+            .post(format!("{}/api/sign-in", served.base))
+            .header("origin", &served.base)
+            .header("x-forwarded-for", format!("198.51.100.{}", n + 1))
+            .form(&[
+                ("email", "ada@example.com"),
+                ("password", "not the password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(answer.status().as_u16());
+    }
+    assert_eq!(
+        (
+            statuses.iter().filter(|s| **s == 401).count(),
+            statuses.iter().filter(|s| **s == 429).count()
+        ),
+        (10, 4),
+        "one quota of ten for the account across both: {statuses:?}"
+    );
+    let _ = first.interrupt();
+    let _ = second.interrupt();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_answers_503_while_postgresql_is_down_and_recovers_by_itself() {
+    use gatehouse::local_postgres::{Durability, Installation, LocalPostgres};
+    let root = passable_tempdir();
+    let installation = Installation::find().unwrap();
+    let postgres = LocalPostgres::start(&installation, root.path(), Durability::Durable)
+        .await
+        .unwrap();
+    let dir = passable_tempdir();
+    let mut settings = instance_settings(&postgres.url("gatehouse"));
+    settings.push(("DB_CONNECTION_TIMEOUT_MS", "1000".to_string()));
+    let cwd = dir.path().to_path_buf();
+    let served = tokio::task::spawn_blocking(move || start_instance(&cwd, &settings))
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    // A well-formed session token: looking it up needs the database.
+    let cookie = format!(
+        "gatehouse_session={}",
+        gatehouse_app::services::tokens::new_token()
+    );
+
+    postgres.stop();
+    let words = "Gatehouse cannot reach its database; try again in a minute.";
+    for _ in 0..3 {
+        let ready = client
+            .get(format!("{}/readyz", served.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ready.status(), 503);
+        let sign_in = client
+            .post(format!("{}/api/sign-in", served.base))
+            .header("origin", &served.base)
+            .form(&[("email", "ada@example.com"), ("password", "whatever it is")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sign_in.status(), 503);
+        assert!(sign_in.headers().contains_key("retry-after"));
+        assert!(sign_in.text().await.unwrap().contains(words));
+        let page = client
+            .get(format!("{}/profile", served.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 503);
+        assert!(page.text().await.unwrap().contains(words));
+    }
+
+    let postgres = LocalPostgres::start(&installation, root.path(), Durability::Durable)
+        .await
+        .unwrap();
+    let back = Instant::now();
+    loop {
+        let ready = client
+            .get(format!("{}/readyz", served.base))
+            .send()
+            .await
+            .unwrap();
+        if ready.status() == 200 {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(10),
+            "not ready 10 s after PostgreSQL returned"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, _, stderr) = tokio::task::spawn_blocking(move || served.interrupt())
+        .await
+        .unwrap();
+    assert!(status.success(), "{stderr}");
+    postgres.stop();
+}
