@@ -86,7 +86,9 @@ pub async fn establish(url: &str) -> ConnectionResult<AsyncPgConnection> {
     let tls = tls_of(url, |name| std::env::var(name).ok())
         .map_err(ConnectionError::InvalidConnectionUrl)?;
     let mode = match tls.mode {
-        None | Some(SslMode::Disable) => return AsyncPgConnection::establish(&tls.url).await,
+        // The URL as given, character for character, as before there was TLS.
+        None => return AsyncPgConnection::establish(url).await,
+        Some(SslMode::Disable) => return AsyncPgConnection::establish(&tls.url).await,
         Some(mode) => mode,
     };
     let mut config: tokio_postgres::Config = tls
