@@ -145,7 +145,7 @@ pub async fn require_user() -> Result<SignedIn, AppError> {
 /// The signed-in caller, if they may see whitelisted content; 401 or 403 otherwise.
 pub async fn require_access() -> Result<SignedIn, AppError> {
     let current = require_user().await?;
-    if current.me().has_access {
+    if current.has_access() {
         Ok(current)
     } else {
         Err(AppError::from(Refusal::NoAccess))

@@ -38,6 +38,11 @@ impl SignedIn {
         self.session.expires_at
     }
 
+    /// Let in, or an admin: may use the service.
+    pub fn has_access(&self) -> bool {
+        super::access::has_access(&self.user)
+    }
+
     /// The person as the audit log names them.
     pub fn actor(&self) -> Actor<'_> {
         Actor::User(&self.user.id, &self.user.email)

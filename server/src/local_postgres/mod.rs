@@ -229,16 +229,10 @@ impl LocalPostgres {
             return Ok(None);
         }
         let home = installation.cluster_home(&root)?;
-        let pid = fs::read_to_string(home.join("postgres/postmaster.pid"))
-            .ok()
-            .and_then(|pid| {
-                pid.lines()
-                    .next()
-                    .and_then(|l| l.trim().parse::<i32>().ok())
-            });
-        Ok(pid
-            .filter(|pid| is_postgres(*pid))
-            .map(|_| socket_url(&home.join("run"), database)))
+        Ok(
+            live_postmaster(&home.join("postgres"))
+                .map(|_| socket_url(&home.join("run"), database)),
+        )
     }
 
     /// The connection URL of `database` on this cluster (over the unix socket).
@@ -378,20 +372,14 @@ fn init_cluster(
 /// longer PostgreSQL) is removed; a live PostgreSQL on the same folder is an error.
 fn clear_stale_lock(cluster: &Path, socket_dir: &Path) -> Result<(), LocalPostgresError> {
     let pid_file = cluster.join("postmaster.pid");
-    let Ok(contents) = fs::read_to_string(&pid_file) else {
+    if !pid_file.exists() {
         return Ok(());
-    };
-    let pid = contents
-        .lines()
-        .next()
-        .and_then(|l| l.trim().parse::<i32>().ok());
-    if let Some(pid) = pid {
-        if is_postgres(pid) {
-            return Err(LocalPostgresError::AlreadyRunning {
-                data: cluster.to_path_buf(),
-                pid,
-            });
-        }
+    }
+    if let Some(pid) = live_postmaster(cluster) {
+        return Err(LocalPostgresError::AlreadyRunning {
+            data: cluster.to_path_buf(),
+            pid,
+        });
     }
     tracing::warn!(path = %pid_file.display(), "removing a stale PostgreSQL lock left by a crash");
     fs::remove_file(&pid_file).map_err(io_error(&pid_file))?;
@@ -403,6 +391,17 @@ fn clear_stale_lock(cluster: &Path, socket_dir: &Path) -> Result<(), LocalPostgr
         }
     }
     Ok(())
+}
+
+/// The PostgreSQL that holds `cluster`'s lock file, if it is alive (a lock whose process is
+/// gone, or is no longer PostgreSQL, is stale).
+fn live_postmaster(cluster: &Path) -> Option<i32> {
+    fs::read_to_string(cluster.join("postmaster.pid"))
+        .ok()?
+        .lines()
+        .next()
+        .and_then(|line| line.trim().parse::<i32>().ok())
+        .filter(|pid| is_postgres(*pid))
 }
 
 fn is_postgres(pid: i32) -> bool {
