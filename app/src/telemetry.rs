@@ -3,7 +3,17 @@
 //! until the server installs a recorder (tests and commands need none). It imports nothing
 //! of Gatehouse's, so any layer may use it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// Whether a recorder keeps what is counted; until then the counts that would build labels
+/// on every request (the requests' own) skip that work.
+static RECORDING: AtomicBool = AtomicBool::new(false);
+
+/// Says a recorder is installed (the server does, with METRICS_BIND).
+pub fn start_recording() {
+    RECORDING.store(true, Ordering::Relaxed);
+}
 
 pub const HTTP_REQUESTS: &str = "gatehouse_http_requests_total";
 pub const HTTP_DURATION: &str = "gatehouse_http_request_duration_seconds";
@@ -28,6 +38,9 @@ pub const HISTOGRAMS: [&str; 3] = [HTTP_DURATION, DB_QUERY_DURATION, HASH_WAIT];
 
 /// A request answered: `route` is its template (`/admin/users/{id}`), never the raw path.
 pub fn http_request(method: &str, route: &str, status: u16, took: Duration) {
+    if !RECORDING.load(Ordering::Relaxed) {
+        return;
+    }
     let labels = [
         ("method", method.to_string()),
         ("route", route.to_string()),

@@ -24,7 +24,9 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
     for name in telemetry::HISTOGRAMS {
         builder = builder.set_buckets_for_metric(Matcher::Full(name.to_string()), &BUCKETS)?;
     }
-    Ok(builder.install_recorder()?)
+    let handle = builder.install_recorder()?;
+    telemetry::start_recording();
+    Ok(handle)
 }
 
 #[derive(Clone)]
