@@ -157,6 +157,22 @@ impl Served {
     }
 }
 
+/// Ada signs up at the served binary, as a browser posts the form.
+async fn sign_up_ada(served: &Served) {
+    let signed_up = reqwest::Client::new()
+        .post(format!("{}/api/sign-up", served.base))
+        .header("origin", &served.base)
+        .form(&[
+            ("name", "Ada"),
+            ("email", "ada@example.com"),
+            ("password", "correct horse battery staple"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_up.status().is_success(), "{}", signed_up.status());
+}
+
 /// A plain HTTP/1.1 GET, enough for a smoke test: (status, body).
 fn http_get(url: &str) -> Option<(u16, String)> {
     use std::io::Write;
@@ -323,18 +339,7 @@ async fn mail_on_its_way_at_ctrl_c_is_still_delivered() {
     .await
     .unwrap();
 
-    let signed_up = reqwest::Client::new()
-        .post(format!("{}/api/sign-up", served.base))
-        .header("origin", &served.base)
-        .form(&[
-            ("name", "Ada"),
-            ("email", "ada@example.com"),
-            ("password", "correct horse battery staple"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(signed_up.status().is_success(), "{}", signed_up.status());
+    sign_up_ada(&served).await;
     assert!(sink.to("ada@example.com").is_empty(), "not delivered yet");
 
     let (status, _, stderr) = tokio::task::spawn_blocking(move || served.interrupt())
@@ -870,18 +875,7 @@ async fn metrics_are_served_on_their_own_port_and_count_what_happened() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), 401);
-    let signed_up = client
-        .post(format!("{}/api/sign-up", served.base))
-        .header("origin", &served.base)
-        .form(&[
-            ("name", "Ada"),
-            ("email", "ada@example.com"),
-            ("password", "correct horse battery staple"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(signed_up.status().is_success());
+    sign_up_ada(&served).await;
 
     // The confirmation mail leaves in the background: scrape until it is counted.
     let started = Instant::now();
