@@ -33,6 +33,8 @@ pub struct Shared {
     pub content_security_policy: http::HeaderValue,
     /// The pages everyone not signed in sees alike, once rendered.
     pub page_cache: crate::routes::PageCache,
+    /// Better Auth's API under /api/auth, when BETTER_AUTH_COMPAT is on.
+    pub better_auth: Option<crate::routes::BetterAuth>,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
         Self(Arc::new(Shared {
             content_security_policy: content_security_policy(&provider_origins),
             page_cache: Default::default(),
+            better_auth: None,
             flow_key: tower_cookies::Key::derive_from(secrets.secret_key.bytes()),
             internal_tokens: Arc::new(internal_tokens),
             leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
@@ -54,6 +57,16 @@ impl AppState {
             form_error_key: Arc::from(&secrets.secret_key.bytes()[..]),
             services,
         }))
+    }
+}
+
+impl AppState {
+    /// Answers Better Auth's API too; called before the state is shared.
+    pub fn with_better_auth(mut self, better_auth: crate::routes::BetterAuth) -> Self {
+        Arc::get_mut(&mut self.0)
+            .expect("set before the router shares the state")
+            .better_auth = Some(better_auth);
+        self
     }
 }
 

@@ -11,7 +11,7 @@ use super::tokens;
 use super::Refusal;
 use crate::db::models::{Session, User};
 use crate::db::{sessions, DbConn};
-use crate::views::{Me, Role, SessionView, Tier};
+use crate::views::{Me, Role, SessionRecord, SessionView, Tier, UserRecord};
 
 /// Who a request belongs to: the signed-in person and their session. The rows it holds
 /// stay inside the services (the compiler sees to it); server functions and routes read
@@ -51,6 +51,33 @@ impl SignedIn {
     /// The signed-in person, as pages see them.
     pub fn me(&self) -> Me {
         me(&self.user)
+    }
+
+    /// The user with every column Better Auth's API shows.
+    pub fn user_record(&self) -> UserRecord {
+        UserRecord {
+            person: self.me(),
+            image: self.user.image.clone(),
+            created_at: self.user.created_at,
+            updated_at: self.user.updated_at,
+        }
+    }
+
+    /// This session with every column Better Auth's API shows.
+    pub fn session_record(&self) -> SessionRecord {
+        record(&self.session)
+    }
+}
+
+fn record(session: &Session) -> SessionRecord {
+    SessionRecord {
+        id: session.id.clone(),
+        user_id: session.user_id.clone(),
+        created_at: session.created_at,
+        updated_at: session.updated_at,
+        expires_at: session.expires_at,
+        ip_address: session.ip_address.clone(),
+        user_agent: session.user_agent.clone(),
     }
 }
 
@@ -161,6 +188,16 @@ pub async fn list(services: &Services, current: &SignedIn) -> Result<Vec<Session
             id: row.id,
         })
         .collect())
+}
+
+/// The user's live sessions with every column Better Auth's API shows, newest first.
+pub async fn records(
+    services: &Services,
+    current: &SignedIn,
+) -> Result<Vec<SessionRecord>, Refusal> {
+    let mut conn = services.pool.get().await?;
+    let rows = sessions::list_live(&mut conn, &current.user.id, Utc::now()).await?;
+    Ok(rows.iter().map(record).collect())
 }
 
 /// "Firefox on Linux", from a user agent; "Unknown device" when it says nothing useful.

@@ -10,6 +10,7 @@ use gatehouse_app::services::Services;
 
 use super::boot;
 use crate::config::Config;
+use crate::routes::BetterAuth;
 use crate::secrets;
 use crate::state::AppState;
 use crate::{housekeeping, routes};
@@ -31,12 +32,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     } = booted;
 
     let services = build_services(&config, &secrets, pool.clone())?;
-    let state = AppState::new(
+    let better_auth = config
+        .better_auth
+        .as_ref()
+        .map(|api| BetterAuth::new(api, &config.public_url, &secrets.secret_key));
+    let mut state = AppState::new(
         config.public_url.clone(),
         secrets,
         services.clone(),
         config.internal_tokens.clone(),
     );
+    if let Some(api) = better_auth {
+        tracing::info!("Better Auth's API answers under /api/auth (BETTER_AUTH_COMPAT)");
+        state = state.with_better_auth(api);
+    }
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on BIND={}", config.bind))?;

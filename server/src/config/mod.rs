@@ -12,6 +12,7 @@ use url::Url;
 
 mod access;
 mod auth;
+mod better_auth;
 mod database;
 mod housekeeping;
 mod internal_api;
@@ -22,6 +23,7 @@ mod public_url;
 #[cfg(test)]
 mod tests;
 
+pub use better_auth::BetterAuthConfig;
 pub use database::DatabaseConfig;
 pub use housekeeping::Housekeeping;
 pub use keys::{KeyArgs, SecretKey, TokenKey, TokenKeys};
@@ -60,6 +62,8 @@ pub struct Settings {
     pub housekeeping: housekeeping::HousekeepingArgs,
     #[command(flatten)]
     pub providers: providers::ProviderArgs,
+    #[command(flatten)]
+    pub better_auth: better_auth::BetterAuthArgs,
 }
 
 /// The configuration, parsed and checked: what every command starts from.
@@ -81,6 +85,8 @@ pub struct Config {
     /// INTERNAL_API_TOKENS; none closes the internal API.
     pub internal_tokens: Vec<String>,
     pub housekeeping: Housekeeping,
+    /// Better Auth's API, when BETTER_AUTH_COMPAT is on.
+    pub better_auth: Option<BetterAuthConfig>,
 }
 
 /// A configuration value that parsed but makes no sense.
@@ -134,6 +140,7 @@ impl Settings {
             mail: self.mail.parse(&public_url)?,
             internal_tokens: self.internal_api.parse()?,
             housekeeping: self.housekeeping.parse()?,
+            better_auth: self.better_auth.parse()?,
             public_url,
         })
     }

@@ -18,9 +18,12 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     );
-    // The internal API is called by the backend with a bearer token, not by browsers.
-    let internal = request.uri().path().starts_with("/api/internal/");
-    if safe || internal || is_same_origin(request.headers(), &state.public_origin) {
+    // The internal API is called by the backend with a bearer token, not by browsers;
+    // Better Auth's API checks origins itself, against TRUSTED_ORIGINS too.
+    let path = request.uri().path();
+    let internal = path.starts_with("/api/internal/");
+    let better_auth = state.better_auth.is_some() && path.starts_with("/api/auth/");
+    if safe || internal || better_auth || is_same_origin(request.headers(), &state.public_origin) {
         return next.run(request).await;
     }
     (
@@ -34,14 +37,20 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
 }
 
 fn is_same_origin(headers: &HeaderMap, expected: &str) -> bool {
+    sent_origin(headers).is_some_and(|origin| origin == expected)
+}
+
+/// The origin a request says it comes from: `Origin`, or the origin of `Referer` when a
+/// browser sent no Origin. An Origin that is not text counts as `null`.
+pub(super) fn sent_origin(headers: &HeaderMap) -> Option<String> {
     if let Some(origin) = headers.get(header::ORIGIN) {
-        return origin.as_bytes() == expected.as_bytes();
+        return Some(origin.to_str().unwrap_or("null").to_string());
     }
     headers
         .get(header::REFERER)
         .and_then(|referer| referer.to_str().ok())
         .and_then(|referer| url::Url::parse(referer).ok())
-        .is_some_and(|referer| referer.origin().ascii_serialization() == expected)
+        .map(|referer| referer.origin().ascii_serialization())
 }
 
 /// The query parameter Leptos sends a failed form's error back in, and ours that vouches for it.
@@ -131,7 +140,9 @@ fn verify_mac(key: &[u8], error: &str, given: &str) -> bool {
 /// else; anything else would fail to decode deep inside the framework.
 pub async fn form_posts_only(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let server_function = path.starts_with("/api/") && !path.starts_with("/api/internal/");
+    let server_function = path.starts_with("/api/")
+        && !path.starts_with("/api/internal/")
+        && !path.starts_with("/api/auth/");
     if server_function && request.method() == Method::POST {
         let content_type = request
             .headers()

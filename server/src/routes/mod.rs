@@ -2,12 +2,14 @@
 //! request passes (request id, tracing).
 
 mod assets;
+mod better_auth;
 mod guard;
 mod health;
 pub mod internal;
 mod oauth;
 mod page_cache;
 
+pub use better_auth::BetterAuth;
 pub use page_cache::PageCache;
 
 use std::sync::{Arc, OnceLock};
@@ -45,11 +47,16 @@ pub fn router(state: AppState) -> Router {
     let routes = route_list();
     let services = state.services.clone();
     let leptos_options = state.leptos_options.clone();
+    let better_auth = match &state.better_auth {
+        Some(api) => better_auth::routes(&state, api),
+        None => Router::new(),
+    };
     Router::new()
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/style/{*file}", get(assets::style))
         .merge(internal::routes(&state))
+        .merge(better_auth)
         .merge(oauth::routes())
         .leptos_routes_with_context(
             &state,

@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod adoption;
 mod artworks;
+mod better_auth;
 mod binary;
 mod hardening;
 mod housekeeping;

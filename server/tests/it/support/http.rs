@@ -9,8 +9,8 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
-use gatehouse::config::PublicUrl;
-use gatehouse::routes;
+use gatehouse::config::{BetterAuthConfig, PublicUrl};
+use gatehouse::routes::{self, BetterAuth};
 use gatehouse::secrets::{SecretKey, Secrets, TokenKeys};
 use gatehouse::state::AppState;
 use gatehouse_app::services::access::AccessRules;
@@ -34,6 +34,7 @@ use super::TestDb;
 pub const PUBLIC_URL: &str = "http://gatehouse.test";
 /// The processing backend's bearer tokens in tests: the current one and one being rotated out.
 pub const INTERNAL_TOKEN: &str = "test-internal-token-0123456789abcdef";
+pub const BETTER_AUTH_SECRET: &str = "test-better-auth-secret-0123456789abcdef";
 pub const OLD_INTERNAL_TOKEN: &str = "old-internal-token-0123456789abcdef";
 
 /// The app as browsers see it, on a database of the test's own, mailing to a local sink.
@@ -136,12 +137,34 @@ impl TestApp {
         Self::configured(TestDb::migrated().await, PUBLIC_URL, rules, 0, providers).await
     }
 
+    /// With Better Auth's API on, its cookie signed with [`BETTER_AUTH_SECRET`], and
+    /// `trusted_origins` beside the public URL's.
+    pub async fn with_better_auth(trusted_origins: &[&str]) -> Self {
+        let api = BetterAuthConfig {
+            secret: Some(BETTER_AUTH_SECRET.into()),
+            trusted_origins: trusted_origins.iter().map(|o| o.to_string()).collect(),
+        };
+        let (db, rules) = (TestDb::migrated().await, AccessRules::default());
+        Self::assembled(db, PUBLIC_URL, rules, 0, Providers::default(), Some(api)).await
+    }
+
     async fn configured(
         db: TestDb,
         public_url: &str,
         access: AccessRules,
         proxy_hops: usize,
         providers: Providers,
+    ) -> Self {
+        Self::assembled(db, public_url, access, proxy_hops, providers, None).await
+    }
+
+    async fn assembled(
+        db: TestDb,
+        public_url: &str,
+        access: AccessRules,
+        proxy_hops: usize,
+        providers: Providers,
+        better_auth: Option<BetterAuthConfig>,
     ) -> Self {
         let mail = MailSink::start().await;
         let public_url: PublicUrl = public_url.parse().expect("a valid public URL");
@@ -161,7 +184,12 @@ impl TestApp {
             token_keys: token_keys.clone(),
         };
         let tokens = vec![INTERNAL_TOKEN.to_string(), OLD_INTERNAL_TOKEN.to_string()];
-        let router = routes::router(AppState::new(public_url, secrets, services.clone(), tokens));
+        let api = better_auth.map(|api| BetterAuth::new(&api, &public_url, &secrets.secret_key));
+        let mut state = AppState::new(public_url, secrets, services.clone(), tokens);
+        if let Some(api) = api {
+            state = state.with_better_auth(api);
+        }
+        let router = routes::router(state);
         Self {
             db,
             mail,

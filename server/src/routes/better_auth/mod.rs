@@ -1,0 +1,399 @@
+//! Better Auth's REST API under /api/auth (BETTER_AUTH_COMPAT=true), in Better Auth's
+//! request and response shapes, so a front end written with `better-auth/client` works
+//! against Gatehouse unchanged. Every Gatehouse rule holds as on the pages: the services do
+//! the work; this layer only reads Better Auth's bodies and cookie and writes its answers.
+//! docs/better-auth.md says what is answered and where Gatehouse differs.
+
+mod cookie;
+mod wire;
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use gatehouse_app::api::request::{origin_of, removal, session_of};
+use gatehouse_app::services::audit::Origin;
+use gatehouse_app::services::sessions::{self, SignedIn};
+use gatehouse_app::services::{accounts, Services};
+use serde::Serialize;
+use serde_json::json;
+use tower_cookies::{Cookie, Cookies};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use self::cookie::Signer;
+use self::wire::{ApiError, Body};
+use crate::config::{BetterAuthConfig, PublicUrl, SecretKey};
+use crate::state::AppState;
+
+const SESSION_COOKIE: &str = "better-auth.session_token";
+const SECURE_SESSION_COOKIE: &str = "__Secure-better-auth.session_token";
+/// Better Auth's other cookies, cleared with the session's on sign-out.
+const OTHER_COOKIES: [(&str, &str); 2] = [
+    (
+        "better-auth.session_data",
+        "__Secure-better-auth.session_data",
+    ),
+    (
+        "better-auth.dont_remember",
+        "__Secure-better-auth.dont_remember",
+    ),
+];
+
+/// What the API needs besides the services: the cookie's signer and whom to trust.
+pub struct BetterAuth {
+    signer: Signer,
+    /// PUBLIC_URL's origin and TRUSTED_ORIGINS, as browsers send them.
+    trusted_origins: Vec<String>,
+    /// Over https the cookies are `__Secure-` and Secure, as Better Auth makes them there.
+    secure: bool,
+}
+
+impl BetterAuth {
+    pub fn new(config: &BetterAuthConfig, public_url: &PublicUrl, secret_key: &SecretKey) -> Self {
+        let secret = match &config.secret {
+            Some(secret) => secret.as_bytes().to_vec(),
+            None => secret_key.bytes().to_vec(),
+        };
+        let mut trusted_origins = vec![public_url.origin()];
+        trusted_origins.extend(config.trusted_origins.iter().cloned());
+        Self {
+            signer: Signer::new(&secret),
+            trusted_origins,
+            secure: public_url.is_https(),
+        }
+    }
+
+    fn cookie_name(&self, names: (&'static str, &'static str)) -> &'static str {
+        if self.secure {
+            names.1
+        } else {
+            names.0
+        }
+    }
+
+    fn session_cookie_name(&self) -> &'static str {
+        self.cookie_name((SESSION_COOKIE, SECURE_SESSION_COOKIE))
+    }
+
+    /// The signed session cookie; without `max_age` it ends with the browser session
+    /// (`rememberMe: false`).
+    fn session_cookie(&self, token: &str, max_age: Option<chrono::Duration>) -> Cookie<'static> {
+        let mut cookie = Cookie::build((self.session_cookie_name(), self.signer.sign(token)))
+            .http_only(true)
+            .same_site(tower_cookies::cookie::SameSite::Lax)
+            .path("/")
+            .secure(self.secure)
+            .build();
+        if let Some(max_age) = max_age {
+            cookie.set_max_age(tower_cookies::cookie::time::Duration::seconds(
+                max_age.num_seconds().max(0),
+            ));
+        }
+        cookie
+    }
+
+    fn clear_cookies(&self, cookies: &Cookies) {
+        for name in [
+            (SESSION_COOKIE, SECURE_SESSION_COOKIE),
+            OTHER_COOKIES[0],
+            OTHER_COOKIES[1],
+        ] {
+            let name = self.cookie_name(name);
+            if cookies.get(name).is_some() {
+                cookies.remove(Cookie::build(name).path("/").secure(self.secure).build());
+            }
+        }
+    }
+
+    fn is_trusted(&self, origin: &str) -> bool {
+        self.trusted_origins.iter().any(|trusted| trusted == origin)
+    }
+
+    /// A place to send the browser afterwards: a path on this site, or a trusted origin.
+    fn check_url(&self, url: &str, field: &str) -> Result<(), ApiError> {
+        let local = url.starts_with('/')
+            && !url.starts_with("//")
+            && !url.starts_with("/\\")
+            && !url.contains(['\\', '\r', '\n']);
+        let trusted = url::Url::parse(url)
+            .is_ok_and(|url| self.is_trusted(&url.origin().ascii_serialization()));
+        if local || trusted {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("Invalid {field}"),
+            ))
+        }
+    }
+}
+
+pub fn routes(state: &AppState, better_auth: &BetterAuth) -> Router<AppState> {
+    let trusted: Vec<HeaderValue> = better_auth
+        .trusted_origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    // Front ends on other origins call with `credentials: "include"`: CORS answers exactly
+    // their origins, never `*`.
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(trusted))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE]);
+    Router::new()
+        .route(
+            "/api/auth/ok",
+            get(|| async { Json(json!({ "ok": true })) }),
+        )
+        .route("/api/auth/get-session", get(get_session))
+        .route("/api/auth/sign-in/email", post(sign_in_email))
+        .route("/api/auth/sign-out", post(sign_out))
+        .route("/api/auth/list-sessions", get(list_sessions))
+        .route("/api/auth/revoke-session", post(revoke_session))
+        .route("/api/auth/revoke-sessions", post(revoke_sessions))
+        .route(
+            "/api/auth/revoke-other-sessions",
+            post(revoke_other_sessions),
+        )
+        .route("/api/auth/{*rest}", any(not_found))
+        .layer(middleware::from_fn_with_state(state.clone(), check_origin))
+        .layer(cors)
+}
+
+fn api(state: &AppState) -> &BetterAuth {
+    state
+        .better_auth
+        .as_ref()
+        .expect("the routes exist only with BETTER_AUTH_COMPAT")
+}
+
+async fn not_found() -> Response {
+    StatusCode::NOT_FOUND.into_response()
+}
+
+/// Better Auth's CSRF rule, kept stricter: a state change that carries cookies must come
+/// from a trusted origin; so must a browser's sign-in or sign-up (Fetch Metadata says it is
+/// a browser); and any request that names its origin must name a trusted one.
+async fn check_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let better_auth = api(&state);
+    let headers = request.headers();
+    let path = request.uri().path();
+    let signs_in = path == "/api/auth/sign-in/email" || path == "/api/auth/sign-up/email";
+    let fetch_metadata = ["sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest"]
+        .iter()
+        .any(|name| headers.contains_key(*name));
+    let header_is = |name: &str, value: &str| {
+        headers
+            .get(name)
+            .is_some_and(|v| v.as_bytes() == value.as_bytes())
+    };
+    let has_cookies = headers.contains_key(header::COOKIE);
+    if signs_in
+        && !has_cookies
+        && header_is("sec-fetch-site", "cross-site")
+        && header_is("sec-fetch-mode", "navigate")
+    {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Cross-site navigation login blocked. This request appears to be a CSRF attack.",
+        )
+        .into_response();
+    }
+    let origin = super::guard::sent_origin(headers);
+    if has_cookies || (signs_in && fetch_metadata) || origin.is_some() {
+        match origin.as_deref() {
+            None | Some("null") => {
+                return ApiError::new(StatusCode::FORBIDDEN, "Missing or null Origin")
+                    .into_response()
+            }
+            Some(origin) if !better_auth.is_trusted(origin) => {
+                return ApiError::new(StatusCode::FORBIDDEN, "Invalid origin").into_response()
+            }
+            Some(_) => {}
+        }
+    }
+    next.run(request).await
+}
+
+/// The caller's session, from Better Auth's cookie or else Gatehouse's own. A Better Auth
+/// cookie whose session has ended is cleared; one that slid forward is sent again.
+async fn caller(state: &AppState, cookies: &Cookies) -> Result<Option<SignedIn>, ApiError> {
+    let better_auth = api(state);
+    let signed = cookies
+        .get(better_auth.session_cookie_name())
+        .and_then(|cookie| better_auth.signer.verify(cookie.value()));
+    if let Some(token) = signed {
+        match sessions::authenticate(&state.services, &token).await? {
+            Some(current) => {
+                if current.refreshed {
+                    let left = current.expires_at() - chrono::Utc::now();
+                    cookies.add(better_auth.session_cookie(&token, Some(left)));
+                }
+                return Ok(Some(current));
+            }
+            None => better_auth.clear_cookies(cookies),
+        }
+    }
+    Ok(session_of(&state.services, cookies).await?)
+}
+
+async fn signed_in(state: &AppState, cookies: &Cookies) -> Result<SignedIn, ApiError> {
+    caller(state, cookies)
+        .await?
+        .ok_or_else(ApiError::unauthorized)
+}
+
+fn origin(services: &Services, peer: SocketAddr, headers: &HeaderMap) -> Origin {
+    origin_of(services, Some(peer), headers)
+}
+
+#[derive(Serialize)]
+struct SessionAndUser {
+    session: wire::Session,
+    user: wire::User,
+}
+
+async fn get_session(
+    State(state): State<AppState>,
+    cookies: Cookies,
+) -> Result<Json<Option<SessionAndUser>>, ApiError> {
+    Ok(Json(caller(&state, &cookies).await?.map(|current| {
+        SessionAndUser {
+            session: current.session_record().into(),
+            user: current.user_record().into(),
+        }
+    })))
+}
+
+#[derive(Serialize)]
+struct SignedInAnswer {
+    redirect: bool,
+    token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    user: wire::User,
+}
+
+async fn sign_in_email(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    cookies: Cookies,
+    body: Bytes,
+) -> Result<Json<SignedInAnswer>, ApiError> {
+    let better_auth = api(&state);
+    let body = Body::parse(&headers, &body, true)?;
+    let email = body.string("email")?;
+    let password = body.string("password")?;
+    let remember = body.optional_bool("rememberMe")?.unwrap_or(true);
+    let callback = body.optional_string("callbackURL")?;
+    if let Some(url) = &callback {
+        better_auth.check_url(url, "callbackURL")?;
+    }
+    let services = &state.services;
+    let token = accounts::sign_in(
+        services,
+        &email,
+        &password,
+        &origin(services, peer, &headers),
+    )
+    .await?;
+    let current = sessions::authenticate(services, &token)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Failed to create session"))?;
+    let max_age = remember.then(|| current.expires_at() - chrono::Utc::now());
+    cookies.add(better_auth.session_cookie(&token, max_age));
+    Ok(Json(SignedInAnswer {
+        redirect: callback.is_some(),
+        token: current.session_id().to_string(),
+        url: callback,
+        user: current.user_record().into(),
+    }))
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    cookies: Cookies,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let services = &state.services;
+    if let Some(current) = caller(&state, &cookies).await? {
+        let origin = origin(services, peer, &headers);
+        accounts::end_session(services, &current, current.session_id(), &origin).await?;
+        let own = services.settings.session_cookie_name();
+        if cookies.get(own).is_some() {
+            cookies.remove(removal(&services.settings, own));
+        }
+    }
+    api(&state).clear_cookies(&cookies);
+    Ok(Json(json!({ "success": true })))
+}
+
+async fn list_sessions(
+    State(state): State<AppState>,
+    cookies: Cookies,
+) -> Result<Json<Vec<wire::Session>>, ApiError> {
+    let current = signed_in(&state, &cookies).await?;
+    let records = sessions::records(&state.services, &current).await?;
+    Ok(Json(records.into_iter().map(Into::into).collect()))
+}
+
+fn done() -> Json<serde_json::Value> {
+    Json(json!({ "status": true }))
+}
+
+/// Ends one of the caller's sessions, named by the `token` list-sessions gave (its id).
+async fn revoke_session(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    cookies: Cookies,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let body = Body::parse(&headers, &body, false)?;
+    let current = signed_in(&state, &cookies).await?;
+    let id = body.string("token")?;
+    let services = &state.services;
+    accounts::end_session(services, &current, &id, &origin(services, peer, &headers)).await?;
+    Ok(done())
+}
+
+/// Ends every session of the caller's, this one too.
+async fn revoke_sessions(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    cookies: Cookies,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let current = signed_in(&state, &cookies).await?;
+    let services = &state.services;
+    let origin = origin(services, peer, &headers);
+    accounts::end_other_sessions(services, &current, &origin).await?;
+    accounts::end_session(services, &current, current.session_id(), &origin).await?;
+    Ok(done())
+}
+
+async fn revoke_other_sessions(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    cookies: Cookies,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let current = signed_in(&state, &cookies).await?;
+    let services = &state.services;
+    accounts::end_other_sessions(services, &current, &origin(services, peer, &headers)).await?;
+    Ok(done())
+}

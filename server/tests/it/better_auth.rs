@@ -1,0 +1,453 @@
+//! Better Auth's REST API under /api/auth (BETTER_AUTH_COMPAT): Better Auth's shapes,
+//! status codes and signed cookie, with Gatehouse's rules (one session table, origins,
+//! no enumeration) holding as on the pages.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use gatehouse_app::db::schema::session;
+use gatehouse_app::services::tokens::digest;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+
+use crate::accounts::{confirm, sign_up, signed_in_ada, PASSWORD};
+use crate::support::http::{Browser, TestResponse, BETTER_AUTH_SECRET, PUBLIC_URL};
+use crate::support::TestApp;
+
+const FRONT_END: &str = "http://app.example";
+const COOKIE: &str = "better-auth.session_token";
+
+/// A call as `better-auth/client` makes it from the trusted front end: JSON, with Origin.
+async fn call(browser: &mut Browser<'_>, method: Method, path: &str, body: Value) -> TestResponse {
+    let request = Request::builder()
+        .method(method.clone())
+        .uri(path)
+        .header(header::ORIGIN, FRONT_END);
+    let request = if method == Method::GET {
+        request.body(Body::empty())
+    } else {
+        request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+    };
+    browser.raw(request.unwrap()).await
+}
+
+async fn post(browser: &mut Browser<'_>, path: &str, body: Value) -> TestResponse {
+    call(browser, Method::POST, path, body).await
+}
+
+async fn get(browser: &mut Browser<'_>, path: &str) -> TestResponse {
+    call(browser, Method::GET, path, Value::Null).await
+}
+
+/// Ada, signed up and confirmed on Gatehouse's pages, not signed in.
+async fn confirmed_ada(app: &TestApp) -> Browser<'_> {
+    let mut browser = app.browser();
+    sign_up(&mut browser, "Ada Lovelace", "ada@example.com").await;
+    let mail = app.mail.wait_for("ada@example.com", 1).await;
+    confirm(
+        &mut browser,
+        &mail.link("http://gatehouse.test/verify-email"),
+    )
+    .await;
+    browser
+}
+
+async fn sign_in(browser: &mut Browser<'_>) -> TestResponse {
+    let body = json!({ "email": "ada@example.com", "password": PASSWORD });
+    let answer = post(browser, "/api/auth/sign-in/email", body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer
+}
+
+async fn session_count(app: &TestApp) -> i64 {
+    let mut conn = app.db.conn().await;
+    session::table.count().get_result(&mut conn).await.unwrap()
+}
+
+/// The token inside Better Auth's cookie value, if Better Auth (same secret) would accept it.
+fn verified_token(value: &str) -> Option<String> {
+    let decoded = percent_encoding::percent_decode_str(value)
+        .decode_utf8()
+        .ok()?;
+    let (token, signature) = decoded.rsplit_once('.')?;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(BETTER_AUTH_SECRET.as_bytes()).unwrap();
+    mac.update(token.as_bytes());
+    mac.verify_slice(&STANDARD.decode(signature).ok()?).ok()?;
+    Some(token.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_answers_in_better_auths_shape_with_its_signed_cookie() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = confirmed_ada(&app).await;
+    let answer = sign_in(&mut ada).await;
+
+    let body = answer.json();
+    assert_eq!(body["redirect"], false);
+    assert!(
+        body.get("url").is_none(),
+        "no url without a callbackURL: {body}"
+    );
+    let user = &body["user"];
+    assert_eq!(user["email"], "ada@example.com");
+    assert_eq!(user["name"], "Ada Lovelace");
+    assert_eq!(user["emailVerified"], true);
+    assert_eq!(user["image"], Value::Null);
+    assert_eq!(user["role"], "user");
+    assert_eq!(user["isWhitelisted"], false);
+    let created = user["createdAt"].as_str().unwrap();
+    assert!(
+        created.len() == 24 && created.ends_with('Z') && created.as_bytes()[19] == b'.',
+        "JavaScript's toJSON form: {created}"
+    );
+
+    let set = answer.header("set-cookie").unwrap();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
+        assert!(set.contains(attribute), "{attribute} in {set}");
+    }
+    let value = ada
+        .cookie(COOKIE)
+        .expect("Better Auth's session cookie")
+        .to_string();
+    let token = verified_token(&value).expect("signed as Better Auth signs it");
+    // One session row, its token stored as a digest only; the answer names it by id.
+    let mut conn = app.db.conn().await;
+    let (id, stored): (String, String) = session::table
+        .select((session::id, session::token))
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(stored, digest(&token));
+    assert_eq!(body["token"], id.as_str());
+    assert!(
+        !answer.body.contains(&token),
+        "the secret token never reaches JavaScript"
+    );
+
+    let found = get(&mut ada, "/api/auth/get-session").await;
+    assert_eq!(found.status, StatusCode::OK);
+    let found = found.json();
+    assert_eq!(found["session"]["id"], id.as_str());
+    assert_eq!(found["session"]["token"], id.as_str());
+    assert_eq!(found["session"]["userId"], user["id"]);
+    assert!(found["session"]["userAgent"]
+        .as_str()
+        .unwrap()
+        .contains("Firefox"));
+    assert_eq!(found["user"], body["user"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_from_gatehouses_pages_is_seen_and_the_apis_shows_on_the_profile() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut pages = app.browser();
+    signed_in_ada(&app, &mut pages).await;
+    let seen = get(&mut pages, "/api/auth/get-session").await.json();
+    assert_eq!(seen["user"]["email"], "ada@example.com");
+
+    let mut front_end = app.browser();
+    sign_in(&mut front_end).await;
+    let profile = pages.get("/profile").await;
+    assert_eq!(
+        profile.body.matches("End the session on").count(),
+        1,
+        "the API's session is listed beside this one"
+    );
+    let listed = get(&mut front_end, "/api/auth/list-sessions").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.json().as_array().unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_and_unknown_credentials_get_one_answer_and_no_session() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = confirmed_ada(&app).await;
+    let wrong = json!({ "email": "ada@example.com", "password": "not the password" });
+    let wrong = post(&mut ada, "/api/auth/sign-in/email", wrong).await;
+    let unknown = json!({ "email": "nobody@example.com", "password": PASSWORD });
+    let unknown = post(&mut ada, "/api/auth/sign-in/email", unknown).await;
+    for answer in [&wrong, &unknown] {
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            answer.json(),
+            json!({ "code": "INVALID_EMAIL_OR_PASSWORD", "message": "Invalid email or password" })
+        );
+        assert!(answer.header("set-cookie").is_none());
+    }
+    assert_eq!(session_count(&app).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unconfirmed_address_is_told_to_confirm_as_better_auth_says_it() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = app.browser();
+    sign_up(&mut ada, "Ada Lovelace", "ada@example.com").await;
+    let body = json!({ "email": "ada@example.com", "password": PASSWORD });
+    let answer = post(&mut ada, "/api/auth/sign-in/email", body).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        answer.json(),
+        json!({ "code": "EMAIL_NOT_VERIFIED", "message": "Email not verified" })
+    );
+    assert_eq!(session_count(&app).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_bodies_get_better_auths_4xx_and_change_nothing() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = confirmed_ada(&app).await;
+    let missing = post(
+        &mut ada,
+        "/api/auth/sign-in/email",
+        json!({ "email": "ada@example.com" }),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        missing.json(),
+        json!({
+            "code": "VALIDATION_ERROR",
+            "message": "[body.password] Invalid input: expected string, received undefined"
+        })
+    );
+    let wrong_type = json!({ "email": "ada@example.com", "password": 12345678 });
+    let wrong_type = post(&mut ada, "/api/auth/sign-in/email", wrong_type).await;
+    assert_eq!(wrong_type.status, StatusCode::BAD_REQUEST);
+    assert!(
+        wrong_type.body.contains("expected string, received number"),
+        "{}",
+        wrong_type.body
+    );
+
+    let bad_email = json!({ "email": "not an address", "password": PASSWORD });
+    let bad_email = post(&mut ada, "/api/auth/sign-in/email", bad_email).await;
+    assert_eq!(bad_email.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_email.json()["code"], "INVALID_EMAIL");
+
+    let foreign = json!({ "email": "ada@example.com", "password": PASSWORD, "callbackURL": "https://evil.example/x" });
+    let foreign = post(&mut ada, "/api/auth/sign-in/email", foreign).await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        foreign.json(),
+        json!({ "code": "INVALID_CALLBACKURL", "message": "Invalid callbackURL" })
+    );
+
+    let text = Request::post("/api/auth/sign-in/email")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("email=ada"))
+        .unwrap();
+    let text = ada.raw(text).await;
+    assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(text.json()["code"], "UNSUPPORTED_MEDIA_TYPE");
+
+    let broken = Request::post("/api/auth/sign-in/email")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{\"email\": "))
+        .unwrap();
+    let broken = ada.raw(broken).await;
+    assert_eq!(broken.status, StatusCode::BAD_REQUEST, "{}", broken.body);
+
+    let huge = json!({ "email": "ada@example.com", "password": "x".repeat(1 << 20) });
+    let huge = post(&mut ada, "/api/auth/sign-in/email", huge).await;
+    assert!(huge.status.is_client_error(), "{}", huge.status);
+
+    assert_eq!(session_count(&app).await, 0);
+
+    let unknown = get(&mut ada, "/api/auth/no-such-endpoint").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_cookies_only_trusted_origins_may_change_anything() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = confirmed_ada(&app).await;
+    sign_in(&mut ada).await;
+    for (origin, code) in [
+        (None, "MISSING_OR_NULL_ORIGIN"),
+        (Some("null"), "MISSING_OR_NULL_ORIGIN"),
+        (Some("https://evil.example"), "INVALID_ORIGIN"),
+    ] {
+        let mut request =
+            Request::post("/api/auth/sign-out").header(header::CONTENT_TYPE, "application/json");
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        let answer = ada.raw(request.body(Body::from("{}")).unwrap()).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{origin:?}");
+        assert_eq!(answer.json()["code"], code);
+    }
+    assert_eq!(session_count(&app).await, 1, "still signed in");
+
+    // A cross-site page cannot sign someone in by navigation either (login CSRF).
+    let mut stranger = app.browser();
+    let navigation = Request::post("/api/auth/sign-in/email")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-mode", "navigate")
+        .body(Body::from(format!(
+            "email=ada%40example.com&password={PASSWORD}"
+        )))
+        .unwrap();
+    let navigation = stranger.raw(navigation).await;
+    assert_eq!(navigation.status, StatusCode::FORBIDDEN);
+    assert_eq!(session_count(&app).await, 1);
+
+    // Gatehouse's own origin is trusted too.
+    let own = Request::post("/api/auth/sign-out")
+        .header(header::ORIGIN, PUBLIC_URL)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_eq!(ada.raw(own).await.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cors_answers_trusted_front_ends_only_and_with_credentials() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/api/auth/sign-in/email")
+            .header(header::ORIGIN, origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let trusted = app.request(preflight(FRONT_END)).await;
+    assert!(trusted.status.is_success(), "{}", trusted.status);
+    assert_eq!(
+        trusted.header("access-control-allow-origin"),
+        Some(FRONT_END)
+    );
+    assert_eq!(
+        trusted.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    let foreign = app.request(preflight("https://evil.example")).await;
+    assert_eq!(foreign.header("access-control-allow-origin"), None);
+
+    let mut visitor = app.browser();
+    let answer = get(&mut visitor, "/api/auth/get-session").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.body, "null",
+        "no session is JSON null, as Better Auth answers"
+    );
+    assert_eq!(
+        answer.header("access-control-allow-origin"),
+        Some(FRONT_END)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_or_ended_cookie_is_no_session() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = confirmed_ada(&app).await;
+    sign_in(&mut ada).await;
+    let value = ada.cookie(COOKIE).unwrap().to_string();
+    let token = verified_token(&value).unwrap();
+
+    let mut forger = app.browser();
+    forger.set_cookie(COOKIE, &format!("{token}.{}", STANDARD.encode([0u8; 32])));
+    assert_eq!(get(&mut forger, "/api/auth/get-session").await.body, "null");
+    forger.set_cookie(COOKIE, &token);
+    assert_eq!(get(&mut forger, "/api/auth/get-session").await.body, "null");
+
+    let out = post(&mut ada, "/api/auth/sign-out", json!({})).await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert_eq!(out.json(), json!({ "success": true }));
+    assert_eq!(ada.cookie(COOKIE), None, "the cookie is cleared");
+    assert_eq!(
+        session_count(&app).await,
+        0,
+        "the session is ended, not only forgotten"
+    );
+
+    let mut replay = app.browser();
+    replay.set_cookie(COOKIE, &value);
+    assert_eq!(get(&mut replay, "/api/auth/get-session").await.body, "null");
+    let listed = get(&mut replay, "/api/auth/list-sessions").await;
+    assert_eq!(listed.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(listed.body, "", "Better Auth's 401 has no body");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_are_listed_and_revoked_by_their_owner_only() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut laptop = confirmed_ada(&app).await;
+    sign_in(&mut laptop).await;
+    let mut phone = app.browser();
+    let phone_session = sign_in(&mut phone).await.json()["token"].clone();
+    let mut third = app.browser();
+    sign_in(&mut third).await;
+
+    let listed = get(&mut laptop, "/api/auth/list-sessions").await.json();
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["token"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.contains(&phone_session.as_str().unwrap()));
+
+    // Someone else's session cannot be ended by naming it.
+    let mut grace = app.browser();
+    sign_up(&mut grace, "Grace Hopper", "grace@example.com").await;
+    let mail = app.mail.wait_for("grace@example.com", 1).await;
+    confirm(&mut grace, &mail.link("http://gatehouse.test/verify-email")).await;
+    let body = json!({ "email": "grace@example.com", "password": PASSWORD });
+    assert_eq!(
+        post(&mut grace, "/api/auth/sign-in/email", body)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let not_hers = post(
+        &mut grace,
+        "/api/auth/revoke-session",
+        json!({ "token": phone_session }),
+    )
+    .await;
+    assert_eq!(not_hers.status, StatusCode::OK, "Better Auth answers alike");
+    assert_eq!(session_count(&app).await, 4, "but nothing ended");
+
+    let revoked = post(
+        &mut laptop,
+        "/api/auth/revoke-session",
+        json!({ "token": phone_session }),
+    )
+    .await;
+    assert_eq!(revoked.json(), json!({ "status": true }));
+    assert_eq!(get(&mut phone, "/api/auth/get-session").await.body, "null");
+
+    let missing = post(&mut laptop, "/api/auth/revoke-session", json!({})).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(missing.json()["code"], "VALIDATION_ERROR");
+
+    let others = post(&mut laptop, "/api/auth/revoke-other-sessions", json!({})).await;
+    assert_eq!(others.json(), json!({ "status": true }));
+    assert_eq!(get(&mut third, "/api/auth/get-session").await.body, "null");
+    assert_ne!(get(&mut laptop, "/api/auth/get-session").await.body, "null");
+
+    let all = post(&mut laptop, "/api/auth/revoke-sessions", json!({})).await;
+    assert_eq!(all.json(), json!({ "status": true }));
+    assert_eq!(get(&mut laptop, "/api/auth/get-session").await.body, "null");
+    assert_eq!(session_count(&app).await, 1, "only Grace's is left");
+
+    let nobody = post(&mut app.browser(), "/api/auth/revoke-sessions", json!({})).await;
+    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_better_auth_compat_nothing_answers_under_api_auth() {
+    let app = TestApp::new().await;
+    let answer = app.get("/api/auth/get-session").await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+}
