@@ -85,18 +85,20 @@ pub fn name(raw: &str) -> Result<String, FieldError> {
 
 /// NIST 800-63B: length, not composition; refuse the commonest passwords and the email.
 pub fn new_password(field: &str, password: &str, email: &str) -> Result<(), FieldError> {
-    let length = password.chars().count();
-    if length < PASSWORD_MIN {
-        return Err(error(
-            field,
-            format!("Use at least {PASSWORD_MIN} characters."),
-        ));
-    }
-    if length > PASSWORD_MAX {
-        return Err(error(
-            field,
-            format!("Use at most {PASSWORD_MAX} characters."),
-        ));
+    match password_length(password) {
+        Some(PasswordLength::TooShort) => {
+            return Err(error(
+                field,
+                format!("Use at least {PASSWORD_MIN} characters."),
+            ))
+        }
+        Some(PasswordLength::TooLong) => {
+            return Err(error(
+                field,
+                format!("Use at most {PASSWORD_MAX} characters."),
+            ))
+        }
+        None => {}
     }
     let lower = password.to_lowercase();
     if common_passwords().contains(lower.as_str()) {
@@ -109,6 +111,25 @@ pub fn new_password(field: &str, password: &str, email: &str) -> Result<(), Fiel
         return Err(error(field, "Your password cannot be your email address."));
     }
     Ok(())
+}
+
+/// What is wrong with a new password's length, if anything: the first check of
+/// [`new_password`], which Better Auth's API answers with codes of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordLength {
+    TooShort,
+    TooLong,
+}
+
+pub fn password_length(password: &str) -> Option<PasswordLength> {
+    let length = password.chars().count();
+    if length < PASSWORD_MIN {
+        Some(PasswordLength::TooShort)
+    } else if length > PASSWORD_MAX {
+        Some(PasswordLength::TooLong)
+    } else {
+        None
+    }
 }
 
 /// Only local paths, so a sign-in link cannot send people elsewhere (no open redirect), and

@@ -55,17 +55,21 @@ impl SignedIn {
 
     /// The user with every column Better Auth's API shows.
     pub fn user_record(&self) -> UserRecord {
-        UserRecord {
-            person: self.me(),
-            image: self.user.image.clone(),
-            created_at: self.user.created_at,
-            updated_at: self.user.updated_at,
-        }
+        user_record(&self.user)
     }
 
     /// This session with every column Better Auth's API shows.
     pub fn session_record(&self) -> SessionRecord {
         record(&self.session)
+    }
+}
+
+pub(in crate::services) fn user_record(user: &User) -> UserRecord {
+    UserRecord {
+        person: me(user),
+        image: user.image.clone(),
+        created_at: user.created_at,
+        updated_at: user.updated_at,
     }
 }
 

@@ -451,3 +451,186 @@ async fn without_better_auth_compat_nothing_answers_under_api_auth() {
     let answer = app.get("/api/auth/get-session").await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_up_mails_a_link_and_a_known_address_gets_the_same_answer() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = app.browser();
+    let body = json!({ "name": "Ada Lovelace", "email": "Ada@Example.com", "password": PASSWORD });
+    let new = post(&mut ada, "/api/auth/sign-up/email", body.clone()).await;
+    assert_eq!(new.status, StatusCode::OK, "{}", new.body);
+    assert!(
+        new.header("set-cookie").is_none(),
+        "no session before the address is confirmed"
+    );
+    let answer = new.json();
+    assert_eq!(answer["token"], Value::Null);
+    assert_eq!(answer["user"]["email"], "ada@example.com");
+    assert_eq!(answer["user"]["emailVerified"], false);
+    assert_eq!(
+        answer["user"]["id"],
+        crate::accounts::user_id(&app, "ada@example.com").await
+    );
+
+    let mail = app.mail.wait_for("ada@example.com", 1).await;
+    confirm(&mut ada, &mail.link("http://gatehouse.test/verify-email")).await;
+    sign_in(&mut ada).await;
+
+    let mut someone = app.browser();
+    let again = post(&mut someone, "/api/auth/sign-up/email", body).await;
+    assert_eq!(again.status, StatusCode::OK);
+    let again = again.json();
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        keys(&again["user"]),
+        keys(&answer["user"]),
+        "alike in shape"
+    );
+    assert_eq!(again["user"]["email"], "ada@example.com");
+    assert_eq!(again["user"]["emailVerified"], false);
+    assert_eq!(again["token"], Value::Null);
+    let told = app.mail.wait_for("ada@example.com", 2).await;
+    assert!(
+        told.subject.contains("tried to sign up"),
+        "{}",
+        told.subject
+    );
+    let mut conn = app.db.conn().await;
+    let users: i64 = gatehouse_app::db::schema::user::table
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(users, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_up_refuses_bad_input_in_better_auths_words() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut visitor = app.browser();
+    let cases = [
+        (
+            json!({ "name": "Ada", "email": "ada@example.com", "password": "short" }),
+            "PASSWORD_TOO_SHORT",
+        ),
+        (
+            json!({ "name": "Ada", "email": "ada@example.com", "password": "x".repeat(300) }),
+            "PASSWORD_TOO_LONG",
+        ),
+        (
+            json!({ "email": "ada@example.com", "password": PASSWORD }),
+            "VALIDATION_ERROR",
+        ),
+        (
+            json!({ "name": "Ada", "email": "ada@", "password": PASSWORD }),
+            "INVALID_EMAIL",
+        ),
+        (
+            json!({ "name": "Ada", "email": "ada@example.com", "password": PASSWORD, "callbackURL": "https://evil.example" }),
+            "INVALID_CALLBACKURL",
+        ),
+    ];
+    for (body, code) in cases {
+        let answer = post(&mut visitor, "/api/auth/sign-up/email", body).await;
+        assert!(answer.status.is_client_error(), "{code}: {}", answer.status);
+        assert_eq!(answer.json()["code"], code, "{}", answer.body);
+    }
+    let missing_name = post(
+        &mut visitor,
+        "/api/auth/sign-up/email",
+        json!({ "email": "ada@example.com", "password": PASSWORD }),
+    )
+    .await;
+    assert_eq!(
+        missing_name.json()["message"],
+        "[body.name] Invalid input: expected string, received undefined"
+    );
+    assert_eq!(app.mail_settled().await.count(), 0, "nothing was mailed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_user_changes_the_name_and_nothing_an_admin_decides() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = confirmed_ada(&app).await;
+    sign_in(&mut ada).await;
+    let renamed = post(
+        &mut ada,
+        "/api/auth/update-user",
+        json!({ "name": "Ada King" }),
+    )
+    .await;
+    assert_eq!(renamed.json(), json!({ "status": true }));
+    let seen = get(&mut ada, "/api/auth/get-session").await.json();
+    assert_eq!(seen["user"]["name"], "Ada King");
+
+    for (body, code) in [
+        (json!({ "role": "admin" }), "ROLE_IS_NOT_ALLOWED_TO_BE_SET"),
+        (
+            json!({ "name": "Ada", "isWhitelisted": true }),
+            "ISWHITELISTED_IS_NOT_ALLOWED_TO_BE_SET",
+        ),
+        (
+            json!({ "email": "eve@example.com" }),
+            "EMAIL_CAN_NOT_BE_UPDATED",
+        ),
+        (json!({}), "NO_FIELDS_TO_UPDATE"),
+        (json!({ "name": "" }), "VALIDATION_ERROR"),
+        (json!({ "name": 7 }), "VALIDATION_ERROR"),
+    ] {
+        let answer = post(&mut ada, "/api/auth/update-user", body).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{code}");
+        assert_eq!(answer.json()["code"], code, "{}", answer.body);
+    }
+    let seen = get(&mut ada, "/api/auth/get-session").await.json();
+    assert_eq!(seen["user"]["name"], "Ada King");
+    assert_eq!(seen["user"]["role"], "user");
+    assert_eq!(seen["user"]["isWhitelisted"], false);
+
+    let nobody = post(
+        &mut app.browser(),
+        "/api/auth/update-user",
+        json!({ "name": "Eve" }),
+    )
+    .await;
+    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn change_password_needs_the_current_one_and_ends_the_other_sessions() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut laptop = confirmed_ada(&app).await;
+    sign_in(&mut laptop).await;
+    let mut phone = app.browser();
+    sign_in(&mut phone).await;
+
+    let wrong =
+        json!({ "currentPassword": "not it at all", "newPassword": "a new long passphrase" });
+    let wrong = post(&mut laptop, "/api/auth/change-password", wrong).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        wrong.json(),
+        json!({ "code": "INVALID_PASSWORD", "message": "Invalid password" })
+    );
+    let short = json!({ "currentPassword": PASSWORD, "newPassword": "short" });
+    let short = post(&mut laptop, "/api/auth/change-password", short).await;
+    assert_eq!(short.json()["code"], "PASSWORD_TOO_SHORT");
+    let missing = post(
+        &mut laptop,
+        "/api/auth/change-password",
+        json!({ "newPassword": "a new long passphrase" }),
+    )
+    .await;
+    assert_eq!(missing.json()["code"], "VALIDATION_ERROR");
+    assert_eq!(session_count(&app).await, 2, "nothing changed");
+
+    let body = json!({ "currentPassword": PASSWORD, "newPassword": "a new long passphrase" });
+    let changed = post(&mut laptop, "/api/auth/change-password", body).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(changed.json()["token"], Value::Null);
+    assert_eq!(changed.json()["user"]["email"], "ada@example.com");
+    assert_eq!(get(&mut phone, "/api/auth/get-session").await.body, "null");
+    assert_ne!(get(&mut laptop, "/api/auth/get-session").await.body, "null");
+    let old = json!({ "email": "ada@example.com", "password": PASSWORD });
+    let old = post(&mut app.browser(), "/api/auth/sign-in/email", old).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+}

@@ -6,23 +6,27 @@ use diesel_async::AsyncConnection;
 use serde_json::json;
 
 use super::*;
-use crate::db::models::User;
+use crate::db::models::{new_id, User};
 use crate::db::{accounts, users, verifications};
 use crate::services::audit::Origin;
 use crate::services::context::Services;
 use crate::services::mail::Mail;
 use crate::services::rate_limit::Attempt;
+use crate::services::sessions::user_record;
 use crate::services::{policy, tokens, Refusal};
+use crate::views::{Person, Role, Tier, UserRecord};
 
 /// Signs a person up. New address: a user with a password account, and a verification mail.
-/// Known address: nothing changes, and the owner is told by mail. The answer is the same.
+/// Known address: nothing changes, and the owner is told by mail. The answer is the same:
+/// the new user, or for a known address a stand-in shaped like one (a fresh id, the name and
+/// address given), so not even an API's answer tells the two apart.
 pub async fn sign_up(
     services: &Services,
     name: &str,
     email: &str,
     password: &str,
     origin: &Origin,
-) -> Result<(), Refusal> {
+) -> Result<UserRecord, Refusal> {
     let email_checked = policy::email(email);
     let stored_email = email_checked.clone().unwrap_or_default();
     let fields = collect([
@@ -60,6 +64,7 @@ pub async fn sign_up(
                 origin,
             )
             .await?;
+            Ok(user_record(&user))
         }
         None => {
             services.mail_in_background(Mail {
@@ -74,9 +79,24 @@ pub async fn sign_up(
                     services.settings.link("/forgot-password"),
                 ),
             });
+            let now = Utc::now();
+            Ok(UserRecord {
+                person: Person {
+                    id: new_id(),
+                    name: name.clone(),
+                    email: email.clone(),
+                    email_verified: false,
+                    role: Role::User,
+                    tier: Tier::Free,
+                    whitelisted: false,
+                    has_access: false,
+                },
+                image: None,
+                created_at: now,
+                updated_at: now,
+            })
         }
     }
-    Ok(())
 }
 
 pub(super) async fn send_verification(

@@ -19,7 +19,7 @@ use axum::{Json, Router};
 use gatehouse_app::api::request::{origin_of, removal, session_of};
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::sessions::{self, SignedIn};
-use gatehouse_app::services::{accounts, Services};
+use gatehouse_app::services::{accounts, Refusal, Services};
 use serde::Serialize;
 use serde_json::json;
 use tower_cookies::{Cookie, Cookies};
@@ -152,7 +152,10 @@ pub fn routes(state: &AppState, better_auth: &BetterAuth) -> Router<AppState> {
             get(|| async { Json(json!({ "ok": true })) }),
         )
         .route("/api/auth/get-session", get(get_session))
+        .route("/api/auth/sign-up/email", post(sign_up_email))
         .route("/api/auth/sign-in/email", post(sign_in_email))
+        .route("/api/auth/update-user", post(update_user))
+        .route("/api/auth/change-password", post(change_password))
         .route("/api/auth/sign-out", post(sign_out))
         .route("/api/auth/list-sessions", get(list_sessions))
         .route("/api/auth/revoke-session", post(revoke_session))
@@ -396,4 +399,122 @@ async fn revoke_other_sessions(
     let services = &state.services;
     accounts::end_other_sessions(services, &current, &origin(services, peer, &headers)).await?;
     Ok(done())
+}
+
+#[derive(Serialize)]
+struct SignedUpAnswer {
+    /// Always null: the address is confirmed before anyone signs in (Better Auth's answer
+    /// with `requireEmailVerification`).
+    token: Option<String>,
+    user: wire::User,
+}
+
+/// Signs up as the sign-up page does: a confirmation link is mailed, and the answer for an
+/// address that already has an account looks the same (its owner gets a mail instead).
+async fn sign_up_email(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<SignedUpAnswer>, ApiError> {
+    let body = Body::parse(&headers, &body, true)?;
+    let name = body.string("name")?;
+    let email = body.string("email")?;
+    let password = body.string("password")?;
+    body.optional_string("image")?;
+    body.optional_bool("rememberMe")?;
+    if let Some(url) = body.optional_string("callbackURL")? {
+        api(&state).check_url(&url, "callbackURL")?;
+    }
+    ApiError::check_length(&password)?;
+    let services = &state.services;
+    let origin = origin(services, peer, &headers);
+    let user = accounts::sign_up(services, &name, &email, &password, &origin).await?;
+    Ok(Json(SignedUpAnswer {
+        token: None,
+        user: user.into(),
+    }))
+}
+
+/// The fields Gatehouse keeps for admins: nobody sets them on themselves.
+const NOT_YOURS: [&str; 6] = [
+    "role",
+    "tier",
+    "isWhitelisted",
+    "banned",
+    "banReason",
+    "banExpires",
+];
+
+/// Changes the caller's name (the one field of theirs Better Auth's call can change here).
+async fn update_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    cookies: Cookies,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let body = Body::parse(&headers, &body, false)?;
+    let current = signed_in(&state, &cookies).await?;
+    if body.is_truthy("email") {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "Email can not be updated",
+        ));
+    }
+    for field in NOT_YOURS.into_iter().chain(["image"]) {
+        if body.has(field) {
+            let message = format!("{field} is not allowed to be set");
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, message));
+        }
+    }
+    let Some(name) = body.optional_string("name")? else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "No fields to update",
+        ));
+    };
+    accounts::update_name(&state.services, &current, &name).await?;
+    Ok(done())
+}
+
+#[derive(Serialize)]
+struct PasswordChanged {
+    /// Null: this session goes on (Gatehouse ends the others, whatever was asked).
+    token: Option<String>,
+    user: wire::User,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    cookies: Cookies,
+    body: Bytes,
+) -> Result<Json<PasswordChanged>, ApiError> {
+    let body = Body::parse(&headers, &body, false)?;
+    let current = signed_in(&state, &cookies).await?;
+    let new_password = body.string("newPassword")?;
+    let current_password = body.string("currentPassword")?;
+    body.optional_bool("revokeOtherSessions")?;
+    ApiError::check_length(&new_password)?;
+    let services = &state.services;
+    let origin = origin(services, peer, &headers);
+    accounts::change_password(
+        services,
+        &current,
+        &current_password,
+        &new_password,
+        &origin,
+    )
+    .await
+    .map_err(|refusal| match refusal {
+        Refusal::Invalid(fields) if fields.iter().any(|f| f.field == "current_password") => {
+            ApiError::new(StatusCode::BAD_REQUEST, "Invalid password")
+        }
+        other => other.into(),
+    })?;
+    Ok(Json(PasswordChanged {
+        token: None,
+        user: current.user_record().into(),
+    }))
 }

@@ -6,6 +6,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, SecondsFormat, Utc};
+use gatehouse_app::services::policy::{self, PasswordLength};
 use gatehouse_app::services::Refusal;
 use gatehouse_app::views::{SessionRecord, UserRecord};
 use serde::Serialize;
@@ -112,6 +113,19 @@ impl ApiError {
 
     fn invalid(message: String) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message).with_code("VALIDATION_ERROR")
+    }
+
+    /// A new password's length, checked first, as Better Auth does.
+    pub fn check_length(password: &str) -> Result<(), Self> {
+        match policy::password_length(password) {
+            Some(PasswordLength::TooShort) => {
+                Err(Self::new(StatusCode::BAD_REQUEST, "Password too short"))
+            }
+            Some(PasswordLength::TooLong) => {
+                Err(Self::new(StatusCode::BAD_REQUEST, "Password too long"))
+            }
+            None => Ok(()),
+        }
     }
 
     /// Where Better Auth's code is not the one its message makes.
@@ -294,6 +308,21 @@ impl Body {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(other) => Err(Self::expected(&format!("body.{field}"), "string", other)),
+        }
+    }
+
+    /// Whether the body has `field` at all (a `null` counts).
+    pub fn has(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
+    /// Whether `field` is there with a value JavaScript calls truthy.
+    pub fn is_truthy(&self, field: &str) -> bool {
+        match self.0.get(field) {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+            Some(_) => true,
         }
     }
 
