@@ -20,6 +20,7 @@ use gatehouse_app::api::request::{origin_of, removal, session_of};
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::sessions::{self, SignedIn};
 use gatehouse_app::services::{accounts, Refusal, Services};
+use gatehouse_app::views::UserRecord;
 use serde::Serialize;
 use serde_json::json;
 use tower_cookies::{Cookie, Cookies};
@@ -401,12 +402,23 @@ async fn revoke_other_sessions(
     Ok(done())
 }
 
+/// Better Auth's `{ token, user }` where no new session comes of the call: after sign-up (the
+/// address is confirmed before anyone signs in, Better Auth's answer with
+/// `requireEmailVerification`) and after a password change (this session goes on; Gatehouse
+/// ends the others, whatever was asked).
 #[derive(Serialize)]
-struct SignedUpAnswer {
-    /// Always null: the address is confirmed before anyone signs in (Better Auth's answer
-    /// with `requireEmailVerification`).
+struct NoNewSession {
     token: Option<String>,
     user: wire::User,
+}
+
+impl NoNewSession {
+    fn of(user: UserRecord) -> Json<Self> {
+        Json(Self {
+            token: None,
+            user: user.into(),
+        })
+    }
 }
 
 /// Signs up as the sign-up page does: a confirmation link is mailed, and the answer for an
@@ -416,7 +428,7 @@ async fn sign_up_email(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<SignedUpAnswer>, ApiError> {
+) -> Result<Json<NoNewSession>, ApiError> {
     let body = Body::parse(&headers, &body, true)?;
     let name = body.string("name")?;
     let email = body.string("email")?;
@@ -430,10 +442,7 @@ async fn sign_up_email(
     let services = &state.services;
     let origin = origin(services, peer, &headers);
     let user = accounts::sign_up(services, &name, &email, &password, &origin).await?;
-    Ok(Json(SignedUpAnswer {
-        token: None,
-        user: user.into(),
-    }))
+    Ok(NoNewSession::of(user))
 }
 
 /// The fields Gatehouse keeps for admins: nobody sets them on themselves.
@@ -477,20 +486,13 @@ async fn update_user(
     Ok(done())
 }
 
-#[derive(Serialize)]
-struct PasswordChanged {
-    /// Null: this session goes on (Gatehouse ends the others, whatever was asked).
-    token: Option<String>,
-    user: wire::User,
-}
-
 async fn change_password(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     cookies: Cookies,
     body: Bytes,
-) -> Result<Json<PasswordChanged>, ApiError> {
+) -> Result<Json<NoNewSession>, ApiError> {
     let body = Body::parse(&headers, &body, false)?;
     let current = signed_in(&state, &cookies).await?;
     let new_password = body.string("newPassword")?;
@@ -513,8 +515,5 @@ async fn change_password(
         }
         other => other.into(),
     })?;
-    Ok(Json(PasswordChanged {
-        token: None,
-        user: current.user_record().into(),
-    }))
+    Ok(NoNewSession::of(current.user_record()))
 }
