@@ -68,6 +68,8 @@ const server = spawn(binary, [], {
     OIDC_ACME_CLIENT_SECRET: acme.clientSecret,
     OIDC_ACME_NAME: "Acme ID",
     OIDC_ACME_TRUST_EMAIL: "true",
+    BETTER_AUTH_COMPAT: "true",
+    TRUSTED_ORIGINS: "http://app.e2e.test", // FRONT_END in tests/better-auth-client.test.mjs
   },
 });
 
