@@ -634,3 +634,84 @@ async fn change_password_needs_the_current_one_and_ends_the_other_sessions() {
     let old = post(&mut app.browser(), "/api/auth/sign-in/email", old).await;
     assert_eq!(old.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forgotten_password_is_reset_with_the_mailed_token_once() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = confirmed_ada(&app).await;
+    let expected = json!({
+        "status": true,
+        "message": "If this email exists in our system, check your email for the reset link"
+    });
+    let known = post(
+        &mut ada,
+        "/api/auth/request-password-reset",
+        json!({ "email": "ada@example.com" }),
+    )
+    .await;
+    assert_eq!(known.json(), expected);
+    let unknown = post(
+        &mut ada,
+        "/api/auth/forget-password",
+        json!({ "email": "nobody@example.com" }),
+    )
+    .await;
+    assert_eq!(unknown.json(), expected, "the same answer: no enumeration");
+    let foreign = json!({ "email": "ada@example.com", "redirectTo": "https://evil.example/reset" });
+    let foreign = post(&mut ada, "/api/auth/request-password-reset", foreign).await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    assert_eq!(foreign.json()["code"], "INVALID_REDIRECTURL");
+
+    let mail = app.mail.wait_for("ada@example.com", 2).await;
+    let link = mail.link("http://gatehouse.test/reset-password?token=");
+    let token = link.split_once("token=").unwrap().1.to_string();
+
+    let short = post(
+        &mut ada,
+        "/api/auth/reset-password",
+        json!({ "token": token, "newPassword": "short" }),
+    )
+    .await;
+    assert_eq!(short.json()["code"], "PASSWORD_TOO_SHORT");
+    let body = json!({ "token": token, "newPassword": "a brand new passphrase" });
+    let reset = post(&mut ada, "/api/auth/reset-password", body.clone()).await;
+    assert_eq!(reset.json(), json!({ "status": true }), "{}", reset.body);
+    let again = post(&mut ada, "/api/auth/reset-password", body).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        again.json(),
+        json!({ "code": "INVALID_TOKEN", "message": "Invalid token" })
+    );
+    let forged = json!({ "token": "not-a-token", "newPassword": "a brand new passphrase" });
+    let forged = post(&mut ada, "/api/auth/reset-password", forged).await;
+    assert_eq!(forged.json()["code"], "INVALID_TOKEN");
+
+    let new = json!({ "email": "ada@example.com", "password": "a brand new passphrase" });
+    assert_eq!(
+        post(&mut ada, "/api/auth/sign-in/email", new).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.mail_settled().await.to("nobody@example.com").len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_confirmation_link_is_sent_to_an_unconfirmed_address_only() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = app.browser();
+    sign_up(&mut ada, "Ada Lovelace", "ada@example.com").await;
+    app.mail.wait_for("ada@example.com", 1).await;
+    for email in ["ada@example.com", "nobody@example.com"] {
+        let answer = post(
+            &mut ada,
+            "/api/auth/send-verification-email",
+            json!({ "email": email }),
+        )
+        .await;
+        assert_eq!(answer.json(), json!({ "status": true }), "{email}");
+    }
+    let second = app.mail.wait_for("ada@example.com", 2).await;
+    confirm(&mut ada, &second.link("http://gatehouse.test/verify-email")).await;
+    let missing = post(&mut ada, "/api/auth/send-verification-email", json!({})).await;
+    assert_eq!(missing.json()["code"], "VALIDATION_ERROR");
+    assert_eq!(app.mail_settled().await.to("nobody@example.com").len(), 0);
+}

@@ -9,9 +9,8 @@ mod wire;
 
 use std::net::SocketAddr;
 
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -19,7 +18,7 @@ use axum::{Json, Router};
 use gatehouse_app::api::request::{origin_of, removal, session_of};
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::sessions::{self, SignedIn};
-use gatehouse_app::services::{accounts, Refusal, Services};
+use gatehouse_app::services::{accounts, Refusal};
 use gatehouse_app::views::UserRecord;
 use serde::Serialize;
 use serde_json::json;
@@ -28,6 +27,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use self::cookie::Signer;
 use self::wire::{ApiError, Body};
+use super::guard::MAX_BODY_BYTES;
 use crate::config::{BetterAuthConfig, PublicUrl, SecretKey};
 use crate::state::AppState;
 
@@ -157,6 +157,17 @@ pub fn routes(state: &AppState, better_auth: &BetterAuth) -> Router<AppState> {
         .route("/api/auth/sign-in/email", post(sign_in_email))
         .route("/api/auth/update-user", post(update_user))
         .route("/api/auth/change-password", post(change_password))
+        .route(
+            "/api/auth/request-password-reset",
+            post(request_password_reset),
+        )
+        // Better Auth's name for it before 1.4; its clients still call it.
+        .route("/api/auth/forget-password", post(request_password_reset))
+        .route("/api/auth/reset-password", post(reset_password))
+        .route(
+            "/api/auth/send-verification-email",
+            post(send_verification_email),
+        )
         .route("/api/auth/sign-out", post(sign_out))
         .route("/api/auth/list-sessions", get(list_sessions))
         .route("/api/auth/revoke-session", post(revoke_session))
@@ -259,8 +270,33 @@ async fn signed_in(state: &AppState, cookies: &Cookies) -> Result<SignedIn, ApiE
         .ok_or_else(ApiError::unauthorized)
 }
 
-fn origin(services: &Services, peer: SocketAddr, headers: &HeaderMap) -> Origin {
-    origin_of(services, Some(peer), headers)
+/// What a POST handler reads: its body (JSON, or a form where Better Auth takes one) and
+/// where it comes from, for the rate limits and the audit log. Taken last: it reads the body.
+struct Call {
+    body: Body,
+    origin: Origin,
+}
+
+impl FromRequest<AppState> for Call {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| *peer);
+        let origin = origin_of(&state.services, peer, request.headers());
+        let forms = matches!(
+            request.uri().path(),
+            "/api/auth/sign-in/email" | "/api/auth/sign-up/email"
+        );
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Body too large"))?;
+        let body = Body::parse(&parts.headers, &bytes, forms)?;
+        Ok(Self { body, origin })
+    }
 }
 
 #[derive(Serialize)]
@@ -292,13 +328,11 @@ struct SignedInAnswer {
 
 async fn sign_in_email(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     cookies: Cookies,
-    body: Bytes,
+    call: Call,
 ) -> Result<Json<SignedInAnswer>, ApiError> {
     let better_auth = api(&state);
-    let body = Body::parse(&headers, &body, true)?;
+    let body = call.body;
     let email = body.string("email")?;
     let password = body.string("password")?;
     let remember = body.optional_bool("rememberMe")?.unwrap_or(true);
@@ -307,13 +341,7 @@ async fn sign_in_email(
         better_auth.check_url(url, "callbackURL")?;
     }
     let services = &state.services;
-    let token = accounts::sign_in(
-        services,
-        &email,
-        &password,
-        &origin(services, peer, &headers),
-    )
-    .await?;
+    let token = accounts::sign_in(services, &email, &password, &call.origin).await?;
     let current = sessions::authenticate(services, &token)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Failed to create session"))?;
@@ -329,14 +357,12 @@ async fn sign_in_email(
 
 async fn sign_out(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     cookies: Cookies,
+    call: Call,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let services = &state.services;
     if let Some(current) = caller(&state, &cookies).await? {
-        let origin = origin(services, peer, &headers);
-        accounts::end_session(services, &current, current.session_id(), &origin).await?;
+        accounts::end_session(services, &current, current.session_id(), &call.origin).await?;
         let own = services.settings.session_cookie_name();
         if cookies.get(own).is_some() {
             cookies.remove(removal(&services.settings, own));
@@ -362,43 +388,38 @@ fn done() -> Json<serde_json::Value> {
 /// Ends one of the caller's sessions, named by the `token` list-sessions gave (its id).
 async fn revoke_session(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     cookies: Cookies,
-    body: Bytes,
+    call: Call,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let body = Body::parse(&headers, &body, false)?;
+    let body = call.body;
     let current = signed_in(&state, &cookies).await?;
     let id = body.string("token")?;
     let services = &state.services;
-    accounts::end_session(services, &current, &id, &origin(services, peer, &headers)).await?;
+    accounts::end_session(services, &current, &id, &call.origin).await?;
     Ok(done())
 }
 
 /// Ends every session of the caller's, this one too.
 async fn revoke_sessions(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     cookies: Cookies,
+    call: Call,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let current = signed_in(&state, &cookies).await?;
     let services = &state.services;
-    let origin = origin(services, peer, &headers);
-    accounts::end_other_sessions(services, &current, &origin).await?;
-    accounts::end_session(services, &current, current.session_id(), &origin).await?;
+    accounts::end_other_sessions(services, &current, &call.origin).await?;
+    accounts::end_session(services, &current, current.session_id(), &call.origin).await?;
     Ok(done())
 }
 
 async fn revoke_other_sessions(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     cookies: Cookies,
+    call: Call,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let current = signed_in(&state, &cookies).await?;
     let services = &state.services;
-    accounts::end_other_sessions(services, &current, &origin(services, peer, &headers)).await?;
+    accounts::end_other_sessions(services, &current, &call.origin).await?;
     Ok(done())
 }
 
@@ -425,11 +446,9 @@ impl NoNewSession {
 /// address that already has an account looks the same (its owner gets a mail instead).
 async fn sign_up_email(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Call,
 ) -> Result<Json<NoNewSession>, ApiError> {
-    let body = Body::parse(&headers, &body, true)?;
+    let body = call.body;
     let name = body.string("name")?;
     let email = body.string("email")?;
     let password = body.string("password")?;
@@ -440,8 +459,7 @@ async fn sign_up_email(
     }
     ApiError::check_length(&password)?;
     let services = &state.services;
-    let origin = origin(services, peer, &headers);
-    let user = accounts::sign_up(services, &name, &email, &password, &origin).await?;
+    let user = accounts::sign_up(services, &name, &email, &password, &call.origin).await?;
     Ok(NoNewSession::of(user))
 }
 
@@ -458,11 +476,10 @@ const NOT_YOURS: [&str; 6] = [
 /// Changes the caller's name (the one field of theirs Better Auth's call can change here).
 async fn update_user(
     State(state): State<AppState>,
-    headers: HeaderMap,
     cookies: Cookies,
-    body: Bytes,
+    call: Call,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let body = Body::parse(&headers, &body, false)?;
+    let body = call.body;
     let current = signed_in(&state, &cookies).await?;
     if body.is_truthy("email") {
         return Err(ApiError::new(
@@ -488,25 +505,22 @@ async fn update_user(
 
 async fn change_password(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     cookies: Cookies,
-    body: Bytes,
+    call: Call,
 ) -> Result<Json<NoNewSession>, ApiError> {
-    let body = Body::parse(&headers, &body, false)?;
+    let body = call.body;
     let current = signed_in(&state, &cookies).await?;
     let new_password = body.string("newPassword")?;
     let current_password = body.string("currentPassword")?;
     body.optional_bool("revokeOtherSessions")?;
     ApiError::check_length(&new_password)?;
     let services = &state.services;
-    let origin = origin(services, peer, &headers);
     accounts::change_password(
         services,
         &current,
         &current_password,
         &new_password,
-        &origin,
+        &call.origin,
     )
     .await
     .map_err(|refusal| match refusal {
@@ -516,4 +530,53 @@ async fn change_password(
         other => other.into(),
     })?;
     Ok(NoNewSession::of(current.user_record()))
+}
+
+/// Mails a reset link to Gatehouse's reset page if the address has an account; the answer
+/// is Better Auth's, the same either way.
+async fn request_password_reset(
+    State(state): State<AppState>,
+    call: Call,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let body = call.body;
+    let email = body.string("email")?;
+    if let Some(url) = body.optional_string("redirectTo")? {
+        api(&state).check_url(&url, "redirectURL")?;
+    }
+    let services = &state.services;
+    accounts::request_password_reset(services, &email, &call.origin).await?;
+    Ok(Json(json!({
+        "status": true,
+        "message": "If this email exists in our system, check your email for the reset link"
+    })))
+}
+
+/// Sets a new password with the token from a reset link; every session of the user ends.
+async fn reset_password(
+    State(state): State<AppState>,
+    call: Call,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let body = call.body;
+    let new_password = body.string("newPassword")?;
+    let token = body.string("token")?;
+    ApiError::check_length(&new_password)?;
+    let services = &state.services;
+    accounts::reset_password(services, &token, &new_password, &call.origin).await?;
+    Ok(done())
+}
+
+/// A new confirmation link, if the address has an account that is not confirmed yet; the
+/// answer is the same either way.
+async fn send_verification_email(
+    State(state): State<AppState>,
+    call: Call,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let body = call.body;
+    let email = body.string("email")?;
+    if let Some(url) = body.optional_string("callbackURL")? {
+        api(&state).check_url(&url, "callbackURL")?;
+    }
+    let services = &state.services;
+    accounts::resend_verification_to(services, &email, &call.origin).await?;
+    Ok(done())
 }

@@ -180,6 +180,9 @@ impl From<Refusal> for ApiError {
             }
             Refusal::EmailNotVerified => Self::new(StatusCode::FORBIDDEN, "Email not verified"),
             Refusal::Unauthenticated => Self::unauthorized(),
+            Refusal::LinkInvalid | Refusal::LinkExpired => {
+                Self::new(StatusCode::BAD_REQUEST, "Invalid token")
+            }
             Refusal::SignInAgain => Self::new(
                 StatusCode::FORBIDDEN,
                 "Session expired. Re-authenticate to perform this action.",
