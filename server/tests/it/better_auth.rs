@@ -715,3 +715,78 @@ async fn a_new_confirmation_link_is_sent_to_an_unconfirmed_address_only() {
     assert_eq!(missing.json()["code"], "VALIDATION_ERROR");
     assert_eq!(app.mail_settled().await.to("nobody@example.com").len(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_email_sends_the_browser_to_the_confirm_page_that_asks_for_the_password() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = app.browser();
+    let redirected = get(
+        &mut ada,
+        "/api/auth/verify-email?token=abc%2Bdef&callbackURL=/welcome",
+    )
+    .await;
+    assert_eq!(redirected.status, StatusCode::SEE_OTHER);
+    assert_eq!(redirected.location(), "/verify-email?token=abc%2Bdef");
+    let foreign = get(
+        &mut ada,
+        "/api/auth/verify-email?token=abc&callbackURL=https://evil.example",
+    )
+    .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    assert_eq!(foreign.json()["code"], "INVALID_CALLBACKURL");
+    let missing = get(&mut ada, "/api/auth/verify-email").await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        missing.json()["message"],
+        "[query.token] Invalid input: expected string, received undefined"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_user_needs_the_password_and_removes_the_account() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = confirmed_ada(&app).await;
+    sign_in(&mut ada).await;
+    let wrong = post(
+        &mut ada,
+        "/api/auth/delete-user",
+        json!({ "password": "not it at all" }),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        wrong.json(),
+        json!({ "code": "INVALID_PASSWORD", "message": "Invalid password" })
+    );
+    let none = post(&mut ada, "/api/auth/delete-user", json!({})).await;
+    assert_eq!(none.status, StatusCode::BAD_REQUEST, "{}", none.body);
+    assert_eq!(session_count(&app).await, 1, "nothing deleted");
+
+    let nobody = post(
+        &mut app.browser(),
+        "/api/auth/delete-user",
+        json!({ "password": PASSWORD }),
+    )
+    .await;
+    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+
+    let deleted = post(
+        &mut ada,
+        "/api/auth/delete-user",
+        json!({ "password": PASSWORD }),
+    )
+    .await;
+    assert_eq!(
+        deleted.json(),
+        json!({ "success": true, "message": "User deleted" })
+    );
+    assert_eq!(ada.cookie(COOKIE), None);
+    assert_eq!(session_count(&app).await, 0);
+    let again = json!({ "email": "ada@example.com", "password": PASSWORD });
+    assert_eq!(
+        post(&mut app.browser(), "/api/auth/sign-in/email", again)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}

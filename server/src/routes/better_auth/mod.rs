@@ -9,10 +9,11 @@ mod wire;
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, FromRequest, Query, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use gatehouse_app::api::request::{origin_of, removal, session_of};
@@ -164,6 +165,8 @@ pub fn routes(state: &AppState, better_auth: &BetterAuth) -> Router<AppState> {
         // Better Auth's name for it before 1.4; its clients still call it.
         .route("/api/auth/forget-password", post(request_password_reset))
         .route("/api/auth/reset-password", post(reset_password))
+        .route("/api/auth/verify-email", get(verify_email))
+        .route("/api/auth/delete-user", post(delete_user))
         .route(
             "/api/auth/send-verification-email",
             post(send_verification_email),
@@ -523,12 +526,7 @@ async fn change_password(
         &call.origin,
     )
     .await
-    .map_err(|refusal| match refusal {
-        Refusal::Invalid(fields) if fields.iter().any(|f| f.field == "current_password") => {
-            ApiError::new(StatusCode::BAD_REQUEST, "Invalid password")
-        }
-        other => other.into(),
-    })?;
+    .map_err(|refusal| wrong_password_as_better_auth_says(refusal, "current_password"))?;
     Ok(NoNewSession::of(current.user_record()))
 }
 
@@ -579,4 +577,59 @@ async fn send_verification_email(
     let services = &state.services;
     accounts::resend_verification_to(services, &email, &call.origin).await?;
     Ok(done())
+}
+
+/// A wrong password given again to confirm a change: Better Auth's 400 `INVALID_PASSWORD`.
+fn wrong_password_as_better_auth_says(refusal: Refusal, field: &str) -> ApiError {
+    match refusal {
+        Refusal::Invalid(fields) if fields.iter().any(|f| f.field == field) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "Invalid password")
+        }
+        other => other.into(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct VerifyEmailQuery {
+    token: Option<String>,
+    #[serde(rename = "callbackURL")]
+    callback_url: Option<String>,
+}
+
+/// Better Auth confirms on this bare GET; Gatehouse sends the browser to its confirm page
+/// for the token instead, which asks for the account's password: someone who signed up
+/// first with another's address cannot have the owner's click confirm it.
+async fn verify_email(
+    State(state): State<AppState>,
+    query: Result<Query<VerifyEmailQuery>, QueryRejection>,
+) -> Result<Redirect, ApiError> {
+    let Ok(Query(query)) = query else {
+        return Err(Body::missing_query("token"));
+    };
+    if let Some(url) = &query.callback_url {
+        api(&state).check_url(url, "callbackURL")?;
+    }
+    let token = query.token.ok_or_else(|| Body::missing_query("token"))?;
+    let token: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+    Ok(Redirect::to(&format!("/verify-email?token={token}")))
+}
+
+/// Deletes the caller's account and all it owns, after the password once more (Gatehouse's
+/// rule; Better Auth's `password` is optional there).
+async fn delete_user(
+    State(state): State<AppState>,
+    cookies: Cookies,
+    call: Call,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let current = signed_in(&state, &cookies).await?;
+    let body = call.body;
+    let password = body.optional_string("password")?.unwrap_or_default();
+    if let Some(url) = body.optional_string("callbackURL")? {
+        api(&state).check_url(&url, "callbackURL")?;
+    }
+    accounts::delete_account(&state.services, &current, &password, &call.origin)
+        .await
+        .map_err(|refusal| wrong_password_as_better_auth_says(refusal, "password"))?;
+    api(&state).clear_cookies(&cookies);
+    Ok(Json(json!({ "success": true, "message": "User deleted" })))
 }

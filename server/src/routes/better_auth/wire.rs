@@ -301,6 +301,13 @@ impl Body {
         ))
     }
 
+    /// A query parameter that is not there, in zod's words.
+    pub fn missing_query(field: &str) -> ApiError {
+        ApiError::invalid(format!(
+            "[query.{field}] Invalid input: expected string, received undefined"
+        ))
+    }
+
     pub fn string(&self, field: &str) -> Result<String, ApiError> {
         self.optional_string(field)?
             .ok_or_else(|| Self::missing(field, "string"))
