@@ -1,8 +1,14 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 use gatehouse::cli::Cli;
 use tracing_subscriber::EnvFilter;
+
+/// mimalloc, not glibc's malloc: a page allocates thousands of small blocks, and glibc's
+/// free and consolidation were a fifth of the instructions a request took (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -18,8 +24,10 @@ async fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
-        // Logs go to stderr; stdout is for what a command reports.
+        // Logs go to stderr; stdout is for what a command reports. Colours only for a
+        // terminal: a log file or journal gets plain text (and no escape codes to format).
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match gatehouse::run(cli).await {
         Ok(code) => code,

@@ -12,6 +12,7 @@ pub mod maintenance;
 pub mod migrations;
 pub mod models;
 pub mod pool;
+pub mod prebuilt;
 pub mod rate_limits;
 pub mod schema;
 pub mod sessions;

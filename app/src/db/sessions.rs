@@ -1,10 +1,17 @@
 //! The `session` table. `token` holds the SHA-256 of the cookie's token, never the token.
 
 use chrono::{DateTime, Utc};
+use std::sync::OnceLock;
+
+use diesel::dsl::{AsSelect, SqlTypeOf};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::QueryFragment;
+use diesel::sql_types::{Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::models::{new_id, Session, User};
+use super::prebuilt::{self, Prebuilt};
 use super::schema::{session, user};
 
 pub struct NewSession<'a> {
@@ -30,20 +37,34 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: NewSession<'_>) -> QueryR
         .await
 }
 
-/// The unexpired session with this token hash, and its user.
+/// The unexpired session with this token hash, and its user: every request's first query.
 pub async fn find_live(
     conn: &mut AsyncPgConnection,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<(Session, User)>> {
+    /// The prepared statement's name, as it were.
+    struct LiveSession;
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| prebuilt::render(&live(token_hash, now)));
+    let query = diesel::sql_query(sql.as_str())
+        .bind::<Text, _>(token_hash)
+        .bind::<Timestamptz, _>(now);
+    Prebuilt::<_, SqlTypeOf<SessionAndUser>, LiveSession>::new(query)
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+type SessionAndUser = (AsSelect<Session, Pg>, AsSelect<User, Pg>);
+
+/// [`find_live`]'s query as diesel writes it; its binds are the token hash, then the time.
+fn live(token_hash: &str, now: DateTime<Utc>) -> impl QueryFragment<Pg> + '_ {
     session::table
         .inner_join(user::table)
         .filter(session::token.eq(token_hash))
         .filter(session::expires_at.gt(now))
-        .select((Session::as_select(), User::as_select()))
-        .first(conn)
-        .await
-        .optional()
+        .select::<SessionAndUser>((Session::as_select(), User::as_select()))
 }
 
 /// Moves the expiry on and records the activity.

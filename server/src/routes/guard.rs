@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -247,6 +247,9 @@ fn json_holds_nul(bytes: &[u8]) -> bool {
     bytes.contains(&0) || serde_json::from_slice(bytes).is_ok_and(|v| any_nul(&v))
 }
 
+const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
+    HeaderName::from_static("cross-origin-opener-policy");
+
 /// Security headers on every response; HSTS only when served over https.
 pub async fn security_headers(
     State(state): State<AppState>,
@@ -255,27 +258,28 @@ pub async fn security_headers(
 ) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
+    // Header names as constants: a name given as a string is parsed again for every answer.
+    let set = |headers: &mut HeaderMap, name: HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
     headers.insert(
-        "content-security-policy",
+        header::CONTENT_SECURITY_POLICY,
         state.content_security_policy.clone(),
     );
-    set(headers, "x-content-type-options", "nosniff");
-    set(headers, "x-frame-options", "DENY");
-    set(headers, "referrer-policy", "same-origin");
-    set(headers, "cross-origin-opener-policy", "same-origin");
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(headers, header::REFERRER_POLICY, "same-origin");
+    set(headers, CROSS_ORIGIN_OPENER_POLICY, "same-origin");
     // Pages, server functions and the internal API answer about someone: no cache (a shared
     // proxy, the browser's back button on a shared computer) may keep them. Static files
     // say how long they keep for themselves.
-    if !headers.contains_key("cache-control") {
-        set(headers, "cache-control", "no-store");
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        set(headers, header::CACHE_CONTROL, "no-store");
     }
     if state.public_url.is_https() {
         set(
             headers,
-            "strict-transport-security",
+            header::STRICT_TRANSPORT_SECURITY,
             "max-age=31536000; includeSubDomains",
         );
     }

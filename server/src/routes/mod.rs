@@ -136,9 +136,9 @@ impl MakeRequestId for NumberedRequests {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // The variant bits say RFC 9562.
         let id = uuid::Uuid::from_u64_pair(self.process, (n & (u64::MAX >> 2)) | (1 << 63));
-        http::HeaderValue::from_str(&id.hyphenated().to_string())
-            .ok()
-            .map(RequestId::new)
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let text = id.hyphenated().encode_lower(&mut text);
+        http::HeaderValue::from_str(text).ok().map(RequestId::new)
     }
 }
 
