@@ -1,10 +1,14 @@
 // Better Auth's own client library (`better-auth/client`, from npm) against Gatehouse's
 // /api/auth (BETTER_AUTH_COMPAT=true in run.mjs), as a front end on another origin uses it:
 // sign up, confirm through the mailed link on Gatehouse's confirm page as a person does,
-// sign in (a wrong password first), getSession, listSessions, updateUser, signOut.
+// sign in (a wrong password first), getSession, listSessions, updateUser, signOut; and a
+// backend checking the session's JWT (the jwt plugin's `token()`) with jose, as the README
+// shows it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createAuthClient } from "better-auth/client";
+import { jwtClient } from "better-auth/client/plugins";
+import { createRemoteJWKSet, jwtVerify } from "jose";
 import { BASE, PASSWORD, address, confirm, context, journey } from "./helpers.mjs";
 
 const FRONT_END = "http://app.e2e.test"; // TRUSTED_ORIGINS in run.mjs
@@ -30,7 +34,11 @@ function client() {
   };
   return {
     jar,
-    auth: createAuthClient({ baseURL: BASE, fetchOptions: { customFetchImpl: keepingCookies } }),
+    auth: createAuthClient({
+      baseURL: BASE,
+      plugins: [jwtClient()],
+      fetchOptions: { customFetchImpl: keepingCookies },
+    }),
   };
 }
 
@@ -69,6 +77,21 @@ journey("Better Auth's client signs up, in and out against Gatehouse", async (br
   assert.equal(session.data.user.isWhitelisted, false, "the waiting state is visible");
   assert.ok(session.data.user.createdAt instanceof Date, "dates come back as Dates");
   assert.ok(session.data.session.expiresAt > new Date());
+
+  // The backend's side (README, "Checking Gatehouse's JWTs in a backend"): the token's
+  // signature against the published keys, its issuer and audience (PUBLIC_URL).
+  const { data, error } = await auth.token();
+  assert.equal(error, null, JSON.stringify(error));
+  const keys = createRemoteJWKSet(new URL(`${BASE}/api/auth/jwks`));
+  const { payload } = await jwtVerify(data.token, keys, { issuer: BASE, audience: BASE });
+  assert.equal(payload.sub, session.data.user.id);
+  assert.equal(payload.sid, session.data.session.id);
+  assert.equal(payload.email, email);
+  assert.equal(payload.whitelisted, false, "the backend sees the waiting state too");
+  await assert.rejects(
+    jwtVerify(data.token, keys, { issuer: BASE, audience: "https://someone-else.example" }),
+    "a token for another audience is refused",
+  );
 
   const sessions = await auth.listSessions();
   assert.equal(sessions.error, null);

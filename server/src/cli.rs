@@ -88,4 +88,7 @@ pub enum KeysCommand {
     /// (and encrypt clear-text tokens an adopted Better Auth database holds). Older keys keep
     /// decrypting until this has run; then they can be removed.
     Rotate,
+    /// Make a new key for the JWTs of `GET /api/auth/token` (BETTER_AUTH_COMPAT) and retire
+    /// the others; they stay published at /api/auth/jwks until their last token expires.
+    RotateJwt,
 }

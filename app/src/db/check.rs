@@ -25,13 +25,15 @@ impl CheckOutcome {
     }
 }
 
-/// Tables Gatehouse needs: Better Auth's four, its passkey plugin's, and Gatehouse's own.
-pub const REQUIRED_TABLES: [&str; 8] = [
+/// Tables Gatehouse needs: Better Auth's four, its passkey and jwt plugins', and Gatehouse's
+/// own.
+pub const REQUIRED_TABLES: [&str; 9] = [
     "user",
     "session",
     "account",
     "verification",
     "passkey",
+    "jwks",
     "artwork_jobs",
     "audit_event",
     "gatehouse_rate_limit",

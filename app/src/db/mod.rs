@@ -8,6 +8,7 @@ pub mod check;
 pub mod connect;
 pub mod grants;
 pub mod jobs;
+pub mod jwks;
 pub mod maintenance;
 pub mod migrations;
 pub mod models;

@@ -57,6 +57,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    jwks (id) {
+        id -> Text,
+        #[sql_name = "publicKey"]
+        public_key -> Text,
+        #[sql_name = "privateKey"]
+        private_key -> Text,
+        #[sql_name = "createdAt"]
+        created_at -> Timestamptz,
+        #[sql_name = "expiresAt"]
+        expires_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     passkey (id) {
         id -> Text,
         name -> Nullable<Text>,
@@ -144,6 +158,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account,
     artwork_jobs,
     audit_event,
+    jwks,
     passkey,
     session,
     user,

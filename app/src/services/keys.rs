@@ -1,14 +1,16 @@
-//! `gatehouse keys rotate`: every stored provider token re-encrypted under the newest key,
-//! and any clear-text token (Better Auth keeps them in the clear) encrypted for the first
-//! time. A value no configured key opens is left as it is and reported.
+//! `gatehouse keys rotate`: every stored provider token and JWT signing key re-encrypted
+//! under the newest key, and any clear-text token (Better Auth keeps them in the clear)
+//! encrypted for the first time. A value no configured key opens is left as it is and
+//! reported.
 
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 
 use super::crypto::{account_aad, TokenCipher};
+use super::jwt;
 use super::Refusal;
 use crate::db::accounts::{self, StoredTokens};
-use crate::db::DbPool;
+use crate::db::{jwks, DbPool};
 
 const BATCH: i64 = 500;
 
@@ -18,7 +20,8 @@ pub struct Rotation {
     pub rewritten: usize,
     /// Values that were already under the newest key.
     pub current: usize,
-    /// (account id, column, why) for values left as they were.
+    /// (row, column, why) for values left as they were; the row is `account <id>` or
+    /// `jwks <id>`.
     pub failed: Vec<(String, String, String)>,
 }
 
@@ -49,9 +52,39 @@ pub async fn rotate(pool: &DbPool, cipher: &TokenCipher) -> Result<Rotation, Ref
         rotation.failed.extend(batch.failed);
         match last {
             Some(last) => after = last,
-            None => return Ok(rotation),
+            None => break,
         }
     }
+    rotate_signing_keys(pool, cipher, &mut rotation).await?;
+    Ok(rotation)
+}
+
+/// The JWT signing keys' private halves. A key Better Auth made is sealed with its own
+/// secret, not ours: it is left alone (Gatehouse never signs with it).
+async fn rotate_signing_keys(
+    pool: &DbPool,
+    cipher: &TokenCipher,
+    rotation: &mut Rotation,
+) -> Result<(), Refusal> {
+    let mut conn = pool.get().await?;
+    for (id, sealed) in jwks::private_keys(&mut conn).await? {
+        if !TokenCipher::is_encrypted(&sealed) {
+            continue;
+        }
+        match cipher.rotate(&sealed, &jwt::aad(&id)) {
+            Ok(Some(rewritten)) => {
+                jwks::set_private_key(&mut conn, &id, &rewritten).await?;
+                rotation.rewritten += 1;
+            }
+            Ok(None) => rotation.current += 1,
+            Err(e) => {
+                rotation
+                    .failed
+                    .push((format!("jwks {id}"), "privateKey".into(), e.to_string()))
+            }
+        }
+    }
+    Ok(())
 }
 
 fn rotate_row(
@@ -76,7 +109,7 @@ fn rotate_row(
             Err(e) => {
                 outcome
                     .failed
-                    .push((id.clone(), column.to_string(), e.to_string()));
+                    .push((format!("account {id}"), column.to_string(), e.to_string()));
                 Some(value.clone())
             }
         }

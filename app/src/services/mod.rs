@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod error;
 pub mod housekeeping;
 pub mod jobs;
+pub mod jwt;
 pub mod keys;
 pub mod mail;
 pub mod paging;

@@ -75,5 +75,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => keys::rotate(&config).await,
+        Command::Keys {
+            command: KeysCommand::RotateJwt,
+        } => keys::rotate_jwt(&config).await,
     }
 }

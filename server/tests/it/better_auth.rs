@@ -4,11 +4,12 @@
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as STANDARD_NO_PAD_URL};
 use base64::Engine as _;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use gatehouse_app::db::schema::session;
+use gatehouse_app::services::jwt::Claims;
 use gatehouse_app::services::tokens::digest;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -789,4 +790,173 @@ async fn delete_user_needs_the_password_and_removes_the_account() {
             .status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// The published keys, and how a verifier is told to keep them.
+async fn published_keys(browser: &mut Browser<'_>) -> (jsonwebtoken::jwk::JwkSet, String) {
+    let answer = get(browser, "/api/auth/jwks").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let caching = answer
+        .header("cache-control")
+        .unwrap_or_default()
+        .to_string();
+    (serde_json::from_str(&answer.body).unwrap(), caching)
+}
+
+/// What a backend does with a token: finds its key by `kid` in the JWKS and checks the
+/// signature, the expiry, the issuer and the audience.
+fn verified(token: &str, keys: &jsonwebtoken::jwk::JwkSet) -> Result<Claims, String> {
+    use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+    let kid = decode_header(token).map_err(|e| e.to_string())?.kid;
+    let jwk = keys
+        .find(kid.as_deref().ok_or("no kid")?)
+        .ok_or("no published key has that kid")?;
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_issuer(&[PUBLIC_URL]);
+    validation.set_audience(&[PUBLIC_URL]);
+    let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+    decode::<Claims>(token, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| e.to_string())
+}
+
+fn kid_of(token: &str) -> String {
+    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
+}
+
+async fn jwt_of(browser: &mut Browser<'_>) -> String {
+    let answer = get(browser, "/api/auth/token").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.json()["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_gets_a_jwt_for_backends_that_the_published_keys_verify() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = confirmed_ada(&app).await;
+    sign_in(&mut ada).await;
+    let token = jwt_of(&mut ada).await;
+    let (keys, caching) = published_keys(&mut ada).await;
+    assert_eq!(caching, "public, max-age=300");
+    let key = &keys.keys[0];
+    assert_eq!(
+        serde_json::to_value(key).unwrap()["crv"],
+        "Ed25519",
+        "EdDSA over Ed25519, as Better Auth's default"
+    );
+
+    let claims = verified(&token, &keys).unwrap();
+    let session = get(&mut ada, "/api/auth/get-session").await;
+    let seen = session.json();
+    assert_eq!(claims.sub, seen["user"]["id"].as_str().unwrap());
+    assert_eq!(claims.sid, seen["session"]["id"].as_str().unwrap());
+    assert_eq!(claims.email, "ada@example.com");
+    assert_eq!(
+        (
+            claims.role.as_str(),
+            claims.tier.as_str(),
+            claims.whitelisted
+        ),
+        ("user", "free", false),
+        "the backend sees that Ada still waits to be let in"
+    );
+    assert_eq!(claims.exp - claims.iat, 15 * 60);
+
+    // get-session sends one too, as the jwt plugin does, and lets a front end read it.
+    let header_token = session.header("set-auth-jwt").expect("set-auth-jwt");
+    assert_eq!(verified(header_token, &keys).unwrap().sid, claims.sid);
+    let exposed = session
+        .header("access-control-expose-headers")
+        .unwrap_or_default();
+    assert!(exposed.contains("set-auth-jwt"), "exposed: {exposed}");
+
+    // Nothing secret in the table: the private half is sealed with the token keys.
+    let stored: String = {
+        use gatehouse_app::db::schema::jwks;
+        let mut conn = app.db.conn().await;
+        jwks::table
+            .select(jwks::private_key)
+            .first(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert!(stored.starts_with("enc:v1:") && !stored.contains("\"d\""));
+
+    // A token whose claims were changed (the role, say) no longer checks.
+    let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
+    let mut payload: Value =
+        serde_json::from_slice(&STANDARD_NO_PAD_URL.decode(&parts[1]).unwrap()).unwrap();
+    payload["role"] = json!("admin");
+    parts[1] = STANDARD_NO_PAD_URL.encode(payload.to_string());
+    let forged = parts.join(".");
+    assert!(verified(&forged, &keys).is_err(), "a changed token fails");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_session_there_is_no_jwt() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut stranger = app.browser();
+    let answer = get(&mut stranger, "/api/auth/token").await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    let session = get(&mut stranger, "/api/auth/get-session").await;
+    assert_eq!(session.body, "null");
+    assert!(session.header("set-auth-jwt").is_none());
+    // The keys are public: anyone may fetch them, and the first fetch makes the first key.
+    let (keys, _) = published_keys(&mut stranger).await;
+    assert_eq!(keys.keys.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_key_stays_published_until_its_last_token_has_expired() {
+    use gatehouse_app::db::schema::jwks;
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    // A key Better Auth made, its private half sealed with Better Auth's secret: published
+    // for the tokens Better Auth signed before the move, never used by Gatehouse.
+    {
+        let mut conn = app.db.conn().await;
+        diesel::insert_into(jwks::table)
+            .values((
+                jwks::id.eq("better-auth-key"),
+                jwks::public_key.eq(r#"{"crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kty":"OKP"}"#),
+                jwks::private_key.eq(r#""a5f0c2…sealed by Better Auth""#),
+                jwks::created_at.eq(chrono::Utc::now() - chrono::Duration::days(3)),
+            ))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let mut ada = confirmed_ada(&app).await;
+    sign_in(&mut ada).await;
+    let before = jwt_of(&mut ada).await;
+    assert_ne!(kid_of(&before), "better-auth-key");
+    let (keys, _) = published_keys(&mut ada).await;
+    assert!(keys.find("better-auth-key").is_some(), "still published");
+
+    let cipher = app.token_keys.cipher();
+    let new_kid = gatehouse_app::services::jwt::rotate(&app.services.pool, &cipher)
+        .await
+        .unwrap();
+    let after = jwt_of(&mut ada).await;
+    assert_eq!(kid_of(&after), new_kid);
+    assert_ne!(new_kid, kid_of(&before));
+    let (keys, _) = published_keys(&mut ada).await;
+    assert!(
+        verified(&before, &keys).is_ok(),
+        "the old token still checks"
+    );
+    assert!(verified(&after, &keys).is_ok());
+
+    // Once a retired key's tokens have all expired, it is no longer published.
+    {
+        let mut conn = app.db.conn().await;
+        diesel::update(jwks::table.filter(jwks::id.ne(&new_kid)))
+            .set(jwks::expires_at.eq(chrono::Utc::now() - chrono::Duration::minutes(16)))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let (keys, _) = published_keys(&mut ada).await;
+    assert_eq!(keys.keys.len(), 1);
+    assert!(verified(&before, &keys).is_err(), "its key is gone");
+    assert!(verified(&after, &keys).is_ok());
 }

@@ -730,6 +730,43 @@ async fn keys_rotate_encrypts_clear_tokens_and_moves_old_ones_to_the_new_key() {
     assert_eq!(read(&mut conn, "a2").await.refresh.unwrap(), under_k1);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_rotate_jwt_makes_a_new_signing_key_and_retires_the_old() {
+    let db = TestDb::migrated().await;
+    let dir = passable_tempdir();
+    let rotate = || {
+        run(gatehouse(dir.path())
+            .env("DATABASE_URL", &db.url)
+            .env("SECRET_KEY", "33".repeat(32))
+            .env("TOKEN_ENCRYPTION_KEYS", format!("k1:{}", "11".repeat(32)))
+            .args(["keys", "rotate-jwt"]))
+    };
+    let first = rotate();
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let second = rotate();
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert!(
+        text(&second.stdout).contains("the others stay published for 15 minutes"),
+        "{}",
+        text(&second.stdout)
+    );
+    let mut conn = AsyncPgConnection::establish(&db.url).await.unwrap();
+    let in_use: Vec<Option<chrono::DateTime<chrono::Utc>>> = {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use gatehouse_app::db::schema::jwks;
+        jwks::table
+            .order(jwks::created_at)
+            .select(jwks::expires_at)
+            .load(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(in_use.len(), 2);
+    assert!(in_use[0].is_some(), "the first key is retired");
+    assert!(in_use[1].is_none(), "the new one signs");
+}
+
 #[derive(diesel::QueryableByName)]
 struct Tokens {
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]

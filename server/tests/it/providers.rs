@@ -756,8 +756,12 @@ async fn expired_provider_tokens_are_refreshed_and_rotation_keeps_them_readable(
         None
     );
 
-    // Rotation: a new key first, the old one after; then the old key can go.
+    // Rotation: a new key first, the old one after; then the old key can go. The JWT
+    // signing key's private half is re-sealed with the rest.
     let old = app.token_keys.cipher();
+    let signing_key = gatehouse_app::services::jwt::rotate(&app.services.pool, &old)
+        .await
+        .unwrap();
     let both = TokenCipher::new(vec![
         ("k2".into(), [7; 32]),
         ("k1".into(), *app.token_keys.current().key.bytes()),
@@ -766,7 +770,7 @@ async fn expired_provider_tokens_are_refreshed_and_rotation_keeps_them_readable(
         .await
         .unwrap();
     assert!(rotation.failed.is_empty());
-    assert!(rotation.rewritten >= 5, "{}", rotation.rewritten);
+    assert!(rotation.rewritten >= 6, "{}", rotation.rewritten);
     let new_only = TokenCipher::new(vec![("k2".into(), [7; 32])]);
     let mut conn = app.db.conn().await;
     let rows: Vec<StoredTokens> = account::table
@@ -794,6 +798,15 @@ async fn expired_provider_tokens_are_refreshed_and_rotation_keeps_them_readable(
         }
     }
     assert_eq!(opened, 5, "access and refresh for both, and the ID token");
+    let sealed: String = gatehouse_app::db::schema::jwks::table
+        .find(&signing_key)
+        .select(gatehouse_app::db::schema::jwks::private_key)
+        .first(&mut conn)
+        .await
+        .unwrap();
+    let aad = gatehouse_app::services::jwt::aad(&signing_key);
+    assert!(new_only.decrypt(&sealed, &aad).is_ok());
+    assert!(old.decrypt(&sealed, &aad).is_err());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, FromRequest, Query, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
@@ -19,7 +19,7 @@ use axum::{Json, Router};
 use gatehouse_app::api::request::{origin_of, removal, session_of};
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::sessions::{self, SignedIn};
-use gatehouse_app::services::{accounts, Refusal};
+use gatehouse_app::services::{accounts, jwt, Refusal};
 use gatehouse_app::views::UserRecord;
 use serde::Serialize;
 use serde_json::json;
@@ -33,6 +33,8 @@ use crate::config::{BetterAuthConfig, PublicUrl, SecretKey};
 use crate::state::AppState;
 
 const SESSION_COOKIE: &str = "better-auth.session_token";
+/// The header get-session carries the session's JWT in (Better Auth's jwt plugin).
+const SET_AUTH_JWT: HeaderName = HeaderName::from_static("set-auth-jwt");
 const SECURE_SESSION_COOKIE: &str = "__Secure-better-auth.session_token";
 /// Better Auth's other cookies, cleared with the session's on sign-out.
 const OTHER_COOKIES: [(&str, &str); 2] = [
@@ -147,13 +149,16 @@ pub fn routes(state: &AppState, better_auth: &BetterAuth) -> Router<AppState> {
         .allow_origin(AllowOrigin::list(trusted))
         .allow_credentials(true)
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE]);
+        .allow_headers([header::CONTENT_TYPE])
+        .expose_headers([SET_AUTH_JWT]);
     Router::new()
         .route(
             "/api/auth/ok",
             get(|| async { Json(json!({ "ok": true })) }),
         )
         .route("/api/auth/get-session", get(get_session))
+        .route("/api/auth/token", get(token))
+        .route("/api/auth/jwks", get(jwks))
         .route("/api/auth/sign-up/email", post(sign_up_email))
         .route("/api/auth/sign-in/email", post(sign_in_email))
         .route("/api/auth/update-user", post(update_user))
@@ -308,16 +313,47 @@ struct SessionAndUser {
     user: wire::User,
 }
 
+/// `{ session, user }` or `null`; with a session, a JWT for it in `set-auth-jwt`, as Better
+/// Auth's jwt plugin sends it.
 async fn get_session(
     State(state): State<AppState>,
     cookies: Cookies,
-) -> Result<Json<Option<SessionAndUser>>, ApiError> {
-    Ok(Json(caller(&state, &cookies).await?.map(|current| {
-        SessionAndUser {
-            session: current.session_record().into(),
-            user: current.user_record().into(),
-        }
-    })))
+) -> Result<Response, ApiError> {
+    let Some(current) = caller(&state, &cookies).await? else {
+        return Ok(Json(None::<SessionAndUser>).into_response());
+    };
+    let jwt = jwt::token_for(&state.services, &current).await?;
+    let mut response = Json(SessionAndUser {
+        session: current.session_record().into(),
+        user: current.user_record().into(),
+    })
+    .into_response();
+    if let Ok(value) = HeaderValue::from_str(&jwt) {
+        response.headers_mut().insert(SET_AUTH_JWT, value);
+    }
+    Ok(response)
+}
+
+/// `{ token }`: a JWT for the caller's session, for a backend to check against the JWKS.
+async fn token(
+    State(state): State<AppState>,
+    cookies: Cookies,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let current = signed_in(&state, &cookies).await?;
+    let token = jwt::token_for(&state.services, &current).await?;
+    Ok(Json(json!({ "token": token })))
+}
+
+/// The public keys that check the tokens, kept by verifiers for five minutes: a verifier
+/// that meets a newer key's `kid` fetches them again.
+async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let keys = jwt::published(&state.services).await?;
+    let mut response = Json(json!({ "keys": keys })).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
 }
 
 #[derive(Serialize)]
