@@ -74,30 +74,53 @@ async fn start(
     // Someone signed in who signs in again is proving themselves anew (a step-up): the
     // provider is asked to authenticate them, not to wave them through.
     let reauthenticate = current.is_some() && !connecting;
-    if let Err(refusal) = linking::limit_start(services, &origin).await {
-        return refused(services, &provider_id, refusal, &origin, connecting).await;
-    }
     let linked = Notice::Linked.after("/profile");
     let fallback = if connecting { &linked } else { SIGNED_IN };
     let next = local_path(&form.next).unwrap_or(fallback);
-    let redirect_uri = callback_uri(services, &provider_id);
-    let started = services
+    let flow = NewFlow {
+        next,
+        link_user: link_user.as_deref(),
+        reauthenticate,
+    };
+    match begin(&state, &cookies, provider, flow, &origin).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(refusal) => refused(services, &provider_id, refusal, &origin, connecting).await,
+    }
+}
+
+/// A flow about to start: where it ends, whom it connects the provider to (none: it signs
+/// in), and whether the provider must ask the person to prove themselves anew.
+pub struct NewFlow<'a> {
+    /// Checked by the caller: a local path, or (Better Auth's API) a trusted origin's URL.
+    pub next: &'a str,
+    pub link_user: Option<&'a str>,
+    pub reauthenticate: bool,
+}
+
+/// Starts a flow for Gatehouse's form and Better Auth's `sign-in/social` alike: the rate
+/// limit, the flow remembered and its sealed cookie set. Returns the provider's address.
+pub async fn begin(
+    state: &AppState,
+    cookies: &Cookies,
+    provider: Provider<'_>,
+    flow: NewFlow<'_>,
+    origin: &Origin,
+) -> Result<String, Refusal> {
+    let services = &state.services;
+    let provider_id = provider.id();
+    linking::limit_start(services, origin).await?;
+    let redirect_uri = callback_uri(services, provider_id);
+    let (url, flow) = services
         .providers
         .start(
             provider,
             &redirect_uri,
-            next,
-            link_user.as_deref(),
-            reauthenticate,
+            flow.next,
+            flow.link_user,
+            flow.reauthenticate,
         )
-        .await;
-    let (url, flow) = match started {
-        Ok(started) => started,
-        Err(e) => return refused(services, &provider_id, e.into(), &origin, connecting).await,
-    };
-    if let Err(e) = linking::remember_flow(services, &provider_id, &flow.state).await {
-        return refused(services, &provider_id, e, &origin, connecting).await;
-    }
+        .await?;
+    linking::remember_flow(services, provider_id, &flow.state).await?;
     let sealed = serde_json::to_string(&flow).expect("a flow serializes");
     let name = services.settings.flow_cookie_name();
     let flow_cookie = cookie(
@@ -107,7 +130,7 @@ async fn start(
         chrono::Duration::minutes(FLOW_MINUTES),
     );
     cookies.private(&state.flow_key).add(flow_cookie);
-    Redirect::to(url.as_str()).into_response()
+    Ok(url.to_string())
 }
 
 #[derive(Deserialize)]

@@ -960,3 +960,78 @@ async fn a_rotated_key_stays_published_until_its_last_token_has_expired() {
     assert!(verified(&before, &keys).is_err(), "its key is gone");
     assert!(verified(&after, &keys).is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn social_sign_in_starts_at_the_provider_and_ends_at_the_callback_url_signed_in() {
+    use crate::support::http::provider_answer;
+    use crate::support::provider::{StandIn, OIDC_ID};
+    let provider = StandIn::start().await;
+    provider.add_oidc("sub-ada", "ada@acme.example", true);
+    let app = TestApp::with_providers_and_better_auth(&provider, &[FRONT_END]).await;
+    let mut ada = app.browser();
+
+    let callback_url = format!("{FRONT_END}/dashboard");
+    let body = json!({ "provider": OIDC_ID, "callbackURL": callback_url });
+    let started = post(&mut ada, "/api/auth/sign-in/social", body).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let answer = started.json();
+    assert_eq!(answer["redirect"], true);
+    let url = answer["url"].as_str().unwrap();
+    assert!(url.starts_with(&provider.issuer()), "{url}");
+    assert_eq!(started.header("location"), Some(url));
+
+    // The provider approves; its callback (Gatehouse's own) ends at callbackURL, signed in.
+    let callback = provider_answer(&format!("{url}&login_as=sub-ada")).await;
+    let landed = ada.get(&callback).await;
+    assert_eq!(landed.location(), callback_url, "{}", landed.body);
+    let seen = get(&mut ada, "/api/auth/get-session").await.json();
+    assert_eq!(seen["user"]["email"], "ada@acme.example");
+
+    // Without a callbackURL the flow ends on the site; disableRedirect sends no Location.
+    let quiet = json!({ "provider": OIDC_ID, "disableRedirect": true });
+    let started = post(&mut app.browser(), "/api/auth/sign-in/social", quiet).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    assert_eq!(started.json()["redirect"], false);
+    assert!(started.header("location").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn social_sign_in_refuses_unknown_providers_and_untrusted_callbacks() {
+    use crate::support::provider::{StandIn, OIDC_ID};
+    let provider = StandIn::start().await;
+    let app = TestApp::with_providers_and_better_auth(&provider, &[FRONT_END]).await;
+    let mut browser = app.browser();
+    let refused = |body: Value| {
+        let mut browser = app.browser();
+        async move { post(&mut browser, "/api/auth/sign-in/social", body).await }
+    };
+
+    let unknown = refused(json!({ "provider": "myspace" })).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.json()["code"], "PROVIDER_NOT_FOUND");
+
+    let elsewhere = json!({ "provider": OIDC_ID, "callbackURL": "https://evil.example/x" });
+    let untrusted = refused(elsewhere).await;
+    assert_eq!(untrusted.status, StatusCode::FORBIDDEN);
+    assert_eq!(untrusted.json()["code"], "INVALID_CALLBACKURL");
+
+    let missing = refused(json!({ "callbackURL": "/" })).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(missing.json()["code"], "VALIDATION_ERROR");
+
+    let token = json!({ "provider": OIDC_ID, "idToken": { "token": "eyJ…" } });
+    let by_token = refused(token).await;
+    assert_eq!(by_token.status, StatusCode::NOT_FOUND);
+    assert_eq!(by_token.json()["code"], "ID_TOKEN_NOT_SUPPORTED");
+
+    // From an origin nobody trusts, nothing starts.
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/auth/sign-in/social")
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({ "provider": OIDC_ID }).to_string()))
+        .unwrap();
+    let foreign = browser.raw(request).await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+}

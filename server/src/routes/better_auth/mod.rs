@@ -161,6 +161,7 @@ pub fn routes(state: &AppState, better_auth: &BetterAuth) -> Router<AppState> {
         .route("/api/auth/jwks", get(jwks))
         .route("/api/auth/sign-up/email", post(sign_up_email))
         .route("/api/auth/sign-in/email", post(sign_in_email))
+        .route("/api/auth/sign-in/social", post(sign_in_social))
         .route("/api/auth/update-user", post(update_user))
         .route("/api/auth/change-password", post(change_password))
         .route(
@@ -409,6 +410,50 @@ async fn sign_out(
     }
     api(&state).clear_cookies(&cookies);
     Ok(Json(json!({ "success": true })))
+}
+
+/// Starts a provider sign-in as Better Auth does: `{ url, redirect }` (and `Location`
+/// unless `disableRedirect`); the browser goes to the provider, comes back to Gatehouse's own
+/// callback (the address registered with the provider) and ends at `callbackURL`, signed in.
+/// A refusal ends on Gatehouse's page that explains it, not at `errorCallbackURL`.
+async fn sign_in_social(
+    State(state): State<AppState>,
+    cookies: Cookies,
+    call: Call,
+) -> Result<Response, ApiError> {
+    let better_auth = api(&state);
+    let body = call.body;
+    let provider_id = body.string("provider")?;
+    let next = body
+        .optional_string("callbackURL")?
+        .unwrap_or_else(|| "/".into());
+    better_auth.check_url(&next, "callbackURL")?;
+    if body.has("idToken") {
+        // Signing in with a token the front end got itself is not offered: every provider
+        // sign-in goes through the redirect, its state and PKCE.
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "id_token not supported",
+        ));
+    }
+    let disable_redirect = body.optional_bool("disableRedirect")?.unwrap_or(false);
+    let Some(provider) = state.services.providers.find(&provider_id) else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "Provider not found"));
+    };
+    let flow = super::oauth::NewFlow {
+        next: &next,
+        link_user: None,
+        // Someone signed in who signs in again proves themselves anew, as on the pages.
+        reauthenticate: caller(&state, &cookies).await?.is_some(),
+    };
+    let url = super::oauth::begin(&state, &cookies, provider, flow, &call.origin).await?;
+    let mut response = Json(json!({ "url": url, "redirect": !disable_redirect })).into_response();
+    if !disable_redirect {
+        if let Ok(location) = HeaderValue::from_str(&url) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+    }
+    Ok(response)
 }
 
 async fn list_sessions(

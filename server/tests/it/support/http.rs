@@ -83,21 +83,20 @@ impl TestApp {
 
     /// The same, with ALLOWLIST.
     pub async fn with_providers_and_access(provider: &StandIn, allowlist: &str) -> Self {
-        let github = GithubSettings {
-            client_id: GITHUB_CLIENT_ID.into(),
-            client_secret: GITHUB_CLIENT_SECRET.into(),
-            authorize_url: format!("{}/login/oauth/authorize", provider.github_base())
-                .parse()
-                .unwrap(),
-            token_url: format!("{}/login/oauth/access_token", provider.github_base())
-                .parse()
-                .unwrap(),
-            api_url: format!("{}/api", provider.github_base()).parse().unwrap(),
-        };
-        let oidc = oidc_at(provider, OIDC_ID, OIDC_NAME, true);
         let rules = AccessRules::parse(allowlist, "").unwrap();
-        let providers = Providers::new(Some(github), vec![oidc]);
+        let providers = stand_in_providers(provider);
         Self::configured(TestDb::migrated().await, PUBLIC_URL, rules, 0, providers).await
+    }
+
+    /// The providers at the stand-in, and Better Auth's API as [`Self::with_better_auth`].
+    pub async fn with_providers_and_better_auth(
+        provider: &StandIn,
+        trusted_origins: &[&str],
+    ) -> Self {
+        let (db, rules) = (TestDb::migrated().await, AccessRules::default());
+        let providers = stand_in_providers(provider);
+        let api = better_auth_config(trusted_origins);
+        Self::assembled(db, PUBLIC_URL, rules, 0, providers, Some(api)).await
     }
 
     /// The app with these OpenID Connect issuers (and no GitHub), and ADMIN_EMAILS.
@@ -140,10 +139,7 @@ impl TestApp {
     /// With Better Auth's API on, its cookie signed with [`BETTER_AUTH_SECRET`], and
     /// `trusted_origins` beside the public URL's.
     pub async fn with_better_auth(trusted_origins: &[&str]) -> Self {
-        let api = BetterAuthConfig {
-            secret: Some(BETTER_AUTH_SECRET.into()),
-            trusted_origins: trusted_origins.iter().map(|o| o.to_string()).collect(),
-        };
+        let api = better_auth_config(trusted_origins);
         let (db, rules) = (TestDb::migrated().await, AccessRules::default());
         Self::assembled(db, PUBLIC_URL, rules, 0, Providers::default(), Some(api)).await
     }
@@ -414,6 +410,32 @@ impl Browser<'_> {
     /// Sends a request as built, with this browser's cookies and address.
     pub async fn raw(&mut self, request: Request<Body>) -> TestResponse {
         self.send(request).await
+    }
+}
+
+/// GitHub and one OpenID Connect provider, both at the stand-in.
+fn stand_in_providers(provider: &StandIn) -> Providers {
+    let github = GithubSettings {
+        client_id: GITHUB_CLIENT_ID.into(),
+        client_secret: GITHUB_CLIENT_SECRET.into(),
+        authorize_url: format!("{}/login/oauth/authorize", provider.github_base())
+            .parse()
+            .unwrap(),
+        token_url: format!("{}/login/oauth/access_token", provider.github_base())
+            .parse()
+            .unwrap(),
+        api_url: format!("{}/api", provider.github_base()).parse().unwrap(),
+    };
+    Providers::new(
+        Some(github),
+        vec![oidc_at(provider, OIDC_ID, OIDC_NAME, true)],
+    )
+}
+
+fn better_auth_config(trusted_origins: &[&str]) -> BetterAuthConfig {
+    BetterAuthConfig {
+        secret: Some(BETTER_AUTH_SECRET.into()),
+        trusted_origins: trusted_origins.iter().map(|o| o.to_string()).collect(),
     }
 }
 
