@@ -92,7 +92,15 @@ try {
   const run = spawn(process.execPath, ["--test", "--test-concurrency=2", ...files], {
     cwd: here,
     stdio: "inherit",
-    env: { ...process.env, BASE_URL: base, MAIL_URL: sink.httpUrl, ARTIFACTS: artifacts },
+    env: {
+      ...process.env,
+      BASE_URL: base,
+      MAIL_URL: sink.httpUrl,
+      ARTIFACTS: artifacts,
+      // Gatehouse's private PostgreSQL, where Better Auth itself gets a database of its own
+      // (better-auth-server.mjs).
+      GATEHOUSE_PG_SOCKET: path.join(data, "data", "run"),
+    },
   });
   status = await new Promise((ok) => run.on("exit", (code) => ok(code ?? 1)));
 } catch (e) {

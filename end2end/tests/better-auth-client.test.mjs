@@ -3,18 +3,21 @@
 // sign up, confirm through the mailed link on Gatehouse's confirm page as a person does,
 // sign in (a wrong password first), getSession, listSessions, updateUser, signOut; and a
 // backend checking the session's JWT (the jwt plugin's `token()`) with jose, as the README
-// shows it.
+// shows it. The same journey runs against Better Auth itself (better-auth-server.mjs, on
+// the same PostgreSQL) to show that the two answer alike.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createAuthClient } from "better-auth/client";
 import { jwtClient } from "better-auth/client/plugins";
 import { createRemoteJWKSet, jwtVerify } from "jose";
+import { startBetterAuth } from "../better-auth-server.mjs";
 import { BASE, PASSWORD, address, confirm, context, journey } from "./helpers.mjs";
 
 const FRONT_END = "http://app.e2e.test"; // TRUSTED_ORIGINS in run.mjs
 
-/** A client with a cookie jar, calling from the front end's origin and its own address. */
-function client() {
+/** A client of `base` with a cookie jar, calling from the front end's origin and its own
+ * address. */
+function client(base) {
   const jar = new Map();
   const from = `10.9.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`;
   const keepingCookies = async (input, init = {}) => {
@@ -35,15 +38,17 @@ function client() {
   return {
     jar,
     auth: createAuthClient({
-      baseURL: BASE,
+      baseURL: base,
       plugins: [jwtClient()],
       fetchOptions: { customFetchImpl: keepingCookies },
     }),
   };
 }
 
-journey("Better Auth's client signs up, in and out against Gatehouse", async (browser) => {
-  const { auth, jar } = client();
+/** The front end's journey against `base`. `opensLink(email, n)` opens the n-th link mailed
+ * to `email` as a person does; `jwt`: the server has the jwt plugin's calls. */
+async function signsUpInAndOut(base, opensLink, { jwt }) {
+  const { auth, jar } = client(base);
   const email = address("ba-client");
 
   const signedUp = await auth.signUp.email({ name: "Ada Lovelace", email, password: PASSWORD });
@@ -56,10 +61,9 @@ journey("Better Auth's client signs up, in and out against Gatehouse", async (br
   assert.equal(early.error?.status, 403);
   assert.equal(early.error?.code, "EMAIL_NOT_VERIFIED");
 
-  // The refused sign-in mailed a new link (replacing the first, as on Gatehouse's pages);
-  // the person opens it in a browser and confirms with their password.
-  const { page } = await context(browser);
-  await confirm(page, email, 2);
+  // The refused sign-in mailed a new link (on Gatehouse it replaces the first, as on its
+  // pages); the person opens it (Gatehouse's confirm page then asks for the password).
+  await opensLink(email, 2);
 
   const wrong = await auth.signIn.email({ email, password: "not the password at all" });
   assert.equal(wrong.data, null);
@@ -78,20 +82,7 @@ journey("Better Auth's client signs up, in and out against Gatehouse", async (br
   assert.ok(session.data.user.createdAt instanceof Date, "dates come back as Dates");
   assert.ok(session.data.session.expiresAt > new Date());
 
-  // The backend's side (README, "Checking Gatehouse's JWTs in a backend"): the token's
-  // signature against the published keys, its issuer and audience (PUBLIC_URL).
-  const { data, error } = await auth.token();
-  assert.equal(error, null, JSON.stringify(error));
-  const keys = createRemoteJWKSet(new URL(`${BASE}/api/auth/jwks`));
-  const { payload } = await jwtVerify(data.token, keys, { issuer: BASE, audience: BASE });
-  assert.equal(payload.sub, session.data.user.id);
-  assert.equal(payload.sid, session.data.session.id);
-  assert.equal(payload.email, email);
-  assert.equal(payload.whitelisted, false, "the backend sees the waiting state too");
-  await assert.rejects(
-    jwtVerify(data.token, keys, { issuer: BASE, audience: "https://someone-else.example" }),
-    "a token for another audience is refused",
-  );
+  if (jwt) await checksTheJwt(auth, base, session.data, email);
 
   const sessions = await auth.listSessions();
   assert.equal(sessions.error, null);
@@ -106,6 +97,40 @@ journey("Better Auth's client signs up, in and out against Gatehouse", async (br
   assert.equal(out.data.success, true);
   assert.equal((await auth.getSession()).data, null);
   assert.equal((await auth.listSessions()).error?.status, 401);
+}
+
+/** The backend's side (README, "Checking Gatehouse's JWTs in a backend"): the token's
+ * signature against the published keys, its issuer and audience (PUBLIC_URL). */
+async function checksTheJwt(auth, base, session, email) {
+  const { data, error } = await auth.token();
+  assert.equal(error, null, JSON.stringify(error));
+  const keys = createRemoteJWKSet(new URL(`${base}/api/auth/jwks`));
+  const { payload } = await jwtVerify(data.token, keys, { issuer: base, audience: base });
+  assert.equal(payload.sub, session.user.id);
+  assert.equal(payload.sid, session.session.id);
+  assert.equal(payload.email, email);
+  assert.equal(payload.whitelisted, false, "the backend sees the waiting state too");
+  await assert.rejects(
+    jwtVerify(data.token, keys, { issuer: base, audience: "https://someone-else.example" }),
+    "a token for another audience is refused",
+  );
+}
+
+journey("Better Auth's client signs up, in and out against Gatehouse", async (browser) => {
+  const { page } = await context(browser);
+  await signsUpInAndOut(BASE, (email, n) => confirm(page, email, n), { jwt: true });
+});
+
+test("the same journey against Better Auth itself, on the same PostgreSQL, answers alike", async () => {
+  const itself = await startBetterAuth({
+    socketDir: process.env.GATEHOUSE_PG_SOCKET,
+    trustedOrigins: [FRONT_END],
+  });
+  try {
+    await signsUpInAndOut(itself.base, itself.confirm, { jwt: false });
+  } finally {
+    await itself.stop();
+  }
 });
 
 test("Better Auth's client from an untrusted origin is refused", async () => {

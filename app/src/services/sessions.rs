@@ -161,6 +161,28 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<Option<Sig
     }))
 }
 
+/// How long a session lives that ends with the browser (Better Auth's `rememberMe: false`):
+/// a day at most, as Better Auth's own, so a cookie a browser restores after a crash does
+/// not outlive the person's visit by weeks.
+pub const FORGOTTEN_AFTER: Duration = Duration::days(1);
+
+/// Brings the session's end forward to [`FORGOTTEN_AFTER`] from now, if it is later. It
+/// then never slides: it stays in the day of its last write.
+pub async fn end_with_the_browser(
+    services: &Services,
+    current: &mut SignedIn,
+) -> Result<(), Refusal> {
+    let now = Utc::now();
+    let ends = now + FORGOTTEN_AFTER;
+    if current.session.expires_at > ends {
+        let mut conn = services.pool.get().await?;
+        sessions::extend(&mut conn, &current.session.id, ends, now).await?;
+        current.session.expires_at = ends;
+        current.session.updated_at = now;
+    }
+    Ok(())
+}
+
 /// How recent a sign-in must be for a change that could hand the account to someone else
 /// (a new way in, a way in removed, the account deleted, the other sessions ended): a stolen
 /// session cookie is not enough for those (ASVS 3.7.1).

@@ -77,12 +77,19 @@ struct SessionInfo {
 }
 
 async fn session(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) else {
         return json_error(
             StatusCode::BAD_REQUEST,
             "Send the session cookie's value in the X-Session-Token header.",
         );
     };
+    // Gatehouse's cookie holds the token itself; Better Auth's (BETTER_AUTH_COMPAT) holds it
+    // signed, and is taken as a backend finds it in the browser's request.
+    let signed = state
+        .better_auth
+        .as_ref()
+        .and_then(|api| api.session_token_of(value));
+    let token = signed.as_deref().unwrap_or(value);
     match sessions::authenticate(&state.services, token).await {
         Ok(Some(signed_in)) => {
             let me = signed_in.me();

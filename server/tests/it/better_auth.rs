@@ -1035,3 +1035,71 @@ async fn social_sign_in_refuses_unknown_providers_and_untrusted_callbacks() {
     let foreign = browser.raw(request).await;
     assert_eq!(foreign.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backend_checks_better_auths_cookie_by_round_trip_and_an_ended_session_gets_no_jwt() {
+    use crate::support::http::INTERNAL_TOKEN;
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = confirmed_ada(&app).await;
+    sign_in(&mut ada).await;
+    let signed = ada.cookie(COOKIE).unwrap().to_string();
+    let ask = |value: String| {
+        let request = Request::get("/api/internal/session")
+            .header(header::AUTHORIZATION, format!("Bearer {INTERNAL_TOKEN}"))
+            .header("x-session-token", value)
+            .body(Body::empty())
+            .unwrap();
+        app.request(request)
+    };
+    // The cookie's value as the backend finds it in the browser's request, signature and all.
+    let known = ask(signed.clone()).await;
+    assert_eq!(known.status, StatusCode::OK, "{}", known.body);
+    assert_eq!(known.json()["email"], "ada@example.com");
+    let (token, _) = signed.rsplit_once('.').unwrap();
+    let forged = format!("{token}.{}", STANDARD.encode([0u8; 32]));
+    assert_eq!(ask(forged).await.status, StatusCode::UNAUTHORIZED);
+
+    // Ada ends her other sessions from her phone: this browser keeps its cookie, but the
+    // session behind it is gone, for the round trip and for a new JWT alike.
+    let mut phone = app.browser();
+    sign_in(&mut phone).await;
+    let ended = post(&mut phone, "/api/auth/revoke-other-sessions", json!({})).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
+    assert_eq!(
+        ask(signed).await.status,
+        StatusCode::UNAUTHORIZED,
+        "ended at once"
+    );
+    let token = get(&mut ada, "/api/auth/token").await;
+    assert_eq!(
+        token.status,
+        StatusCode::UNAUTHORIZED,
+        "no JWT for an ended session"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_not_remembered_ends_with_the_browser_and_within_a_day() {
+    let app = TestApp::with_better_auth(&[FRONT_END]).await;
+    let mut ada = confirmed_ada(&app).await;
+    let body = json!({ "email": "ada@example.com", "password": PASSWORD, "rememberMe": false });
+    let answer = post(&mut ada, "/api/auth/sign-in/email", body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let set = answer.header("set-cookie").unwrap();
+    assert!(!set.contains("Max-Age"), "a browser-session cookie: {set}");
+    let ends: chrono::DateTime<chrono::Utc> = {
+        let mut conn = app.db.conn().await;
+        session::table
+            .select(session::expires_at)
+            .first(&mut conn)
+            .await
+            .unwrap()
+    };
+    let left = ends - chrono::Utc::now();
+    assert!(
+        left <= chrono::Duration::days(1) && left > chrono::Duration::hours(23),
+        "the session row ends within a day too: {left}"
+    );
+    let seen = get(&mut ada, "/api/auth/get-session").await.json();
+    assert_eq!(seen["session"]["expiresAt"].as_str().unwrap().len(), 24);
+}

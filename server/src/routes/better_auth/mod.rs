@@ -114,6 +114,12 @@ impl BetterAuth {
         }
     }
 
+    /// The session token inside the value of Better Auth's cookie, if its signature holds:
+    /// a backend may pass that value to `GET /api/internal/session` as it is.
+    pub fn session_token_of(&self, cookie_value: &str) -> Option<String> {
+        self.signer.verify(cookie_value)
+    }
+
     fn is_trusted(&self, origin: &str) -> bool {
         self.trusted_origins.iter().any(|trusted| trusted == origin)
     }
@@ -382,9 +388,12 @@ async fn sign_in_email(
     }
     let services = &state.services;
     let token = accounts::sign_in(services, &email, &password, &call.origin).await?;
-    let current = sessions::authenticate(services, &token)
+    let mut current = sessions::authenticate(services, &token)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Failed to create session"))?;
+    if !remember {
+        sessions::end_with_the_browser(services, &mut current).await?;
+    }
     let max_age = remember.then(|| current.expires_at() - chrono::Utc::now());
     cookies.add(better_auth.session_cookie(&token, max_age));
     Ok(Json(SignedInAnswer {
