@@ -51,11 +51,15 @@ pub fn router(state: AppState) -> Router {
         Some(api) => better_auth::routes(&state, api),
         None => Router::new(),
     };
-    Router::new()
+    // The processing backend's API and the health checks have no cookies, forms or pages:
+    // of the page layers they need only the body limit, and every layer skipped is work
+    // saved on the busiest calls.
+    let machines = internal::routes(&state)
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
+        .layer(middleware::from_fn(guard::limit_body));
+    let pages = Router::new()
         .route("/style/{*file}", get(assets::style))
-        .merge(internal::routes(&state))
         .merge(better_auth)
         .merge(oauth::routes())
         .leptos_routes_with_context(
@@ -65,6 +69,30 @@ pub fn router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .fallback(fallback)
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    guard::same_origin,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    guard::signed_form_errors,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    page_cache::anonymous_pages,
+                ))
+                .layer(middleware::from_fn(guard::limit_body))
+                .layer(CookieManagerLayer::new())
+                .layer(middleware::from_fn(guard::form_posts_only))
+                .layer(middleware::from_fn(guard::server_function_status)),
+        );
+    // What every answer gets: its count and time, a request id, a log span, the security
+    // headers.
+    Router::new()
+        .merge(machines)
+        .merge(pages)
         .layer(
             ServiceBuilder::new()
                 .layer(middleware::from_fn(count_request))
@@ -91,23 +119,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
                     guard::security_headers,
-                ))
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    guard::same_origin,
-                ))
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    guard::signed_form_errors,
-                ))
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    page_cache::anonymous_pages,
-                ))
-                .layer(middleware::from_fn(guard::limit_body))
-                .layer(CookieManagerLayer::new())
-                .layer(middleware::from_fn(guard::form_posts_only))
-                .layer(middleware::from_fn(guard::server_function_status)),
+                )),
         )
         .with_state(state)
 }
