@@ -1,8 +1,8 @@
 //! The `session` table. `token` holds the SHA-256 of the cookie's token, never the token.
 
-use chrono::{DateTime, Utc};
 use std::sync::OnceLock;
 
+use chrono::{DateTime, Utc};
 use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::pg::Pg;
 use diesel::prelude::*;

@@ -71,17 +71,10 @@ async fn rotate_signing_keys(
         if !TokenCipher::is_encrypted(&sealed) {
             continue;
         }
-        match cipher.rotate(&sealed, &jwt::aad(&id)) {
-            Ok(Some(rewritten)) => {
-                jwks::set_private_key(&mut conn, &id, &rewritten).await?;
-                rotation.rewritten += 1;
-            }
-            Ok(None) => rotation.current += 1,
-            Err(e) => {
-                rotation
-                    .failed
-                    .push((format!("jwks {id}"), "privateKey".into(), e.to_string()))
-            }
+        let row = format!("jwks {id}");
+        let rotated = rotate_value(cipher, &sealed, &jwt::aad(&id), row, "privateKey", rotation);
+        if let Some(rewritten) = rotated {
+            jwks::set_private_key(&mut conn, &id, &rewritten).await?;
         }
     }
     Ok(())
@@ -96,22 +89,14 @@ fn rotate_row(
     let mut changed = false;
     let mut one = |column: &str, value: &Option<String>| -> Option<String> {
         let value = value.as_ref()?;
-        match cipher.rotate(value, &account_aad(id, column)) {
-            Ok(Some(rewritten)) => {
-                outcome.rewritten += 1;
+        let aad = account_aad(id, column);
+        let row = format!("account {id}");
+        match rotate_value(cipher, value, &aad, row, column, outcome) {
+            Some(rewritten) => {
                 changed = true;
                 Some(rewritten)
             }
-            Ok(None) => {
-                outcome.current += 1;
-                Some(value.clone())
-            }
-            Err(e) => {
-                outcome
-                    .failed
-                    .push((format!("account {id}"), column.to_string(), e.to_string()));
-                Some(value.clone())
-            }
+            None => Some(value.clone()),
         }
     };
     let updated = (
@@ -121,4 +106,33 @@ fn rotate_row(
         one("idToken", id_token),
     );
     (updated, changed)
+}
+
+/// One stored value under the newest key, counted in `outcome`: the new value when it was
+/// rewritten; none when it was current already, or left as it was (reported as `row`'s
+/// `column`).
+fn rotate_value(
+    cipher: &TokenCipher,
+    value: &str,
+    aad: &str,
+    row: String,
+    column: &str,
+    outcome: &mut Rotation,
+) -> Option<String> {
+    match cipher.rotate(value, aad) {
+        Ok(Some(rewritten)) => {
+            outcome.rewritten += 1;
+            Some(rewritten)
+        }
+        Ok(None) => {
+            outcome.current += 1;
+            None
+        }
+        Err(e) => {
+            outcome
+                .failed
+                .push((row, column.to_string(), e.to_string()));
+            None
+        }
+    }
 }
