@@ -245,6 +245,14 @@ pub struct SessionRecord {
     pub user_agent: Option<String>,
 }
 
+/// What the profile page shows, read at once: one server call for the page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileView {
+    pub me: Me,
+    pub sessions: Vec<SessionView>,
+    pub methods: SignInMethods,
+}
+
 /// One of the person's sessions, as the profile page lists them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionView {

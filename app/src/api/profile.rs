@@ -13,12 +13,31 @@ use crate::services::providers::linking;
 use crate::services::{accounts, sessions};
 #[cfg(feature = "ssr")]
 use crate::views::Notice;
-use crate::views::{Me, SessionView, SignInMethods};
+use crate::views::{Me, ProfileView, SessionView, SignInMethods};
 
 /// The signed-in person, or `None`.
 #[server(endpoint = "current-user")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
     Ok(current().await?.map(|current| current.me()))
+}
+
+/// Everything the profile page shows, or `None` when nobody is signed in. Its reads run at
+/// once, pipelined on the shared connections.
+#[server(endpoint = "my-profile")]
+pub async fn my_profile() -> Result<Option<ProfileView>, AppError> {
+    let Some(current) = current().await? else {
+        return Ok(None);
+    };
+    let services = services()?;
+    let (sessions, methods) = tokio::try_join!(
+        sessions::list(&services, &current),
+        linking::methods(&services, &current)
+    )?;
+    Ok(Some(ProfileView {
+        me: current.me(),
+        sessions,
+        methods,
+    }))
 }
 
 #[server(endpoint = "my-sessions")]

@@ -187,12 +187,12 @@ pub async fn tokens(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Encry
 }
 
 /// Every way the user signs in, oldest first.
-pub async fn of_user(conn: &mut AsyncPgConnection, user_id: &str) -> QueryResult<Vec<Account>> {
+pub async fn of_user(mut conn: &AsyncPgConnection, user_id: &str) -> QueryResult<Vec<Account>> {
     account::table
         .filter(account::user_id.eq(user_id))
         .order(account::created_at)
         .select(Account::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 
@@ -213,11 +213,11 @@ pub async fn delete_one(
 }
 
 /// How many passkeys the user has (each is a way to sign in).
-pub async fn passkey_count(conn: &mut AsyncPgConnection, user_id: &str) -> QueryResult<i64> {
+pub async fn passkey_count(mut conn: &AsyncPgConnection, user_id: &str) -> QueryResult<i64> {
     use super::schema::passkey;
     passkey::table
         .filter(passkey::user_id.eq(user_id))
         .count()
-        .get_result(conn)
+        .get_result(&mut conn)
         .await
 }

@@ -20,17 +20,17 @@ pub struct Job {
     pub user_id: Option<String>,
 }
 
-pub async fn count_of(conn: &mut AsyncPgConnection, user_id: &str) -> QueryResult<i64> {
+pub async fn count_of(mut conn: &AsyncPgConnection, user_id: &str) -> QueryResult<i64> {
     artwork_jobs::table
         .filter(artwork_jobs::user_id.eq(user_id))
         .count()
-        .get_result(conn)
+        .get_result(&mut conn)
         .await
 }
 
 /// One page of jobs, newest first: the owner's (`Some`), or nobody's (`None`).
 pub async fn page(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     owner: Option<&str>,
     status: Option<&str>,
     after: Option<(DateTime<Utc>, String)>,
@@ -54,7 +54,7 @@ pub async fn page(
     query
         .order((artwork_jobs::created_at.desc(), artwork_jobs::id.desc()))
         .limit(limit)
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 

@@ -17,6 +17,7 @@ pub mod prebuilt;
 pub mod rate_limits;
 pub mod schema;
 pub mod sessions;
+pub mod shared;
 pub mod users;
 pub mod verifications;
 

@@ -54,8 +54,7 @@ pub fn build(database_url: &str, settings: &PoolSettings) -> DbPool {
         AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
         .post_create(Hook::sync_fn(|conn: &mut AsyncPgConnection, _| {
-            crate::telemetry::db_connection_opened();
-            conn.set_instrumentation(QueryTimer::default());
+            opened(conn);
             Ok(())
         }))
         .pre_recycle(Hook::async_fn(|conn: &mut AsyncPgConnection, metrics| {
@@ -75,6 +74,29 @@ pub fn build(database_url: &str, settings: &PoolSettings) -> DbPool {
         .recycle_timeout(Some(settings.connection_timeout))
         .build()
         .expect("a pool with a runtime and timeouts always builds")
+}
+
+/// What every new connection gets, the pool's and the shared ones (super::shared): counted,
+/// and its queries timed.
+pub fn opened(conn: &mut AsyncPgConnection) {
+    crate::telemetry::db_connection_opened();
+    conn.set_instrumentation(QueryTimer::default());
+}
+
+/// Whether `error` means the connection is gone (its task ended, the server closed it or
+/// is shutting down) rather than that a query failed on a working connection.
+pub fn is_lost(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(kind, info) => {
+            matches!(
+                kind,
+                DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection
+            ) || info.message().starts_with("terminating connection")
+        }
+        Error::BrokenTransactionManager => true,
+        _ => false,
+    }
 }
 
 /// Opens `settings.min` connections at once, so the first requests find them ready.

@@ -38,8 +38,9 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: NewSession<'_>) -> QueryR
 }
 
 /// The unexpired session with this token hash, and its user: every request's first query.
+/// It takes the connection shared, so lookups pipeline (super::shared).
 pub async fn find_live(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<(Session, User)>> {
@@ -51,7 +52,7 @@ pub async fn find_live(
         .bind::<Text, _>(token_hash)
         .bind::<Timestamptz, _>(now);
     Prebuilt::<_, SqlTypeOf<SessionAndUser>, LiveSession>::new(query)
-        .get_result(conn)
+        .get_result(&mut conn)
         .await
         .optional()
 }
@@ -85,7 +86,7 @@ pub async fn extend(
 
 /// The user's unexpired sessions, newest first.
 pub async fn list_live(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     user_id: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<Session>> {
@@ -94,7 +95,7 @@ pub async fn list_live(
         .filter(session::expires_at.gt(now))
         .order(session::created_at.desc())
         .select(Session::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 

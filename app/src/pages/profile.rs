@@ -4,27 +4,25 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::api::profile::{
-    current_user, my_sessions, my_sign_in_methods, ChangePassword, DeleteAccount, EndOtherSessions,
-    EndSession, ResendMyVerification, UnlinkAccount, UpdateName,
+    my_profile, ChangePassword, DeleteAccount, EndOtherSessions, EndSession, ResendMyVerification,
+    UnlinkAccount, UpdateName,
 };
 use crate::components::form::{error_of, Field, FormMessage, Notices};
-use crate::views::{LinkedAccount, Me, Notice, ProviderChoice, SessionView, SignInMethods};
+use crate::views::{
+    LinkedAccount, Me, Notice, ProfileView, ProviderChoice, SessionView, SignInMethods,
+};
 
 use crate::components::when;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user());
-    let sessions = Resource::new(|| (), |_| my_sessions());
-    let methods = Resource::new(|| (), |_| my_sign_in_methods());
+    let profile = Resource::new(|| (), |_| my_profile());
     view! {
         <Title text="Your profile" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(me)) => {
-                        let sessions = sessions.await.unwrap_or_default();
-                        let methods = methods.await.unwrap_or_default();
+                match profile.await {
+                    Ok(Some(ProfileView { me, sessions, methods })) => {
                         view! { <Profile me sessions methods /> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/login?next=/profile" /> }.into_any(),

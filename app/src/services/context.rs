@@ -13,6 +13,7 @@ use super::mail::{Mail, Mailer};
 use super::passwords::Passwords;
 use super::providers::Providers;
 use super::rate_limit::Limits;
+use crate::db::shared::SharedConnections;
 use crate::db::DbPool;
 
 /// Settings the sign-in rules depend on.
@@ -99,6 +100,8 @@ pub struct Services(Arc<ServiceSet>);
 #[derive(Clone)]
 pub struct ServiceSet {
     pub pool: DbPool,
+    /// The connections the session lookups share, pipelined (db::shared).
+    pub shared: Arc<SharedConnections>,
     pub passwords: Passwords,
     pub mailer: Mailer,
     pub limits: Arc<Limits>,
@@ -126,7 +129,9 @@ impl Services {
     /// provider, the production rate limits, one password hash at a time. The server, the
     /// tests and the benches each build theirs from here.
     pub fn new(pool: DbPool, settings: AuthSettings, mailer: Mailer, cipher: TokenCipher) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self(Arc::new(ServiceSet {
+            shared: Arc::new(SharedConnections::new(pool.clone(), cores)),
             pool,
             passwords: Passwords::new(1),
             mailer,

@@ -93,6 +93,12 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for Refusal {
     }
 }
 
+impl From<crate::db::shared::ReadFailed> for Refusal {
+    fn from(e: crate::db::shared::ReadFailed) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
 impl From<Busy> for Refusal {
     fn from(_: Busy) -> Self {
         Refusal::Busy(MAX_WAIT.as_secs())

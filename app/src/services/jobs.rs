@@ -2,7 +2,6 @@
 //! what admins assign. Only the owner ever sees a job; to anyone else it does not exist.
 //! Every change is an audit event, which is also the job's history.
 
-use chrono::{DateTime, Utc};
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 use serde_json::json;
@@ -84,10 +83,16 @@ pub fn job_id(raw: &str) -> Result<&str, Refusal> {
 /// How many jobs the user owns, and the five newest.
 pub async fn overview(services: &Services, owner: &SignedIn) -> Result<Overview, Refusal> {
     let user = &owner.user;
-    let mut conn = services.pool.get().await?;
-    let total = jobs::count_of(&mut conn, &user.id).await?;
-    let latest = jobs::page(&mut conn, Some(&user.id), None, None, 5)
-        .await?
+    let (total, latest) = services
+        .shared
+        .read(|conn| async move {
+            tokio::try_join!(
+                jobs::count_of(&conn, &user.id),
+                jobs::page(&conn, Some(&user.id), None, None, 5)
+            )
+        })
+        .await?;
+    let latest = latest
         .into_iter()
         .map(|job| JobSummary {
             job_id: job.job_id,
@@ -106,20 +111,25 @@ pub async fn list_mine(
     status: Option<JobStatus>,
     after: &str,
 ) -> Result<JobPage, Refusal> {
-    let user = &owner.user;
-    let after = paging::parse_cursor(after)?;
-    let mut conn = services.pool.get().await?;
-    page_of(&mut conn, Some(&user.id), status, after).await
+    page_of(services, Some(&owner.user.id), status, after).await
 }
 
+/// A page of jobs of `owner` (or nobody's, `None`) after the cursor `after`, newest first.
 async fn page_of(
-    conn: &mut crate::db::DbConn,
+    services: &Services,
     owner: Option<&str>,
     status: Option<JobStatus>,
-    after: Option<(DateTime<Utc>, String)>,
+    after: &str,
 ) -> Result<JobPage, Refusal> {
+    let after = &paging::parse_cursor(after)?;
     let status = status.map(JobStatus::as_str);
-    let rows = jobs::page(conn, owner, status, after, PAGE_SIZE + 1).await?;
+    let rows =
+        services
+            .shared
+            .read(|conn| async move {
+                jobs::page(&conn, owner, status, after.clone(), PAGE_SIZE + 1).await
+            })
+            .await?;
     let (rows, next) = paging::split(rows, PAGE_SIZE, |j| (j.created_at, &j.id));
     Ok(JobPage {
         rows: rows.into_iter().map(view).collect(),
@@ -369,7 +379,5 @@ pub async fn assign(
 
 /// Jobs nobody owns yet (rows from before users existed), newest first.
 pub async fn unowned(services: &Services, after: &str) -> Result<JobPage, Refusal> {
-    let after = paging::parse_cursor(after)?;
-    let mut conn = services.pool.get().await?;
-    page_of(&mut conn, None, None, after).await
+    page_of(services, None, None, after).await
 }

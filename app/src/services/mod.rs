@@ -41,19 +41,25 @@ impl ServiceError {
     /// Whether the database could not be reached (down, restarting, the connection cut), as
     /// opposed to a query that failed: the caller is told to try again in a minute.
     pub fn is_unavailable(&self) -> bool {
-        use diesel::result::{DatabaseErrorKind, Error};
+        use diesel::result::Error;
         match self {
             ServiceError::Pool(_) => true,
-            ServiceError::Query(Error::DatabaseError(kind, info)) => {
-                let message = info.message();
-                matches!(
-                    kind,
-                    DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection
-                ) || message.starts_with("terminating connection")
-                    || message.starts_with("the database system is")
+            ServiceError::Query(e) if crate::db::pool::is_lost(e) => true,
+            // Starting up or shutting down.
+            ServiceError::Query(Error::DatabaseError(_, info)) => {
+                info.message().starts_with("the database system is")
             }
-            ServiceError::Query(Error::BrokenTransactionManager) => true,
             ServiceError::Query(_) => false,
+        }
+    }
+}
+
+impl From<crate::db::shared::ReadFailed> for ServiceError {
+    fn from(e: crate::db::shared::ReadFailed) -> Self {
+        use crate::db::shared::ReadFailed;
+        match e {
+            ReadFailed::Connect(e) => e.into(),
+            ReadFailed::Query(e) => ServiceError::Query(e),
         }
     }
 }

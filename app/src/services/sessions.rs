@@ -129,11 +129,16 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<Option<Sig
     if !tokens::is_well_formed(token) {
         return Ok(None);
     }
-    let mut conn = services.pool.get().await?;
     let now = Utc::now();
-    let Some((mut session, user)) =
-        sessions::find_live(&mut conn, &tokens::digest(token), now).await?
-    else {
+    let token_hash = tokens::digest(token);
+    let found = services
+        .shared
+        .read(|conn| {
+            let token_hash = &token_hash;
+            async move { sessions::find_live(&conn, token_hash, now).await }
+        })
+        .await?;
+    let Some((mut session, user)) = found else {
         return Ok(None);
     };
     if is_banned(&user, now) {
@@ -152,6 +157,7 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<Option<Sig
     if refreshed {
         session.expires_at = (now + ttl).min(ends_by);
         session.updated_at = now;
+        let mut conn = services.pool.get().await?;
         sessions::extend(&mut conn, &session.id, session.expires_at, now).await?;
     }
     Ok(Some(SignedIn {
@@ -201,9 +207,8 @@ pub fn is_banned(user: &User, now: DateTime<Utc>) -> bool {
 
 /// The user's live sessions for the profile page, newest first.
 pub async fn list(services: &Services, current: &SignedIn) -> Result<Vec<SessionView>, Refusal> {
-    let mut conn = services.pool.get().await?;
-    let rows = sessions::list_live(&mut conn, &current.user.id, Utc::now()).await?;
-    Ok(rows
+    Ok(live_rows(services, current)
+        .await?
         .into_iter()
         .map(|row| SessionView {
             this_device: row.id == current.session.id,
@@ -221,9 +226,20 @@ pub async fn records(
     services: &Services,
     current: &SignedIn,
 ) -> Result<Vec<SessionRecord>, Refusal> {
-    let mut conn = services.pool.get().await?;
-    let rows = sessions::list_live(&mut conn, &current.user.id, Utc::now()).await?;
-    Ok(rows.iter().map(record).collect())
+    Ok(live_rows(services, current)
+        .await?
+        .iter()
+        .map(record)
+        .collect())
+}
+
+async fn live_rows(services: &Services, current: &SignedIn) -> Result<Vec<Session>, Refusal> {
+    let (user_id, now) = (current.user_id(), Utc::now());
+    let rows = services
+        .shared
+        .read(|conn| async move { sessions::list_live(&conn, user_id, now).await })
+        .await?;
+    Ok(rows)
 }
 
 /// "Firefox on Linux", from a user agent; "Unknown device" when it says nothing useful.

@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use gatehouse_app::db::schema::{artwork_jobs, audit_event};
 use gatehouse_app::services::audit::{Actor, Origin};
 use gatehouse_app::services::jobs;
@@ -258,6 +258,85 @@ async fn the_internal_api_wants_a_valid_bearer_token() {
     )
     .await;
     assert_eq!(old.status, StatusCode::CREATED, "{}", old.body);
+}
+
+/// The session lookups of concurrent requests share a few connections, pipelined
+/// (db::shared): each answer must still be about its own session.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_session_checks_each_learn_their_own_person() {
+    let app = TestApp::new().await;
+    let mut tokens = Vec::new();
+    for n in 0..4 {
+        let email = format!("person{n}@example.com");
+        let browser = person(&app, &format!("Person {n}"), &email, &format!("10.3.3.{n}")).await;
+        tokens.push((
+            email,
+            browser.cookie("gatehouse_session").unwrap().to_string(),
+        ));
+    }
+    let app = &app;
+    let checks = (0..64).map(|i| {
+        let (email, token) = &tokens[i % tokens.len()];
+        let request = Request::get("/api/internal/session")
+            .header(header::AUTHORIZATION, format!("Bearer {INTERNAL_TOKEN}"))
+            .header("x-session-token", token)
+            .body(Body::empty())
+            .unwrap();
+        async move { (email, app.request(request).await) }
+    });
+    for (email, answer) in futures::future::join_all(checks).await {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.json()["email"], email.as_str());
+    }
+}
+
+/// PostgreSQL ends every connection of Gatehouse's (a failover, an administrator's
+/// `pg_terminate_backend`): the next session check is answered on a new connection, not
+/// refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_check_is_answered_after_the_database_ends_its_connections() {
+    let app = TestApp::with_access("ada@example.com", "").await;
+    let ada = person(&app, "Ada", "ada@example.com", "10.2.2.9").await;
+    let token = ada.cookie("gatehouse_session").unwrap().to_string();
+    let ask = || {
+        app.request(
+            Request::get("/api/internal/session")
+                .header(header::AUTHORIZATION, format!("Bearer {INTERNAL_TOKEN}"))
+                .header("x-session-token", &token)
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    let mut admin = AsyncPgConnection::establish(&app.db.url).await.unwrap();
+    for round in 0..3 {
+        let answer = ask().await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "round {round}: {}",
+            answer.body
+        );
+        assert_eq!(answer.json()["email"], "ada@example.com");
+        let ended: Vec<bool> = diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .load::<Ended>(&mut admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.ended)
+        .collect();
+        assert!(!ended.is_empty() && ended.iter().all(|e| *e), "{ended:?}");
+    }
+    let answer = ask().await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+}
+
+#[derive(diesel::QueryableByName, Debug)]
+struct Ended {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    ended: bool,
 }
 
 #[tokio::test(flavor = "multi_thread")]

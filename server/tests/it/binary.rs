@@ -1094,10 +1094,8 @@ async fn a_backup_restores_an_account_and_its_artwork_jobs_into_an_empty_databas
     .await;
     let mut browser = again.browser_at("203.0.113.7");
     sign_in(&mut browser, "ada@example.com", PASSWORD).await;
-    let mut conn = again.db.conn().await;
-    let theirs = jobs::page(&mut conn, Some(&ada), None, None, 10)
-        .await
-        .unwrap();
+    let conn = again.db.conn().await;
+    let theirs = jobs::page(&conn, Some(&ada), None, None, 10).await.unwrap();
     assert_eq!(theirs.len(), 2);
 }
 

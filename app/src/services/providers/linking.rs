@@ -364,9 +364,15 @@ pub async fn methods(
     current: &sessions::SignedIn,
 ) -> Result<SignInMethods, Refusal> {
     let user = &current.user;
-    let mut conn = services.pool.get().await?;
-    let theirs = accounts::of_user(&mut conn, &user.id).await?;
-    let passkeys = accounts::passkey_count(&mut conn, &user.id).await?;
+    let (theirs, passkeys) = services
+        .shared
+        .read(|conn| async move {
+            tokio::try_join!(
+                accounts::of_user(&conn, &user.id),
+                accounts::passkey_count(&conn, &user.id)
+            )
+        })
+        .await?;
     let linked: Vec<LinkedAccount> = theirs
         .iter()
         .filter(|a| a.provider_id != CREDENTIAL)
@@ -405,7 +411,7 @@ pub async fn access_token(
 ) -> Result<Option<String>, Refusal> {
     let cipher = &services.cipher;
     let mut conn = services.pool.get().await?;
-    let theirs = accounts::of_user(&mut conn, user_id).await?;
+    let theirs = accounts::of_user(&conn, user_id).await?;
     let Some(account) = theirs.into_iter().find(|a| a.provider_id == provider_id) else {
         return Ok(None);
     };
