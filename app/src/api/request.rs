@@ -22,10 +22,17 @@ use crate::services::sessions::{self, SignedIn};
 use crate::services::{AuthSettings, Refusal, Services};
 
 /// What every request's server functions find in their context: the services, and a fresh
-/// [`RequestSession`]. The router calls this once per request.
+/// [`RequestSession`]. The router calls this once per request, pages included.
 pub fn provide_request_context(services: &Services) {
     provide_context(services.clone());
     provide_context(RequestSession::default());
+    // Gatehouse serves no client build yet (issue 16), so nothing hydrates a page: Leptos is
+    // told not to write each resource's data into it as a script for the client to read,
+    // as in its islands mode outside an island (that was a fifth of the artworks list's
+    // rendering; docs/performance.md). A server function call has no shared context.
+    if let Some(shared) = Owner::current_shared_context() {
+        shared.set_is_hydrating(false);
+    }
 }
 
 pub fn services() -> Result<Services, AppError> {

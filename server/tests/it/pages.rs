@@ -219,3 +219,21 @@ async fn pages_everyone_sees_alike_are_kept_but_never_shown_to_someone_signed_in
         with_next.body
     );
 }
+
+/// No client build reads it, so a page carries no copy of its data for hydration: what a
+/// signed-in page shows is in its HTML once, not also in a script.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_in_page_carries_its_data_once_not_again_for_hydration() {
+    let app = TestApp::new().await;
+    let mut ada =
+        crate::accounts::person(&app, "Ada Lovelace", "ada@example.com", "203.0.113.7").await;
+    let profile = ada.get("/profile").await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert!(profile.body.contains("ada@example.com"), "{}", profile.body);
+    assert!(
+        !profile.body.contains("__RESOLVED_RESOURCES["),
+        "{}",
+        profile.body
+    );
+    assert!(!profile.body.contains(r#"\"email\""#), "{}", profile.body);
+}
