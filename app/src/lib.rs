@@ -17,10 +17,9 @@ pub mod services;
 pub mod telemetry;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
-use leptos_router::SsrMode;
 
 use components::layout::Layout;
 use pages::admin::{
@@ -49,6 +48,11 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // What every page has is written here once, not registered with leptos_meta
+                // on every render; a page's own head tags (its title) come in MetaTags.
+                <meta name="description" content="Sign in to Gatehouse, the artwork-protection portal." />
+                <link rel="stylesheet" href=STYLESHEET_PATH />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <MetaTags />
             </head>
             <body>
@@ -58,35 +62,32 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The app: head tags, and the routes inside the shared layout.
+/// The app: the page title's pattern, and the routes inside the shared layout.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet href=STYLESHEET_PATH />
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
-        <Meta name="description" content="Sign in to Gatehouse, the artwork-protection portal." />
         <Title formatter=|page: String| format!("{page} · Gatehouse") />
         <Router>
             <Layout>
-                // Every page waits for its data before it is sent (SsrMode::Async), so it
-                // is complete without JavaScript.
+                // The server renders every page whole, its data awaited (SsrMode::Async:
+                // the router's `page`), so it is complete without JavaScript.
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/sign-in-failed") view=SignInFailedPage ssr=SsrMode::Async />
-                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
-                    <Route path=path!("/check-email") view=CheckEmailPage ssr=SsrMode::Async />
-                    <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
-                    <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
-                    <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
-                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view=AdminUsersPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/users/:id") view=AdminUserPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/jobs") view=AdminJobsPage ssr=SsrMode::Async />
-                    <Route path=path!("/artworks") view=ArtworksPage ssr=SsrMode::Async />
-                    <Route path=path!("/artworks/:job_id") view=ArtworkPage ssr=SsrMode::Async />
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/sign-in-failed") view=SignInFailedPage />
+                    <Route path=path!("/signup") view=SignupPage />
+                    <Route path=path!("/check-email") view=CheckEmailPage />
+                    <Route path=path!("/verify-email") view=VerifyEmailPage />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage />
+                    <Route path=path!("/profile") view=ProfilePage />
+                    <Route path=path!("/admin") view=AdminUsersPage />
+                    <Route path=path!("/admin/users/:id") view=AdminUserPage />
+                    <Route path=path!("/admin/audit") view=AdminAuditPage />
+                    <Route path=path!("/admin/jobs") view=AdminJobsPage />
+                    <Route path=path!("/artworks") view=ArtworksPage />
+                    <Route path=path!("/artworks/:job_id") view=ArtworkPage />
                 </Routes>
             </Layout>
         </Router>

@@ -15,6 +15,20 @@ use crate::services::{accounts, sessions};
 use crate::views::Notice;
 use crate::views::{Me, ProfileView, SessionView, SignInMethods};
 
+/// Who is signed in, for a page's frame while it renders, without a server call of its own:
+/// the router looks the session up before a page renders. A value shared with the client,
+/// which reads it back from the page when it hydrates (issue 16).
+pub fn viewer() -> Option<Me> {
+    SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        let known = super::request::known_viewer();
+        #[cfg(not(feature = "ssr"))]
+        let known = None;
+        known
+    })
+    .into_inner()
+}
+
 /// The signed-in person, or `None`.
 #[server(endpoint = "current-user")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {

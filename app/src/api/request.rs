@@ -21,11 +21,12 @@ use crate::services::audit::{client_address, Origin};
 use crate::services::sessions::{self, SignedIn};
 use crate::services::{AuthSettings, Refusal, Services};
 
-/// What every request's server functions find in their context: the services, and a fresh
-/// [`RequestSession`]. The router calls this once per request, pages included.
-pub fn provide_request_context(services: &Services) {
+/// What every request's server functions find in their context: the services, and who the
+/// request belongs to ([`RequestSession::unknown`] until a server function asks). The router
+/// calls this once per request, pages included.
+pub fn provide_request_context(services: &Services, session: RequestSession) {
     provide_context(services.clone());
-    provide_context(RequestSession::default());
+    provide_context(session);
     // Gatehouse serves no client build yet (issue 16), so nothing hydrates a page: Leptos is
     // told not to write each resource's data into it as a script for the client to read,
     // as in its islands mode outside an island (that was a fifth of the artworks list's
@@ -103,6 +104,30 @@ async fn cookies() -> Result<Cookies, AppError> {
 /// while it renders. The router provides a fresh one for every request.
 #[derive(Clone, Default)]
 pub struct RequestSession(Arc<tokio::sync::OnceCell<Option<SignedIn>>>);
+
+impl RequestSession {
+    /// Not looked up yet: the first server function to ask looks it up.
+    pub fn unknown() -> Self {
+        Self::default()
+    }
+
+    /// Already looked up: the router does so before a page renders, so that the page's frame
+    /// knows who is signed in without waiting for a server call of its own.
+    pub fn known(signed_in: Option<SignedIn>) -> Self {
+        Self(Arc::new(tokio::sync::OnceCell::new_with(Some(signed_in))))
+    }
+}
+
+/// The signed-in person as far as this request already knows, without a lookup: `None` when
+/// nobody is signed in, or when the lookup before the page failed (the page's own server call
+/// then reports why).
+pub fn known_viewer() -> Option<crate::views::Me> {
+    use_context::<RequestSession>()?
+        .0
+        .get()?
+        .as_ref()
+        .map(SignedIn::me)
+}
 
 /// The signed-in caller, if any.
 pub async fn current() -> Result<Option<SignedIn>, AppError> {

@@ -2,25 +2,20 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::portal::my_overview;
-use crate::api::profile::current_user;
+use crate::api::profile::viewer;
 use crate::components::form::Notices;
 use crate::views::{Me, Notice};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user());
     view! {
         <Title text="Welcome" />
         <Notices shows=&[Notice::AccountDeleted] />
-        <Suspense>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(me)) if me.has_access => view! { <Portal me /> }.into_any(),
-                    Ok(Some(me)) => view! { <Waiting me /> }.into_any(),
-                    _ => view! { <Welcome /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {match viewer() {
+            Some(me) if me.has_access => view! { <Portal me /> }.into_any(),
+            Some(me) => view! { <Waiting me /> }.into_any(),
+            None => view! { <Welcome /> }.into_any(),
+        }}
     }
 }
 

@@ -21,7 +21,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use gatehouse_app::api::request::provide_request_context;
+use gatehouse_app::api::request::{provide_request_context, session_of, RequestSession};
 use gatehouse_app::{shell, App};
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::ServiceBuilder;
@@ -62,12 +62,15 @@ pub fn router(state: AppState) -> Router {
         .route("/style/{*file}", get(assets::style))
         .merge(better_auth)
         .merge(oauth::routes())
+        // The server functions (given no pages, it registers only them)...
         .leptos_routes_with_context(
             &state,
-            routes,
-            move || provide_request_context(&services),
+            Vec::new(),
+            move || provide_request_context(&services, RequestSession::unknown()),
             move || shell(leptos_options.clone()),
         )
+        // ...and the pages, which `page` renders.
+        .leptos_routes_with_handler(routes, get(page))
         .fallback(fallback)
         .layer(
             ServiceBuilder::new()
@@ -172,16 +175,30 @@ async fn count_request(request: Request, next: Next) -> Response {
 }
 
 /// Anything no route matched: a file from `public/`, or the app's own 404 page.
-async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Response {
+async fn fallback(state: State<AppState>, request: Request<Body>) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD) {
         if let Some(file) = assets::public_file(request.uri().path(), request.headers()) {
             return file;
         }
     }
+    page(state, request).await
+}
+
+/// A page, whole (every page waits for its data: SsrMode::Async). Who is signed in is looked
+/// up first, so the page's frame shows it without a server call and a suspense of its own,
+/// and the page's server functions find it known. A failed lookup is left to them to report.
+async fn page(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let session = match request.extensions().get::<tower_cookies::Cookies>() {
+        Some(cookies) => match session_of(&state.services, cookies).await {
+            Ok(signed_in) => RequestSession::known(signed_in),
+            Err(_) => RequestSession::unknown(),
+        },
+        None => RequestSession::unknown(),
+    };
     let services = state.services.clone();
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_async_with_context(
-        move || provide_request_context(&services),
+        move || provide_request_context(&services, session.clone()),
         move || shell(options.clone()),
     );
     render(request).await

@@ -237,3 +237,41 @@ async fn a_signed_in_page_carries_its_data_once_not_again_for_hydration() {
     );
     assert!(!profile.body.contains(r#"\"email\""#), "{}", profile.body);
 }
+
+/// The header knows who is signed in on every page, the 404 page (which reads nothing of its
+/// own) included, and stops knowing the moment the session ends.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_header_names_whoever_is_signed_in_on_every_page() {
+    let app = TestApp::new().await;
+    let mut ada =
+        crate::accounts::person(&app, "Ada Lovelace", "ada@example.com", "203.0.113.7").await;
+    for path in ["/", "/profile", "/no-such-page"] {
+        let page = ada.get(path).await;
+        assert!(
+            page.body.contains(r#"<a href="/profile""#) && page.body.contains("Ada Lovelace</a>"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(page.body.contains(r#"action="/api/sign-out""#), "{path}");
+        assert!(
+            !page.body.contains(r#"<a href="/login">Sign in</a>"#),
+            "{path}"
+        );
+    }
+
+    let mut conn = app.db.conn().await;
+    diesel_async::RunQueryDsl::execute(
+        diesel::delete(gatehouse_app::db::schema::session::table),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    let page = ada.get("/no-such-page").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(
+        page.body.contains(r#"<a href="/login">Sign in</a>"#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Ada Lovelace"), "{}", page.body);
+}

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
-use crate::api::profile::current_user;
+use crate::api::profile::viewer;
 use crate::api::AppError;
 use crate::pages::not_found::NotFound;
 
@@ -35,20 +35,12 @@ fn failed(error: AppError) -> AnyView {
 /// The 404 page for someone signed in; a way to sign in (and back here) for someone not.
 #[component]
 fn NotFoundOrSignIn() -> impl IntoView {
-    let here = use_location().pathname.get_untracked();
-    let me = Resource::new(|| (), |_| current_user());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || {
-                let here = here.clone();
-                Suspend::new(async move {
-                    match me.await {
-                        Ok(None) => view! { <Redirect path=format!("/login?next={here}") /> }.into_any(),
-                        _ => view! { <NotFound /> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
+    match viewer() {
+        None => {
+            let here = use_location().pathname.get_untracked();
+            view! { <Redirect path=format!("/login?next={here}") /> }.into_any()
+        }
+        Some(_) => view! { <NotFound /> }.into_any(),
     }
 }
 
