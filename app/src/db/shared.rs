@@ -1,8 +1,8 @@
 //! A few connections that every request shares for its short reads by key: the session
-//! lookup, and the profile, home and artworks pages' reads. tokio-postgres pipelines the queries in flight on one connection, so under load
-//! one socket write and one read carry many lookups, where a pool connection taken for each
-//! lookup costs a round trip of its own (two system calls and two task wake-ups on each
-//! side, docs/performance.md). Only reads outside a transaction go here; everything else
+//! lookup, and the profile, home and artworks pages' reads. tokio-postgres pipelines the
+//! queries in flight on one connection, so under load one socket write and one read carry
+//! many lookups, where a pool connection taken for each lookup costs a round trip of its own
+//! (two system calls and two task wake-ups on each side, docs/performance.md). Only reads outside a transaction go here; everything else
 //! takes a connection of the pool for itself.
 //!
 //! The connections are made by the pool's manager (the same URL and TLS) but are not the
