@@ -15,7 +15,17 @@ where
     S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || action.value().get().and_then(Result::err))
+    // Taken once: each `value()` is a new signal in the page's arena, and a field reads
+    // its error several times.
+    let value = action.value();
+    Signal::derive(move || value.get().and_then(Result::err))
+}
+
+/// The first error among several actions' (a section whose forms share one message).
+pub fn first_error<const N: usize>(
+    errors: [Signal<Option<AppError>>; N],
+) -> Signal<Option<AppError>> {
+    Signal::derive(move || errors.iter().find_map(|error| error.get()))
 }
 
 /// A page that is one form: its title (the tab's, and the heading's unless `heading` says

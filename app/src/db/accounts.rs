@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::models::{new_id, Account};
+use super::prebuilt::{statement, Prebuilt};
 use super::schema::account;
 
 /// The provider id of email-and-password accounts, as Better Auth names it.
@@ -188,10 +189,12 @@ pub async fn tokens(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Encry
 
 /// Every way the user signs in, oldest first.
 pub async fn of_user(mut conn: &AsyncPgConnection, user_id: &str) -> QueryResult<Vec<Account>> {
-    account::table
+    statement!(AccountsOfUser);
+    let query = account::table
         .filter(account::user_id.eq(user_id))
         .order(account::created_at)
-        .select(Account::as_select())
+        .select(Account::as_select());
+    Prebuilt::<_, AccountsOfUser>::new(query)
         .load(&mut conn)
         .await
 }
@@ -215,9 +218,9 @@ pub async fn delete_one(
 /// How many passkeys the user has (each is a way to sign in).
 pub async fn passkey_count(mut conn: &AsyncPgConnection, user_id: &str) -> QueryResult<i64> {
     use super::schema::passkey;
-    passkey::table
-        .filter(passkey::user_id.eq(user_id))
-        .count()
+    statement!(PasskeysOfUser);
+    let query = passkey::table.filter(passkey::user_id.eq(user_id)).count();
+    Prebuilt::<_, PasskeysOfUser>::new(query)
         .get_result(&mut conn)
         .await
 }

@@ -1,17 +1,11 @@
 //! The `session` table. `token` holds the SHA-256 of the cookie's token, never the token.
 
-use std::sync::OnceLock;
-
 use chrono::{DateTime, Utc};
-use diesel::dsl::{AsSelect, SqlTypeOf};
-use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::QueryFragment;
-use diesel::sql_types::{Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::models::{new_id, Session, User};
-use super::prebuilt::{self, Prebuilt};
+use super::prebuilt::{statement, Prebuilt};
 use super::schema::{session, user};
 
 pub struct NewSession<'a> {
@@ -44,28 +38,16 @@ pub async fn find_live(
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<(Session, User)>> {
-    /// The prepared statement's name, as it were.
-    struct LiveSession;
-    static SQL: OnceLock<String> = OnceLock::new();
-    let sql = SQL.get_or_init(|| prebuilt::render(&live(token_hash, now)));
-    let query = diesel::sql_query(sql.as_str())
-        .bind::<Text, _>(token_hash)
-        .bind::<Timestamptz, _>(now);
-    Prebuilt::<_, SqlTypeOf<SessionAndUser>, LiveSession>::new(query)
-        .get_result(&mut conn)
-        .await
-        .optional()
-}
-
-type SessionAndUser = (AsSelect<Session, Pg>, AsSelect<User, Pg>);
-
-/// [`find_live`]'s query as diesel writes it; its binds are the token hash, then the time.
-fn live(token_hash: &str, now: DateTime<Utc>) -> impl QueryFragment<Pg> + '_ {
-    session::table
+    statement!(LiveSession);
+    let query = session::table
         .inner_join(user::table)
         .filter(session::token.eq(token_hash))
         .filter(session::expires_at.gt(now))
-        .select::<SessionAndUser>((Session::as_select(), User::as_select()))
+        .select((Session::as_select(), User::as_select()));
+    Prebuilt::<_, LiveSession>::new(query)
+        .get_result(&mut conn)
+        .await
+        .optional()
 }
 
 /// Moves the expiry on and records the activity.
@@ -90,11 +72,13 @@ pub async fn list_live(
     user_id: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<Session>> {
-    session::table
+    statement!(LiveSessionsOfUser);
+    let query = session::table
         .filter(session::user_id.eq(user_id))
         .filter(session::expires_at.gt(now))
         .order(session::created_at.desc())
-        .select(Session::as_select())
+        .select(Session::as_select());
+    Prebuilt::<_, LiveSessionsOfUser>::new(query)
         .load(&mut conn)
         .await
 }

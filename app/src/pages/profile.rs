@@ -7,7 +7,7 @@ use crate::api::profile::{
     my_profile, ChangePassword, DeleteAccount, EndOtherSessions, EndSession, ResendMyVerification,
     UnlinkAccount, UpdateName,
 };
-use crate::components::form::{error_of, Field, FormMessage, Notices};
+use crate::components::form::{error_of, first_error, Field, FormMessage, Notices};
 use crate::views::{
     LinkedAccount, Me, Notice, ProfileView, ProviderChoice, SessionView, SignInMethods,
 };
@@ -44,13 +44,7 @@ fn Profile(me: Me, sessions: Vec<SessionView>, methods: SignInMethods) -> impl I
     let name_error = error_of(update_name);
     let resend_error = error_of(resend);
     let password_error = error_of(change_password);
-    let session_error = Signal::derive(move || {
-        end_session
-            .value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| end_others.value().get().and_then(Result::err))
-    });
+    let session_error = first_error([error_of(end_session), error_of(end_others)]);
     let delete_error = error_of(delete);
     let others = sessions.iter().filter(|s| !s.this_device).count();
     let has_password = methods.has_password;

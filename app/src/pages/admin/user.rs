@@ -7,7 +7,7 @@ use super::{failed, when, AdminNav};
 use crate::api::admin::{
     admin_user, AdminEndSession, BanUser, DeleteUser, SetRole, SetTier, SetWhitelist, UnbanUser,
 };
-use crate::components::form::{error_of, Field, FormMessage, Notices};
+use crate::components::form::{error_of, first_error, Field, FormMessage, Notices};
 use crate::views::{Notice, Role, Tier, UserDetail};
 
 #[component]
@@ -37,19 +37,14 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
     let unban = ServerAction::<UnbanUser>::new();
     let end_session = ServerAction::<AdminEndSession>::new();
     let delete = ServerAction::<DeleteUser>::new();
-    let error = Signal::derive(move || {
-        [
-            whitelist.value().get(),
-            role.value().get(),
-            tier.value().get(),
-            ban.value().get(),
-            unban.value().get(),
-            end_session.value().get(),
-        ]
-        .into_iter()
-        .flatten()
-        .find_map(Result::err)
-    });
+    let error = first_error([
+        error_of(whitelist),
+        error_of(role),
+        error_of(tier),
+        error_of(ban),
+        error_of(unban),
+        error_of(end_session),
+    ]);
     let ban_error = error_of(ban);
     let delete_error = error_of(delete);
     let (user, banned, ban_reason, joined) = (
