@@ -3,6 +3,9 @@
 //! A session slides (SESSION_TTL_DAYS from its last extension) but never past its absolute
 //! end, counted from sign-in: SESSION_MAX_AGE_DAYS, or ADMIN_SESSION_HOURS for an admin.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
 use chrono::{DateTime, Duration, Utc};
 
 use super::audit::{Actor, Origin};
@@ -243,16 +246,66 @@ async fn live_rows(services: &Services, current: &SignedIn) -> Result<Vec<Sessio
 }
 
 /// "Firefox on Linux", from a user agent; "Unknown device" when it says nothing useful.
+/// A person's sessions come back on every profile view, and parsing a user agent cost a
+/// tenth of rendering that page, so descriptions are kept (a bounded set, forgotten at once
+/// when full: an attacker's made-up agents only cost the parse again).
 pub fn describe_device(user_agent: Option<&str>) -> String {
-    let parser = woothee::parser::Parser::new();
-    let Some(parsed) = user_agent.and_then(|agent| parser.parse(agent)) else {
-        return "Unknown device".to_string();
+    const KEPT: usize = 1024;
+    const LONGEST_KEPT: usize = 512;
+    static DESCRIBED: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Default::default);
+    let Some(agent) = user_agent else {
+        return UNKNOWN_DEVICE.to_string();
+    };
+    if let Some(known) = DESCRIBED.lock().expect("not poisoned").get(agent) {
+        return known.clone();
+    }
+    let description = parse_device(agent);
+    if agent.len() <= LONGEST_KEPT {
+        let mut described = DESCRIBED.lock().expect("not poisoned");
+        if described.len() >= KEPT {
+            described.clear();
+        }
+        described.insert(agent.to_string(), description.clone());
+    }
+    description
+}
+
+const UNKNOWN_DEVICE: &str = "Unknown device";
+
+fn parse_device(user_agent: &str) -> String {
+    let Some(parsed) = woothee::parser::Parser::new().parse(user_agent) else {
+        return UNKNOWN_DEVICE.to_string();
     };
     let known = |s: &str| !s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN;
     match (known(parsed.name), known(parsed.os)) {
         (true, true) => format!("{} on {}", parsed.name, parsed.os),
         (true, false) => parsed.name.to_string(),
         (false, true) => format!("A browser on {}", parsed.os),
-        (false, false) => "Unknown device".to_string(),
+        (false, false) => UNKNOWN_DEVICE.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_device;
+
+    const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0";
+
+    #[test]
+    fn devices_are_described_the_same_from_the_parse_and_from_what_was_kept() {
+        assert_eq!(describe_device(Some(FIREFOX)), "Firefox on Linux");
+        assert_eq!(describe_device(Some(FIREFOX)), "Firefox on Linux");
+        assert_eq!(describe_device(None), "Unknown device");
+        // More made-up agents than are kept, and one far too long to keep: each is
+        // described from its own parse, and a known one still comes out right after.
+        for n in 0..1500 {
+            assert_eq!(
+                describe_device(Some(&format!("made-up {n}"))),
+                "Unknown device"
+            );
+        }
+        let long = format!("{FIREFOX} {}", "x".repeat(600));
+        assert_eq!(describe_device(Some(&long)), "Firefox on Linux");
+        assert_eq!(describe_device(Some(FIREFOX)), "Firefox on Linux");
     }
 }
