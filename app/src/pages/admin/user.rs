@@ -37,15 +37,15 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
     let unban = ServerAction::<UnbanUser>::new();
     let end_session = ServerAction::<AdminEndSession>::new();
     let delete = ServerAction::<DeleteUser>::new();
+    let ban_error = error_of(ban);
     let error = first_error([
         error_of(whitelist),
         error_of(role),
         error_of(tier),
-        error_of(ban),
+        ban_error,
         error_of(unban),
         error_of(end_session),
     ]);
-    let ban_error = error_of(ban);
     let delete_error = error_of(delete);
     let (user, banned, ban_reason, joined) = (
         detail.user.person,
