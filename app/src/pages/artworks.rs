@@ -12,6 +12,7 @@ use crate::pages::not_found::NotFound;
 use crate::views::{JobView, Notice};
 
 use crate::components::when;
+use crate::components::whole::loaded;
 
 /// 401 and 403 say what to do; 404 is the 404 page.
 fn refused(error: AppError) -> AnyView {
@@ -56,7 +57,7 @@ pub fn ArtworksPage() -> impl IntoView {
     view! {
         <Title text="Your artworks" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || loaded(async move {
                 let status = param("status");
                 match page.await {
                     Err(e) => refused(e),
@@ -132,7 +133,7 @@ pub fn ArtworkPage() -> impl IntoView {
     view! {
         <Title text="Artwork" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || loaded(async move {
                 match detail.await {
                     Err(e) => refused(e),
                     Ok(detail) => {

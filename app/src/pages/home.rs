@@ -4,6 +4,7 @@ use leptos_meta::Title;
 use crate::api::portal::my_overview;
 use crate::api::profile::viewer;
 use crate::components::form::Notices;
+use crate::components::whole::loaded;
 use crate::views::{Me, Notice};
 
 #[component]
@@ -60,7 +61,7 @@ fn Portal(me: Me) -> impl IntoView {
         <section class="hero" aria-labelledby="portal-title">
             <h1 id="portal-title">{format!("Welcome back, {}", me.name)}</h1>
             <Suspense>
-                {move || Suspend::new(async move {
+                {move || loaded(async move {
                     match summary.await {
                         Ok(summary) if summary.total == 0 => view! {
                             <p>"You have no artwork jobs yet. " <a href="/artworks">"Protect your first artwork"</a></p>

@@ -4,6 +4,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{sign_in_providers, SignIn};
 use crate::components::form::{error_of, Field, FormCard, FormMessage, Notices};
+use crate::components::whole::loaded;
 use crate::views::Notice;
 
 #[component]
@@ -39,7 +40,7 @@ fn ProviderButtons(next: Signal<String>) -> impl IntoView {
     let providers = Resource::new(|| (), |_| sign_in_providers());
     view! {
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
+            {move || loaded(async move {
                 let providers = providers.await.unwrap_or_default();
                 (!providers.is_empty()).then(|| view! {
                     <div class="providers">

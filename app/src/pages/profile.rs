@@ -13,6 +13,7 @@ use crate::views::{
 };
 
 use crate::components::when;
+use crate::components::whole::loaded;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
@@ -20,7 +21,7 @@ pub fn ProfilePage() -> impl IntoView {
     view! {
         <Title text="Your profile" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || loaded(async move {
                 match profile.await {
                     Ok(Some(ProfileView { me, sessions, methods })) => {
                         view! { <Profile me sessions methods /> }.into_any()

@@ -3,6 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::sign_in_providers;
+use crate::components::whole::loaded;
 
 /// What a refused provider sign-in means, in words a person can act on. `{p}` is the
 /// provider's name.
@@ -49,7 +50,7 @@ pub fn SignInFailedPage() -> impl IntoView {
         <section class="card" aria-labelledby="failed-title">
             <h1 id="failed-title">{title}</h1>
             <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
+                {move || loaded(async move {
                     let providers = providers.await.unwrap_or_default();
                     let (reason, id) = query.with(|q| (q.get("reason").unwrap_or_default(), q.get("provider")));
                     let name = providers

@@ -4,6 +4,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::audit_log;
+use crate::components::whole::loaded;
 
 const FIELDS: [(&str, &str, &str); 5] = [
     ("actor", "Actor (email)", "text"),
@@ -35,7 +36,7 @@ pub fn AdminAuditPage() -> impl IntoView {
     view! {
         <Title text="Audit log · Admin" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || loaded(async move {
                 match page.await {
                     Err(e) => failed(e),
                     Ok(page) => {

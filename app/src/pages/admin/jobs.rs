@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 use super::{failed, when, AdminNav};
 use crate::api::admin::{unowned_jobs, AssignJob};
 use crate::components::form::{error_of, Field, FormMessage, Notices};
+use crate::components::whole::loaded;
 use crate::views::Notice;
 
 /// Jobs from before their owners had accounts, to give to them; and moving any job.
@@ -19,7 +20,7 @@ pub fn AdminJobsPage() -> impl IntoView {
     view! {
         <Title text="Jobs · Admin" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || loaded(async move {
                 match page.await {
                     Err(e) => failed(e),
                     Ok(page) => view! {

@@ -8,6 +8,7 @@ use crate::api::admin::{
     admin_user, AdminEndSession, BanUser, DeleteUser, SetRole, SetTier, SetWhitelist, UnbanUser,
 };
 use crate::components::form::{error_of, first_error, Field, FormMessage, Notices};
+use crate::components::whole::loaded;
 use crate::views::{Notice, Role, Tier, UserDetail};
 
 #[component]
@@ -18,7 +19,7 @@ pub fn AdminUserPage() -> impl IntoView {
     view! {
         <Title text="User · Admin" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || loaded(async move {
                 match detail.await {
                     Err(e) => failed(e),
                     Ok(detail) => view! { <UserAdmin detail /> }.into_any(),

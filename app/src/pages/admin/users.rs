@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 use super::{failed, when, AdminNav};
 use crate::api::admin::{admin_users, BulkWhitelist};
 use crate::components::form::{error_of, FormMessage, Notices};
+use crate::components::whole::loaded;
 use crate::views::{Notice, Tier, UserFilter, UserRow};
 
 #[component]
@@ -29,7 +30,7 @@ pub fn AdminUsersPage() -> impl IntoView {
     view! {
         <Title text="Users · Admin" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || loaded(async move {
                 let result = page.await;
                 let (q, filter, tier, order) = (param("q"), param("filter"), param("tier"), param("order"));
                 match result {
