@@ -35,7 +35,7 @@ fn StatusBadge(status: String) -> impl IntoView {
 }
 
 #[component]
-fn Thumb(url: String, label: String) -> impl IntoView {
+fn Thumb(url: String, label: &'static str) -> impl IntoView {
     let href = url.clone();
     view! {
         <a href=href class="thumb" target="_blank" rel="noopener noreferrer">
@@ -106,21 +106,35 @@ fn JobList(rows: Vec<JobView>) -> impl IntoView {
     }
     view! {
         <ul class="jobs">
-            {rows.into_iter().map(|job| view! {
-                <li class="job card">
-                    <div class="job-images">
-                        <Thumb url=job.original_url.clone() label="Original".to_string() />
-                        {job.protected_url.clone().filter(|_| job.status == "done").map(|url| view! { <Thumb url label="Protected".to_string() /> })}
-                    </div>
-                    <div>
-                        <p><a href=format!("/artworks/{}", job.job_id)>{format!("Job {}", job.job_id)}</a> " " <StatusBadge status=job.status.clone() /></p>
-                        <p class="hint">"Submitted " {when(job.created_at)} " · updated " {when(job.updated_at)}</p>
-                    </div>
-                </li>
-            }).collect_view()}
+            {rows.into_iter().map(job_row).collect_view()}
         </ul>
     }
     .into_any()
+}
+
+/// One job of the list; its fields are moved into the row, not copied.
+fn job_row(job: JobView) -> impl IntoView {
+    let JobView {
+        job_id,
+        status,
+        original_url,
+        protected_url,
+        created_at,
+        updated_at,
+    } = job;
+    let protected = protected_url.filter(|_| status == "done");
+    view! {
+        <li class="job card">
+            <div class="job-images">
+                <Thumb url=original_url label="Original" />
+                {protected.map(|url| view! { <Thumb url label="Protected" /> })}
+            </div>
+            <div>
+                <p><a href=format!("/artworks/{job_id}")>{format!("Job {job_id}")}</a> " " <StatusBadge status /></p>
+                <p class="hint">"Submitted " {when(created_at)} " · updated " {when(updated_at)}</p>
+            </div>
+        </li>
+    }
 }
 
 #[component]
@@ -143,9 +157,9 @@ pub fn ArtworkPage() -> impl IntoView {
                                 <h1>{format!("Job {}", job.job_id)} " " <StatusBadge status=job.status.clone() /></h1>
                                 <p><a href="/artworks">"Back to your artworks"</a></p>
                                 <section class="card job-images" aria-label="Images">
-                                    <figure><Thumb url=job.original_url.clone() label="Original".to_string() /><figcaption>"Original"</figcaption></figure>
+                                    <figure><Thumb url=job.original_url.clone() label="Original" /><figcaption>"Original"</figcaption></figure>
                                     {job.protected_url.clone().filter(|_| job.status == "done").map(|url| view! {
-                                        <figure><Thumb url label="Protected".to_string() /><figcaption>"Protected"</figcaption></figure>
+                                        <figure><Thumb url label="Protected" /><figcaption>"Protected"</figcaption></figure>
                                     })}
                                 </section>
                                 <section class="card" aria-labelledby="history-title">
