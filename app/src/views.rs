@@ -385,6 +385,15 @@ pub struct JobView {
     pub updated_at: DateTime<Utc>,
 }
 
+impl JobView {
+    /// The protected image, which pages show only once the job is done.
+    pub fn protected_image(&self) -> Option<&str> {
+        self.protected_url
+            .as_deref()
+            .filter(|_| self.status == JobStatus::Done.as_str())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobPage {
     pub rows: Vec<JobView>,

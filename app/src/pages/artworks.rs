@@ -114,15 +114,15 @@ fn JobList(rows: Vec<JobView>) -> impl IntoView {
 
 /// One job of the list; its fields are moved into the row, not copied.
 fn job_row(job: JobView) -> impl IntoView {
+    let protected = job.protected_image().map(str::to_owned);
     let JobView {
         job_id,
         status,
         original_url,
-        protected_url,
         created_at,
         updated_at,
+        ..
     } = job;
-    let protected = protected_url.filter(|_| status == "done");
     view! {
         <li class="job card">
             <div class="job-images">
@@ -158,8 +158,8 @@ pub fn ArtworkPage() -> impl IntoView {
                                 <p><a href="/artworks">"Back to your artworks"</a></p>
                                 <section class="card job-images" aria-label="Images">
                                     <figure><Thumb url=job.original_url.clone() label="Original" /><figcaption>"Original"</figcaption></figure>
-                                    {job.protected_url.clone().filter(|_| job.status == "done").map(|url| view! {
-                                        <figure><Thumb url label="Protected" /><figcaption>"Protected"</figcaption></figure>
+                                    {job.protected_image().map(|url| view! {
+                                        <figure><Thumb url=url.to_owned() label="Protected" /><figcaption>"Protected"</figcaption></figure>
                                     })}
                                 </section>
                                 <section class="card" aria-labelledby="history-title">

@@ -565,6 +565,12 @@ async fn jobs_move_queued_processing_done_and_nothing_else() {
         page.body
     );
     assert!(page.body.contains(r#"src="https://cdn.example/p.png""#));
+    let list = ada.get("/artworks").await;
+    assert!(
+        list.body.contains(r#"src="https://cdn.example/p.png""#),
+        "the list shows the done job's protected image: {}",
+        list.body
+    );
     assert!(page.body.contains("queued → processing") && page.body.contains("processing → done"));
     let mut conn = app.db.conn().await;
     let changes: i64 = audit_event::table
