@@ -215,12 +215,35 @@ pub async fn delete_one(
     .await
 }
 
-/// How many passkeys the user has (each is a way to sign in).
-pub async fn passkey_count(mut conn: &AsyncPgConnection, user_id: &str) -> QueryResult<i64> {
-    use super::schema::passkey;
-    statement!(PasskeysOfUser);
-    let query = passkey::table.filter(passkey::user_id.eq(user_id)).count();
-    Prebuilt::<_, PasskeysOfUser>::new(query)
-        .get_result(&mut conn)
-        .await
+/// Every way the user signs in: their accounts, oldest first, and how many passkeys they
+/// have. One statement, as the profile asks for both on every view: the user's row left
+/// joined to their accounts (so a user with passkeys only still gets a row), the passkey
+/// count a subquery beside each.
+pub async fn ways_in(mut conn: &AsyncPgConnection, user_id: &str) -> QueryResult<WaysIn> {
+    use super::schema::{passkey, user};
+    statement!(WaysInOfUser);
+    let passkeys = passkey::table
+        .filter(passkey::user_id.eq(user_id))
+        .count()
+        .single_value();
+    let query = user::table
+        .left_join(account::table)
+        .filter(user::id.eq(user_id))
+        .order(account::created_at)
+        .select((Option::<Account>::as_select(), passkeys));
+    let rows: Vec<(Option<Account>, Option<i64>)> = Prebuilt::<_, WaysInOfUser>::new(query)
+        .load(&mut conn)
+        .await?;
+    let passkeys = rows.iter().find_map(|(_, count)| *count).unwrap_or(0);
+    let accounts = rows
+        .into_iter()
+        .filter_map(|(account, _)| account)
+        .collect();
+    Ok(WaysIn { accounts, passkeys })
+}
+
+/// What [`ways_in`] finds.
+pub struct WaysIn {
+    pub accounts: Vec<Account>,
+    pub passkeys: i64,
 }

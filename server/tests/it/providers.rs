@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use gatehouse_app::db::accounts::StoredTokens;
-use gatehouse_app::db::schema::{account, audit_event, user};
+use gatehouse_app::db::schema::{account, audit_event, passkey, user};
 use gatehouse_app::services::crypto::{account_aad, TokenCipher};
 use gatehouse_app::services::providers::linking;
 
@@ -653,6 +653,54 @@ async fn nobody_can_remove_their_last_way_to_sign_in() {
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let kinds: Vec<String> = accounts(&app).await.into_iter().map(|a| a.0).collect();
     assert_eq!(kinds, [OIDC_ID]);
+}
+
+/// A passkey (in an adopted Better Auth database, until Gatehouse makes its own) is a way in:
+/// beside it, a provider sign-in is not the last one and can be disconnected.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_passkey_counts_as_a_way_to_sign_in() {
+    let provider = provider().await;
+    let app = TestApp::with_providers(&provider).await;
+    let mut octo = app.browser();
+    octo.through_provider("github", &[], "octocat").await;
+    assert!(octo
+        .get("/profile")
+        .await
+        .body
+        .contains("your only way to sign in"));
+    let octo_id = user_id(&app, "octo@example.com").await;
+    let mut conn = app.db.conn().await;
+    diesel::insert_into(passkey::table)
+        .values((
+            passkey::id.eq("pk-1"),
+            passkey::public_key.eq("pQECAyYgASFYIA"),
+            passkey::user_id.eq(&octo_id),
+            passkey::credential_id.eq("cred-1"),
+            passkey::counter.eq(0),
+            passkey::device_type.eq("multiDevice"),
+            passkey::backed_up.eq(true),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    let profile = octo.get("/profile").await;
+    assert!(
+        profile.body.contains("Disconnect GitHub"),
+        "{}",
+        profile.body
+    );
+    assert!(!profile.body.contains("your only way to sign in"));
+    let done = octo
+        .call("/api/unlink-account", &[("provider", "github")])
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(accounts(&app).await.is_empty());
+    // With the passkey its only way in, the profile still shows what there is to set up.
+    let profile = octo.get("/profile").await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert!(profile.body.contains("Connect GitHub"), "{}", profile.body);
+    assert!(profile.body.contains("Set password"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,7 +11,7 @@ use diesel_async::AsyncConnection;
 use serde_json::json;
 
 use super::{Identity, ProviderError, Providers, Tokens};
-use crate::db::accounts::{self, EncryptedTokens, ProviderAccountRow, CREDENTIAL};
+use crate::db::accounts::{self, EncryptedTokens, ProviderAccountRow, WaysIn, CREDENTIAL};
 use crate::db::models::{new_id, User};
 use crate::db::{users, verifications, DbConn};
 use crate::services::accounts::record_own;
@@ -322,11 +322,13 @@ pub async fn unlink(
         async move {
             // Locked, so two tabs cannot each remove one of the last two ways in.
             users::lock(conn, &user.id).await?;
-            let theirs = accounts::of_user(conn, &user.id).await?;
+            let WaysIn {
+                accounts: theirs,
+                passkeys,
+            } = accounts::ways_in(conn, &user.id).await?;
             let Some(account) = theirs.iter().find(|a| a.provider_id == provider_id) else {
                 return Err(Refusal::NotFound);
             };
-            let passkeys = accounts::passkey_count(conn, &user.id).await?;
             let remaining = theirs.iter().filter(|a| a.id != account.id);
             if sign_in_methods(&services.providers, remaining, passkeys) == 0 {
                 return Err(Refusal::Conflict(
@@ -364,14 +366,12 @@ pub async fn methods(
     current: &sessions::SignedIn,
 ) -> Result<SignInMethods, Refusal> {
     let user = &current.user;
-    let (theirs, passkeys) = services
+    let WaysIn {
+        accounts: theirs,
+        passkeys,
+    } = services
         .shared
-        .read(|conn| async move {
-            tokio::try_join!(
-                accounts::of_user(&conn, &user.id),
-                accounts::passkey_count(&conn, &user.id)
-            )
-        })
+        .read(|conn| async move { accounts::ways_in(&conn, &user.id).await })
         .await?;
     let linked: Vec<LinkedAccount> = theirs
         .iter()
