@@ -30,7 +30,26 @@ export async function launch() {
 export async function context(browser, options = {}) {
   const from = Array.from({ length: 3 }, () => Math.floor(Math.random() * 256)).join(".");
   const ctx = await browser.newContext({ baseURL: BASE, extraHTTPHeaders: { "x-forwarded-for": `10.${from}` }, ...options });
+  ctx.on("page", (page) => watchConsole(browser, page));
   return { ctx, page: await ctx.newPage() };
+}
+
+/** What went wrong on a browser's pages' consoles, by browser; `journey` fails on any. */
+const consoleProblems = new WeakMap();
+
+/**
+ * Records a page's script errors and console errors (a script the CSP refused is one).
+ * Answers with an error status are logged by Chromium too ("Failed to load resource"): the
+ * journeys that ask for them check them themselves.
+ */
+function watchConsole(browser, page) {
+  const problems = consoleProblems.get(browser) ?? [];
+  consoleProblems.set(browser, problems);
+  page.on("pageerror", (error) => problems.push(`${page.url()}: script error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() !== "error" || message.text().startsWith("Failed to load resource")) return;
+    problems.push(`${page.url()}: console: ${message.text()}`);
+  });
 }
 
 /** A unique address for one journey. */
@@ -197,12 +216,16 @@ export async function accessible(page) {
   );
 }
 
-/** A test with a browser; on failure every open page is saved as a screenshot. */
+/**
+ * A test with a browser; it fails on any script or console error in its pages. On failure
+ * every open page is saved as a screenshot.
+ */
 export function journey(name, body) {
   test(name, async () => {
     const browser = await launch();
     try {
       await body(browser);
+      assert.deepEqual(consoleProblems.get(browser) ?? [], [], "the pages' consoles reported errors");
     } catch (error) {
       let n = 0;
       for (const ctx of browser.contexts()) {

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod csp;
 pub mod database;
 pub mod housekeeping;
 pub mod local_postgres;

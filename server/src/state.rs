@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use axum::http::HeaderValue;
 use gatehouse_app::services::Services;
 use leptos::config::LeptosOptions;
 
 use crate::config::PublicUrl;
+use crate::csp::ContentSecurityPolicy;
 use crate::secrets::Secrets;
 
 /// Shared by every handler and layer; cloning it (axum does, for each of them, on every
@@ -29,8 +29,8 @@ pub struct Shared {
     pub internal_tokens: Arc<Vec<String>>,
     /// Encrypts the provider flow's cookie; derived from SECRET_KEY.
     pub flow_key: tower_cookies::Key,
-    /// Sent on every response; names the providers' sign-in pages.
-    pub content_security_policy: http::HeaderValue,
+    /// Sent on every response (a page's with its nonce).
+    pub content_security_policy: ContentSecurityPolicy,
     /// The pages everyone not signed in sees alike, once rendered.
     pub page_cache: crate::routes::PageCache,
     /// Better Auth's API under /api/auth, when BETTER_AUTH_COMPAT is on.
@@ -46,7 +46,7 @@ impl AppState {
     ) -> Self {
         let provider_origins = services.providers.form_origins();
         Self(Arc::new(Shared {
-            content_security_policy: content_security_policy(&provider_origins),
+            content_security_policy: ContentSecurityPolicy::new(&provider_origins, false),
             page_cache: Default::default(),
             better_auth: None,
             flow_key: tower_cookies::Key::derive_from(secrets.secret_key.bytes()),
@@ -82,19 +82,4 @@ impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
     }
-}
-
-/// The Content-Security-Policy. Forms post only to Gatehouse, except that the provider
-/// buttons' POST is answered with a redirect to the provider's authorization page, and
-/// browsers apply `form-action` to that redirect too: so the providers' origins are listed.
-pub fn content_security_policy(provider_origins: &[String]) -> HeaderValue {
-    let mut form_action = vec!["'self'".to_string()];
-    form_action.extend(provider_origins.iter().cloned());
-    let policy = format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; \
-         img-src 'self' https: http: data:; object-src 'none'; base-uri 'none'; \
-         form-action {}; frame-ancestors 'none'",
-        form_action.join(" ")
-    );
-    HeaderValue::from_str(&policy).expect("origins are ASCII")
 }

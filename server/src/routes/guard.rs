@@ -262,10 +262,13 @@ pub async fn security_headers(
     let set = |headers: &mut HeaderMap, name: HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        state.content_security_policy.clone(),
-    );
+    // A page has set its own, with its nonce.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            state.content_security_policy.plain(),
+        );
+    }
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(headers, header::REFERRER_POLICY, "same-origin");

@@ -16,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::http::{HeaderName, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -23,6 +24,8 @@ use axum::routing::get;
 use axum::Router;
 use gatehouse_app::api::request::{provide_request_context, session_of, RequestSession};
 use gatehouse_app::{shell, App};
+use leptos::context::provide_context;
+use leptos::nonce::Nonce;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_cookies::CookieManagerLayer;
@@ -187,6 +190,7 @@ async fn fallback(state: State<AppState>, request: Request<Body>) -> Response {
 /// A page, whole (every page waits for its data: SsrMode::Async). Who is signed in is looked
 /// up first, so the page's frame shows it without a server call and a suspense of its own,
 /// and the page's server functions find it known. A failed lookup is left to them to report.
+/// The page's inline scripts carry a nonce of its own, which its policy names.
 async fn page(State(state): State<AppState>, request: Request<Body>) -> Response {
     let session = match request.extensions().get::<tower_cookies::Cookies>() {
         Some(cookies) => match session_of(&state.services, cookies).await {
@@ -195,11 +199,25 @@ async fn page(State(state): State<AppState>, request: Request<Body>) -> Response
         },
         None => RequestSession::unknown(),
     };
+    let nonce = Nonce::new();
     let services = state.services.clone();
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_async_with_context(
-        move || provide_request_context(&services, session.clone()),
+        {
+            let nonce = nonce.clone();
+            move || {
+                provide_request_context(&services, session.clone());
+                // In place of the one leptos_axum made, so the policy can name it.
+                provide_context(nonce.clone());
+            }
+        },
         move || shell(options.clone()),
     );
-    render(request).await
+    let mut response = render(request).await;
+    response.headers_mut().insert(
+        CONTENT_SECURITY_POLICY,
+        state.content_security_policy.for_page(&nonce),
+    );
+    response.extensions_mut().insert(nonce);
+    response
 }

@@ -186,7 +186,10 @@ async fn pages_everyone_sees_alike_are_kept_but_never_shown_to_someone_signed_in
     let app = TestApp::new().await;
     let first = app.get("/").await;
     let again = app.get("/").await;
-    assert_eq!(first.body, again.body);
+    // The same page, but for its scripts' nonce.
+    let (n1, n2) = (nonce_of(&first), nonce_of(&again));
+    assert_ne!(n1, n2);
+    assert_eq!(first.body.replace(&n1, "N"), again.body.replace(&n2, "N"));
     assert!(again.body.contains("Welcome to Gatehouse"));
     // The answer's own headers are made afresh for every request.
     assert_ne!(first.header("x-request-id"), again.header("x-request-id"));
@@ -274,4 +277,65 @@ async fn the_header_names_whoever_is_signed_in_on_every_page() {
         page.body
     );
     assert!(!page.body.contains("Ada Lovelace"), "{}", page.body);
+}
+
+/// The nonce a page's policy lets its inline scripts run with.
+fn nonce_of(page: &crate::support::http::TestResponse) -> String {
+    let policy = page.header("content-security-policy").unwrap_or_default();
+    let script_src = policy
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .unwrap_or_default();
+    let nonce = script_src
+        .split_whitespace()
+        .find_map(|source| source.strip_prefix("'nonce-")?.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("no nonce in {policy}"));
+    nonce.to_string()
+}
+
+/// Leptos writes inline scripts into every page; a browser runs them only if they carry the
+/// nonce the answer's policy names, and a nonce is good for one answer only. Never
+/// 'unsafe-inline'.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_pages_scripts_carry_the_nonce_its_policy_names_new_for_each_answer() {
+    let app = TestApp::new().await;
+    let mut ada =
+        crate::accounts::person(&app, "Ada Lovelace", "ada@example.com", "203.0.113.7").await;
+    let mut seen = std::collections::HashSet::new();
+    for round in 0..2 {
+        for path in [
+            "/",
+            "/login",
+            "/signup",
+            "/no-such-page",
+            "/profile",
+            "/artworks",
+        ] {
+            let page = if path.starts_with("/profile") || path.starts_with("/artworks") {
+                ada.get(path).await
+            } else {
+                app.get(path).await
+            };
+            let policy = page.header("content-security-policy").unwrap_or_default();
+            assert!(!policy.contains("unsafe-inline"), "{path}: {policy}");
+            let nonce = nonce_of(&page);
+            assert!(
+                seen.insert(nonce.clone()),
+                "{path} (round {round}): nonce reused"
+            );
+            let scripts = page.body.matches("<script").count();
+            assert!(scripts > 0, "{path}");
+            assert_eq!(
+                page.body
+                    .matches(&format!("<script nonce=\"{nonce}\""))
+                    .count(),
+                scripts,
+                "{path}: every script carries the nonce"
+            );
+        }
+    }
+    // Answers that are not pages run no inline script at all.
+    let health = app.get("/healthz").await;
+    let policy = health.header("content-security-policy").unwrap();
+    assert!(policy.contains("script-src 'self';"), "{policy}");
 }
