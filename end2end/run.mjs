@@ -88,21 +88,17 @@ try {
   const files = process.argv.includes("--screenshots")
     ? ["tests/screenshots.test.mjs"]
     : fs.readdirSync(path.join(here, "tests")).filter((f) => f.endsWith(".test.mjs") && f !== "screenshots.test.mjs").map((f) => `tests/${f}`);
-  // Not spawnSync: the mail sink lives in this process and must keep answering.
-  const run = spawn(process.execPath, ["--test", "--test-concurrency=2", ...files], {
-    cwd: here,
-    stdio: "inherit",
-    env: {
-      ...process.env,
-      BASE_URL: base,
-      MAIL_URL: sink.httpUrl,
-      ARTIFACTS: artifacts,
-      // Gatehouse's private PostgreSQL, where Better Auth itself gets a database of its own
-      // (better-auth-server.mjs).
-      GATEHOUSE_PG_SOCKET: path.join(data, "data", "run"),
-    },
-  });
-  status = await new Promise((ok) => run.on("exit", (code) => ok(code ?? 1)));
+  // Every journey twice: with JavaScript on (pages hydrated by the wasm client) and off.
+  // Better Auth's client runs in node, not in the page: its file runs in the first pass only.
+  // Screenshots are taken once, hydrated.
+  const failed = [];
+  for (const javaScript of process.argv.includes("--screenshots") ? ["on"] : ["on", "off"]) {
+    const pass = javaScript === "on" ? files : files.filter((f) => !f.endsWith("better-auth-client.test.mjs"));
+    console.log(`# journeys with JavaScript ${javaScript}`);
+    if ((await journeys(pass, javaScript)) !== 0) failed.push(javaScript);
+  }
+  if (failed.length) console.error(`end2end: journeys failed with JavaScript ${failed.join(" and ")}`);
+  status = failed.length ? 1 : 0;
 } catch (e) {
   console.error(`end2end: ${e.message}`);
 } finally {
@@ -115,6 +111,27 @@ try {
   if (status === 0) fs.rmSync(artifacts, { recursive: true, force: true });
 }
 process.exit(status);
+
+/** Runs the test files in node's test runner, with JavaScript on or off in the pages. */
+async function journeys(files, javaScript) {
+  // Not spawnSync: the mail sink lives in this process and must keep answering.
+  // A journey that hangs fails after 3 minutes instead of holding the run.
+  const run = spawn(process.execPath, ["--test", "--test-concurrency=2", "--test-timeout=180000", ...files], {
+    cwd: here,
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      BASE_URL: base,
+      MAIL_URL: sink.httpUrl,
+      ARTIFACTS: artifacts,
+      JOURNEY_JAVASCRIPT: javaScript,
+      // Gatehouse's private PostgreSQL, where Better Auth itself gets a database of its own
+      // (better-auth-server.mjs).
+      GATEHOUSE_PG_SOCKET: path.join(data, "data", "run"),
+    },
+  });
+  return new Promise((ok) => run.on("exit", (code) => ok(code ?? 1)));
+}
 
 async function freePort() {
   for (;;) {

@@ -4,6 +4,8 @@
 //! Layers read top-down, each calling only the one below:
 //! `pages`/`components` → `api` → `services` → `db`.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod pages;
@@ -15,6 +17,8 @@ pub mod db;
 pub mod services;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
@@ -40,6 +44,42 @@ use pages::verify_email::VerifyEmailPage;
 /// The stylesheet's address; the server serves `style/main.css` there.
 pub const STYLESHEET_PATH: &str = "/style/main.css";
 
+/// How a page starts the wasm client, when the server has a client build: its module and
+/// its wasm (content-hashed paths), loaded at once and hydrating the page when both are in.
+#[derive(Clone, Debug)]
+pub struct ClientScripts {
+    js: Arc<str>,
+    wasm: Arc<str>,
+    start: Arc<str>,
+}
+
+impl ClientScripts {
+    pub fn new(js: &str, wasm: &str) -> Self {
+        let start = format!(
+            "import init, {{ hydrate }} from \"{js}\";\
+             init({{ module_or_path: \"{wasm}\" }}).then(() => hydrate());"
+        );
+        Self {
+            js: js.into(),
+            wasm: wasm.into(),
+            start: start.into(),
+        }
+    }
+}
+
+/// The client's start, with the page's nonce; nothing without a client build.
+#[component]
+fn ClientStart() -> impl IntoView {
+    use_context::<ClientScripts>().map(|client| {
+        let nonce = leptos::nonce::use_nonce();
+        view! {
+            <link rel="modulepreload" href=client.js.to_string() nonce=nonce.clone() />
+            <link rel="preload" href=client.wasm.to_string() r#as="fetch" r#type="application/wasm" crossorigin="" />
+            <script type="module" nonce=nonce>{client.start.to_string()}</script>
+        }
+    })
+}
+
 /// The whole HTML document, rendered on the server for every page.
 pub fn shell(_options: LeptosOptions) -> impl IntoView {
     view! {
@@ -54,6 +94,7 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" href=STYLESHEET_PATH />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <MetaTags />
+                <ClientStart />
             </head>
             <body>
                 <App />

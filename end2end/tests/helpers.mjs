@@ -14,6 +14,13 @@ export const ADMIN = "admin@example.test"; // ADMIN_EMAILS in run.mjs
 const MAIL = process.env.MAIL_URL;
 const ARTIFACTS = process.env.ARTIFACTS;
 
+/**
+ * The pass's mode: run.mjs runs every journey twice, with JavaScript on (the pages hydrated
+ * by the wasm client) and with it off. A context can still choose (`javaScriptEnabled`).
+ */
+export const JAVASCRIPT = process.env.JOURNEY_JAVASCRIPT !== "off";
+const MODE = JAVASCRIPT ? "" : " (JavaScript off)";
+
 export async function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -22,15 +29,22 @@ export async function launch() {
 }
 
 /**
- * A fresh browser context (its own cookies): JavaScript on unless `javaScriptEnabled: false`.
+ * A fresh browser context (its own cookies), with JavaScript as the pass has it unless
+ * `javaScriptEnabled` says. With JavaScript, every page Gatehouse serves must hydrate: each
+ * `goto` waits for the client's marker and fails without it.
  * Each is a person at their own address: Gatehouse runs behind one trusted proxy here
  * (TRUSTED_PROXY_HOPS=1 in run.mjs), and the context says where it comes from, so the
  * journeys do not all draw on one address's sign-in quota.
  */
 export async function context(browser, options = {}) {
   const from = Array.from({ length: 3 }, () => Math.floor(Math.random() * 256)).join(".");
-  const ctx = await browser.newContext({ baseURL: BASE, extraHTTPHeaders: { "x-forwarded-for": `10.${from}` }, ...options });
-  ctx.on("page", (page) => watchConsole(browser, page));
+  const ctx = await browser.newContext({ baseURL: BASE, extraHTTPHeaders: { "x-forwarded-for": `10.${from}` }, javaScriptEnabled: JAVASCRIPT, ...options });
+  const javaScript = options.javaScriptEnabled ?? JAVASCRIPT;
+  ctx.on("page", (page) => {
+    watchConsole(browser, page);
+    page.javaScript = javaScript;
+    if (javaScript) awaitHydration(page);
+  });
   return { ctx, page: await ctx.newPage() };
 }
 
@@ -50,6 +64,41 @@ function watchConsole(browser, page) {
     if (message.type() !== "error" || message.text().startsWith("Failed to load resource")) return;
     problems.push(`${page.url()}: console: ${message.text()}`);
   });
+}
+
+/** Makes `page.goto` of one of Gatehouse's pages return once the client has hydrated it. */
+function awaitHydration(page) {
+  const goto = page.goto.bind(page);
+  page.goto = async (url, options) => {
+    const response = await goto(url, options);
+    const html = (response?.headers()["content-type"] ?? "").startsWith("text/html");
+    if (html && new URL(page.url()).origin === BASE) {
+      await page.waitForSelector("html[data-hydrated]", { state: "attached", timeout: 5_000 }).catch(() => {
+        throw new Error(`${page.url()} did not hydrate within 5 s`);
+      });
+    }
+    return response;
+  };
+}
+
+/**
+ * Runs `act`, which ends on another page, and fails if the browser loaded that page whole:
+ * with JavaScript on, the client navigates itself. Without JavaScript it only runs `act`.
+ */
+export async function withoutReload(page, act) {
+  if (page.javaScript) await page.evaluate(() => (window.gatehouseSamePage = true));
+  await act();
+  if (page.javaScript) assert.equal(await page.evaluate(() => window.gatehouseSamePage), true, `${page.url()} was a full page load`);
+}
+
+/**
+ * Waits until the page is at `url` and shows the note an action's redirect names
+ * (`?notice=…`): in a hydrated page the note comes with the page's data asked for again,
+ * so what the page shows after it is what the change made.
+ */
+export async function noticed(page, url) {
+  await page.waitForURL(url);
+  await page.locator(".notice").waitFor();
 }
 
 /** A unique address for one journey. */
@@ -89,15 +138,18 @@ export async function confirm(page, email, n = 1) {
   await page.goto(link(await mail(email, n), `${BASE}/verify-email?token=`));
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Confirm my email address" }).click();
-  await page.waitForURL(/notice=verified/);
+  await noticed(page, /notice=verified/);
 }
 
 export async function signIn(page, email, password = PASSWORD) {
   await page.goto("/login");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.waitForURL(/\/profile/);
+  await withoutReload(page, async () => {
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(/\/profile/);
+    await page.getByRole("heading", { name: "Your profile" }).waitFor();
+  });
 }
 
 /** Signs up, confirms and signs in, in one go. */
@@ -141,7 +193,7 @@ export async function letIn(page, email) {
   await page.goto(`/admin?filter=waiting&q=${encodeURIComponent(email)}`);
   await page.locator("tbody tr", { hasText: email }).getByRole("link").click();
   await page.getByRole("button", { name: "Let them in" }).click();
-  await page.waitForURL(/notice=access/);
+  await noticed(page, /notice=access/);
 }
 
 /**
@@ -205,8 +257,13 @@ export async function signInWithAcme(page, email, { from = "/login", button = "S
   });
 }
 
-/** axe-core on the current page: no serious or critical violation. */
+/**
+ * axe-core on the current page: no serious or critical violation. axe runs as a script in
+ * the page, which a page without JavaScript cannot run: there it checks nothing, and the
+ * pass with JavaScript checks the same pages (the server renders them alike).
+ */
 export async function accessible(page) {
+  if (!page.javaScript) return;
   const { violations } = await new AxeBuilder({ page }).analyze();
   const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   assert.deepEqual(
@@ -221,7 +278,7 @@ export async function accessible(page) {
  * every open page is saved as a screenshot.
  */
 export function journey(name, body) {
-  test(name, async () => {
+  test(name + MODE, async () => {
     const browser = await launch();
     try {
       await body(browser);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { before } from "node:test";
 import { acmeSubject } from "../oidc.mjs";
 import { githubId } from "../provider.mjs";
-import { BASE, accessible, adminAccount, context, journey, signInWithAcme, signInWithGitHub } from "./helpers.mjs";
+import { BASE, JAVASCRIPT, accessible, adminAccount, context, journey, signInWithAcme, signInWithGitHub } from "./helpers.mjs";
 
 before(adminAccount);
 
@@ -24,10 +24,10 @@ function login(who) {
 
 const escaped = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-for (const javaScriptEnabled of [true, false]) {
-  const mode = javaScriptEnabled ? "" : " (JavaScript off)";
+{
+  const javaScriptEnabled = JAVASCRIPT;
 
-  journey(`sign in with Acme ID, wait for an admin; the profile shows Acme ID${mode}`, async (browser) => {
+  journey(`sign in with Acme ID, wait for an admin; the profile shows Acme ID`, async (browser) => {
     const person = await context(browser, { javaScriptEnabled });
     const ada = acmeAddress("ada");
     await signInWithAcme(person.page, ada.email);
@@ -55,7 +55,7 @@ for (const javaScriptEnabled of [true, false]) {
     assert.match(await elsewhere.page.textContent("main"), new RegExp(`Acme ID \\(id ${acmeSubject(ada.email)}\\)`));
   });
 
-  journey(`denying at Acme ID lands on a page that says so, signed out${mode}`, async (browser) => {
+  journey(`denying at Acme ID lands on a page that says so, signed out`, async (browser) => {
     const { page } = await context(browser, { javaScriptEnabled });
     await signInWithAcme(page, null, { deny: true });
     const url = new URL(page.url());
@@ -67,7 +67,7 @@ for (const javaScriptEnabled of [true, false]) {
     await page.waitForURL(/\/login\?next=/);
   });
 
-  journey(`signed in with GitHub, a person connects Acme ID, then disconnects GitHub${mode}`, async (browser) => {
+  journey(`signed in with GitHub, a person connects Acme ID, then disconnects GitHub`, async (browser) => {
     const { page } = await context(browser, { javaScriptEnabled });
     const octo = login("lin");
     await signInWithGitHub(page, octo);

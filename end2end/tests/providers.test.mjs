@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { before } from "node:test";
 import { githubId } from "../provider.mjs";
-import { ADMIN, BASE, accessible, address, adminAccount, context, journey, letIn, member, signIn, signInWithGitHub } from "./helpers.mjs";
+import { ADMIN, BASE, JAVASCRIPT, accessible, address, adminAccount, context, journey, letIn, member, signIn, signInWithGitHub } from "./helpers.mjs";
 
 before(adminAccount);
 
@@ -13,10 +13,10 @@ function login(who) {
   return `${who}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
 }
 
-for (const javaScriptEnabled of [true, false]) {
-  const mode = javaScriptEnabled ? "" : " (JavaScript off)";
+{
+  const javaScriptEnabled = JAVASCRIPT;
 
-  journey(`sign in with GitHub, wait, an admin lets them in, then their artworks${mode}`, async (browser) => {
+  journey(`sign in with GitHub, wait, an admin lets them in, then their artworks`, async (browser) => {
     const person = await context(browser, { javaScriptEnabled });
     const octo = login("octo");
     await signInWithGitHub(person.page, octo);
@@ -55,7 +55,7 @@ for (const javaScriptEnabled of [true, false]) {
     assert.match(await elsewhere.page.textContent("main"), /No artworks here yet/);
   });
 
-  journey(`denying at GitHub lands on a page that says so, signed out${mode}`, async (browser) => {
+  journey(`denying at GitHub lands on a page that says so, signed out`, async (browser) => {
     const { page } = await context(browser, { javaScriptEnabled });
     const failed = page.waitForResponse((r) => new URL(r.url()).pathname === "/sign-in-failed");
     failed.catch(() => {}); // awaited below; no unhandled rejection if the sign-in fails first
@@ -74,7 +74,7 @@ for (const javaScriptEnabled of [true, false]) {
     await page.waitForURL(/\/login\?next=/);
   });
 
-  journey(`a person with a password connects GitHub from their profile${mode}`, async (browser) => {
+  journey(`a person with a password connects GitHub from their profile`, async (browser) => {
     const { page } = await context(browser, { javaScriptEnabled });
     await member(page, "Grace", address("grace"));
     await page.goto("/profile");

@@ -3,6 +3,7 @@
 //! command line.
 
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub mod config;
 pub mod csp;

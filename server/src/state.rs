@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use gatehouse_app::services::Services;
 use leptos::config::LeptosOptions;
 
+use crate::client::ClientBuild;
 use crate::config::PublicUrl;
 use crate::csp::ContentSecurityPolicy;
 use crate::secrets::Secrets;
@@ -35,6 +36,8 @@ pub struct Shared {
     pub page_cache: crate::routes::PageCache,
     /// Better Auth's API under /api/auth, when BETTER_AUTH_COMPAT is on.
     pub better_auth: Option<crate::routes::BetterAuth>,
+    /// The wasm client, when there is a build: pages then hydrate.
+    pub client: Option<ClientBuild>,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             content_security_policy: ContentSecurityPolicy::new(&provider_origins, false),
             page_cache: Default::default(),
             better_auth: None,
+            client: None,
             flow_key: tower_cookies::Key::derive_from(secrets.secret_key.bytes()),
             internal_tokens: Arc::new(internal_tokens),
             leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
@@ -61,6 +65,15 @@ impl AppState {
 }
 
 impl AppState {
+    /// Serves the wasm client and lets pages hydrate; called before the state is shared.
+    pub fn with_client(mut self, client: ClientBuild) -> Self {
+        let provider_origins = self.services.providers.form_origins();
+        let shared = Arc::get_mut(&mut self.0).expect("set before the router shares the state");
+        shared.content_security_policy = ContentSecurityPolicy::new(&provider_origins, true);
+        shared.client = Some(client);
+        self
+    }
+
     /// Answers Better Auth's API too; called before the state is shared.
     pub fn with_better_auth(mut self, better_auth: crate::routes::BetterAuth) -> Self {
         Arc::get_mut(&mut self.0)

@@ -15,18 +15,42 @@ use crate::services::{accounts, sessions};
 use crate::views::Notice;
 use crate::views::{Me, ProfileView, SessionView, SignInMethods};
 
-/// Who is signed in, for a page's frame while it renders, without a server call of its own:
-/// the router looks the session up before a page renders. A value shared with the client,
-/// which reads it back from the page when it hydrates (issue 16).
+/// Who is signed in, for the frame and the pages that differ by it, without a server call of
+/// their own: the router looks the session up before a page renders, and the client reads it
+/// back from the page when it hydrates. In the browser `Layout` asks again after every
+/// navigation ([`Viewer::refresh`]), since signing in or out ends on another page.
+#[derive(Clone, Copy)]
+pub struct Viewer(RwSignal<Option<Me>>);
+
+impl Viewer {
+    pub fn provide() -> Self {
+        let known = SharedValue::new(|| {
+            #[cfg(feature = "ssr")]
+            let known = super::request::known_viewer();
+            #[cfg(not(feature = "ssr"))]
+            let known = None;
+            known
+        })
+        .into_inner();
+        let viewer = Viewer(RwSignal::new(known));
+        provide_context(viewer);
+        viewer
+    }
+
+    /// Asks the server who is signed in now.
+    #[cfg(feature = "hydrate")]
+    pub fn refresh(self) {
+        leptos::task::spawn_local(async move {
+            if let Ok(me) = current_user().await {
+                self.0.set(me);
+            }
+        });
+    }
+}
+
+/// The signed-in person (tracked: a view that reads it in a closure follows sign-in and out).
 pub fn viewer() -> Option<Me> {
-    SharedValue::new(|| {
-        #[cfg(feature = "ssr")]
-        let known = super::request::known_viewer();
-        #[cfg(not(feature = "ssr"))]
-        let known = None;
-        known
-    })
-    .into_inner()
+    use_context::<Viewer>().and_then(|Viewer(me)| me.get())
 }
 
 /// The signed-in person, or `None`.

@@ -23,16 +23,26 @@ use crate::services::{AuthSettings, Refusal, Services};
 
 /// What every request's server functions find in their context: the services, and who the
 /// request belongs to ([`RequestSession::unknown`] until a server function asks). The router
-/// calls this once per request, pages included.
-pub fn provide_request_context(services: &Services, session: RequestSession) {
+/// calls this once per request, pages included; a page gets the client's start (`client`)
+/// when there is a client build.
+pub fn provide_request_context(
+    services: &Services,
+    session: RequestSession,
+    client: Option<&crate::ClientScripts>,
+) {
     provide_context(services.clone());
     provide_context(session);
-    // Gatehouse serves no client build yet (issue 16), so nothing hydrates a page: Leptos is
-    // told not to write each resource's data into it as a script for the client to read,
-    // as in its islands mode outside an island (that was a fifth of the artworks list's
-    // rendering; docs/performance.md). A server function call has no shared context.
-    if let Some(shared) = Owner::current_shared_context() {
-        shared.set_is_hydrating(false);
+    match client {
+        Some(client) => provide_context(client.clone()),
+        // Without a client build nothing hydrates a page: Leptos is told not to write each
+        // resource's data into it as a script for the client to read, as in its islands
+        // mode outside an island (that was a fifth of the artworks list's rendering;
+        // docs/performance.md). A server function call has no shared context.
+        None => {
+            if let Some(shared) = Owner::current_shared_context() {
+                shared.set_is_hydrating(false);
+            }
+        }
     }
 }
 

@@ -97,6 +97,16 @@ pub fn Field(
                 .or_else(|| value.clone())
         }
     };
+    // A refused password is not kept: the server's page comes back without it, and so does
+    // the client's (the input would otherwise keep what was typed).
+    let input = NodeRef::<leptos::html::Input>::new();
+    if kind == "password" {
+        Effect::new(move || {
+            if let (Some(_), Some(input)) = (error.get(), input.get()) {
+                input.set_value("");
+            }
+        });
+    }
     let described_by = {
         let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
         move || {
@@ -115,6 +125,7 @@ pub fn Field(
             <label for=id.clone()>{label}</label>
             {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
             <input
+                node_ref=input
                 id=id.clone()
                 name=name
                 type=kind
@@ -157,13 +168,18 @@ pub fn FormMessage(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
     }
 }
 
-/// The success note the address names (`?notice=…`), if it is one of `shows`.
+/// The success note the address names (`?notice=…`), if it is one of `shows`. Read once, as
+/// the page renders: an action's redirect back to its page shows the note with the data it
+/// asks for again, not beside what was there before.
 #[component]
 pub fn Notices(shows: &'static [Notice]) -> impl IntoView {
-    let query = use_query_map();
-    move || {
-        let code = query.read().get("notice").unwrap_or_default();
-        Notice::find(shows, &code)
-            .map(|notice| view! { <p class="notice" role="status">{notice.message()}</p> })
-    }
+    let code = use_query_map().with_untracked(|query| query.get("notice").unwrap_or_default());
+    Notice::find(shows, &code)
+        .map(|notice| view! { <p class="notice" role="status">{notice.message()}</p> })
+}
+
+/// What a page shows while its data is on the way (in the browser, after a navigation).
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <p class="loading" role="status">"Loading…"</p> }
 }

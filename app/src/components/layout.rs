@@ -7,11 +7,30 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::api::auth::SignOut;
-use crate::api::profile::viewer;
+use crate::api::profile::{viewer, Viewer};
 use crate::components::whole::Whole;
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let _viewer = Viewer::provide();
+    let reloads = RwSignal::new(0);
+    provide_context(Reloads(reloads));
+    // In the browser, after every navigation: who is signed in now, and whether the page
+    // stayed (an action's redirect back to it), which asks for its data again.
+    #[cfg(feature = "hydrate")]
+    {
+        let url = leptos_router::hooks::use_url();
+        Effect::watch(
+            move || url.with(|url| url.path().to_owned()),
+            move |path, previous, _| {
+                if previous == Some(path) {
+                    reloads.update(|n| *n += 1);
+                }
+                _viewer.refresh();
+            },
+            false,
+        );
+    }
     let sign_out = ServerAction::<SignOut>::new();
     let path = use_location().pathname;
     let link = move |href: &'static str, label: String| {
@@ -30,7 +49,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <nav aria-label="Main">
                     <ul class="nav-list">
                         {link("/", "Home".into())}
-                        {match viewer() {
+                        {move || match viewer() {
                             Some(me) => view! {
                                 {me.has_access.then(|| link("/artworks", "Artworks".into()))}
                                 {me.is_admin().then(|| link("/admin", "Admin".into()))}
@@ -65,6 +84,17 @@ pub fn Layout(children: Children) -> impl IntoView {
         </main>
         {footer}
     }
+}
+
+/// How many times the browser navigated and stayed on the page: a form whose action changed
+/// something ends so, back on its page with a notice. A page's resource reads it in its
+/// source, so its data is asked for again each time. Always 0 on the server.
+#[derive(Clone, Copy)]
+struct Reloads(RwSignal<u64>);
+
+/// See [`Reloads`]: read (tracked) in the source of every page resource an action changes.
+pub fn reloads() -> u64 {
+    use_context::<Reloads>().map_or(0, |Reloads(n)| n.get())
 }
 
 /// Whether a page at `path` is within the section `href` links to, for `aria-current`: the

@@ -2,12 +2,14 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+
+use crate::components::layout::reloads;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::artworks::{my_job, my_jobs, SubmitArtwork};
 use crate::api::AppError;
-use crate::components::form::{error_of, Field, FormMessage, Notices};
+use crate::components::form::{error_of, Field, FormMessage, Loading, Notices};
 use crate::pages::not_found::NotFound;
 use crate::views::{JobView, Notice};
 
@@ -49,14 +51,14 @@ pub fn ArtworksPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
     let page = Resource::new(
-        move || (param("status"), param("after")),
-        |(status, after)| my_jobs(status, after),
+        move || (reloads(), param("status"), param("after")),
+        |(_, status, after)| my_jobs(status, after),
     );
     let submit = ServerAction::<SubmitArtwork>::new();
     let error = error_of(submit);
     view! {
         <Title text="Your artworks" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || loaded(async move {
                 let status = param("status");
                 match page.await {
@@ -146,7 +148,7 @@ pub fn ArtworkPage() -> impl IntoView {
     );
     view! {
         <Title text="Artwork" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || loaded(async move {
                 match detail.await {
                     Err(e) => refused(e),

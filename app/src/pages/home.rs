@@ -12,7 +12,7 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <Title text="Welcome" />
         <Notices shows=&[Notice::AccountDeleted] />
-        {match viewer() {
+        {move || match viewer() {
             Some(me) if me.has_access => view! { <Portal me /> }.into_any(),
             Some(me) => view! { <Waiting me /> }.into_any(),
             None => view! { <Welcome /> }.into_any(),

@@ -1,5 +1,7 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+
+use crate::components::layout::reloads;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
@@ -7,7 +9,7 @@ use crate::api::profile::{
     my_profile, ChangePassword, DeleteAccount, EndOtherSessions, EndSession, ResendMyVerification,
     UnlinkAccount, UpdateName,
 };
-use crate::components::form::{error_of, first_error, Field, FormMessage, Notices};
+use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
 use crate::views::{
     LinkedAccount, Me, Notice, ProfileView, ProviderChoice, SessionView, SignInMethods,
 };
@@ -17,10 +19,10 @@ use crate::components::whole::loaded;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let profile = Resource::new(|| (), |_| my_profile());
+    let profile = Resource::new(reloads, |_| my_profile());
     view! {
         <Title text="Your profile" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || loaded(async move {
                 match profile.await {
                     Ok(Some(ProfileView { me, sessions, methods })) => {

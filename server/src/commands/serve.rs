@@ -9,6 +9,7 @@ use gatehouse_app::services::mail::Mailer;
 use gatehouse_app::services::Services;
 
 use super::boot;
+use crate::client::ClientBuild;
 use crate::config::Config;
 use crate::routes::BetterAuth;
 use crate::secrets;
@@ -42,6 +43,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         services.clone(),
         config.internal_tokens.clone(),
     );
+    match ClientBuild::load(&config.client_dir) {
+        Ok(client) => {
+            tracing::info!(
+                wasm_bytes_on_the_wire = client.wasm_on_the_wire(),
+                "pages hydrate with the wasm client from {}",
+                config.client_dir.display()
+            );
+            state = state.with_client(client);
+        }
+        Err(why) => tracing::warn!(
+            "no wasm client build ({why}): pages are served without hydration; \
+             `bash .ci/client` builds one"
+        ),
+    }
     if let Some(api) = better_auth {
         tracing::info!("Better Auth's API answers under /api/auth (BETTER_AUTH_COMPAT)");
         state = state.with_better_auth(api);

@@ -4,6 +4,7 @@
 //! variable's name and what it expects, and nothing reads the environment again after.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use gatehouse_app::services::access::AccessRules;
 use gatehouse_app::services::providers::Providers;
@@ -46,6 +47,12 @@ pub struct Settings {
     #[arg(long, env, global = true)]
     pub metrics_bind: Option<SocketAddr>,
 
+    /// The wasm client's build (`bash .ci/client` writes it). Default: `client` in the folder
+    /// above the binary's (target/client for target/release/gatehouse). Without one, pages
+    /// are served as they are, without hydration.
+    #[arg(long, env, global = true)]
+    pub client_dir: Option<PathBuf>,
+
     #[command(flatten)]
     pub keys: KeyArgs,
     #[command(flatten)]
@@ -74,6 +81,8 @@ pub struct Config {
     pub public_url: PublicUrl,
     /// METRICS_BIND; `None` serves no metrics.
     pub metrics_bind: Option<SocketAddr>,
+    /// CLIENT_DIR, or its default.
+    pub client_dir: PathBuf,
     /// As configured; `crate::secrets` makes missing ones locally.
     pub keys: KeyArgs,
     pub database: DatabaseConfig,
@@ -87,6 +96,14 @@ pub struct Config {
     pub housekeeping: Housekeeping,
     /// Better Auth's API, when BETTER_AUTH_COMPAT is on.
     pub better_auth: Option<BetterAuthConfig>,
+}
+
+/// `client` in the folder above the running binary's.
+fn default_client_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("client")))
+        .unwrap_or_else(|| PathBuf::from("client"))
 }
 
 /// A configuration value that parsed but makes no sense.
@@ -131,6 +148,7 @@ impl Settings {
         Ok(Config {
             bind: self.bind,
             metrics_bind: self.metrics_bind,
+            client_dir: self.client_dir.clone().unwrap_or_else(default_client_dir),
             keys: self.keys.clone(),
             database: self.database.parse()?,
             auth: self.auth.parse(&public_url)?,

@@ -63,13 +63,17 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(guard::limit_body));
     let pages = Router::new()
         .route("/style/{*file}", get(assets::style))
+        .route(
+            &format!("{}/{{file}}", crate::client::PKG),
+            get(crate::client::file),
+        )
         .merge(better_auth)
         .merge(oauth::routes())
         // The server functions (given no pages, it registers only them)...
         .leptos_routes_with_context(
             &state,
             Vec::new(),
-            move || provide_request_context(&services, RequestSession::unknown()),
+            move || provide_request_context(&services, RequestSession::unknown(), None),
             move || shell(leptos_options.clone()),
         )
         // ...and the pages, which `page` renders.
@@ -202,11 +206,12 @@ async fn page(State(state): State<AppState>, request: Request<Body>) -> Response
     let nonce = Nonce::new();
     let services = state.services.clone();
     let options = state.leptos_options.clone();
+    let client = state.client.as_ref().map(|build| build.scripts.clone());
     let render = leptos_axum::render_app_async_with_context(
         {
             let nonce = nonce.clone();
             move || {
-                provide_request_context(&services, session.clone());
+                provide_request_context(&services, session.clone(), client.as_ref());
                 // In place of the one leptos_axum made, so the policy can name it.
                 provide_context(nonce.clone());
             }

@@ -8,6 +8,7 @@ mod adoption;
 mod artworks;
 mod better_auth;
 mod binary;
+mod client;
 mod hardening;
 mod housekeeping;
 mod instances;

@@ -1,4 +1,6 @@
 use leptos::prelude::*;
+
+use crate::components::form::Loading;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -35,7 +37,7 @@ pub fn AdminAuditPage() -> impl IntoView {
     );
     view! {
         <Title text="Audit log · Admin" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || loaded(async move {
                 match page.await {
                     Err(e) => failed(e),

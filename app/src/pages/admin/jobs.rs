@@ -1,11 +1,13 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+
+use crate::components::layout::reloads;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::{unowned_jobs, AssignJob};
-use crate::components::form::{error_of, Field, FormMessage, Notices};
+use crate::components::form::{error_of, Field, FormMessage, Loading, Notices};
 use crate::components::whole::loaded;
 use crate::views::Notice;
 
@@ -14,12 +16,15 @@ use crate::views::Notice;
 pub fn AdminJobsPage() -> impl IntoView {
     let query = use_query_map();
     let after = move || query.read().get("after").unwrap_or_default();
-    let page = Resource::new(after, unowned_jobs);
+    let page = Resource::new(
+        move || (reloads(), after()),
+        |(_, after)| unowned_jobs(after),
+    );
     let assign = ServerAction::<AssignJob>::new();
     let error = error_of(assign);
     view! {
         <Title text="Jobs · Admin" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || loaded(async move {
                 match page.await {
                     Err(e) => failed(e),

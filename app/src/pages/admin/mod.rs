@@ -35,7 +35,7 @@ fn failed(error: AppError) -> AnyView {
 /// The 404 page for someone signed in; a way to sign in (and back here) for someone not.
 #[component]
 fn NotFoundOrSignIn() -> impl IntoView {
-    match viewer() {
+    move || match viewer() {
         None => {
             let here = use_location().pathname.get_untracked();
             view! { <Redirect path=format!("/login?next={here}") /> }.into_any()

@@ -1,5 +1,7 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+
+use crate::components::layout::reloads;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -7,7 +9,7 @@ use super::{failed, when, AdminNav};
 use crate::api::admin::{
     admin_user, AdminEndSession, BanUser, DeleteUser, SetRole, SetTier, SetWhitelist, UnbanUser,
 };
-use crate::components::form::{error_of, first_error, Field, FormMessage, Notices};
+use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
 use crate::components::whole::loaded;
 use crate::views::{Notice, Role, Tier, UserDetail};
 
@@ -15,10 +17,10 @@ use crate::views::{Notice, Role, Tier, UserDetail};
 pub fn AdminUserPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = Resource::new(id, admin_user);
+    let detail = Resource::new(move || (reloads(), id()), |(_, id)| admin_user(id));
     view! {
         <Title text="User · Admin" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || loaded(async move {
                 match detail.await {
                     Err(e) => failed(e),

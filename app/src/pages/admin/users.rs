@@ -1,11 +1,13 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+
+use crate::components::layout::reloads;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::{admin_users, BulkWhitelist};
-use crate::components::form::{error_of, FormMessage, Notices};
+use crate::components::form::{error_of, FormMessage, Loading, Notices};
 use crate::components::whole::loaded;
 use crate::views::{Notice, Tier, UserFilter, UserRow};
 
@@ -16,6 +18,7 @@ pub fn AdminUsersPage() -> impl IntoView {
     let page = Resource::new(
         move || {
             (
+                reloads(),
                 param("q"),
                 param("filter"),
                 param("tier"),
@@ -23,13 +26,13 @@ pub fn AdminUsersPage() -> impl IntoView {
                 param("after"),
             )
         },
-        |(q, filter, tier, oldest, after)| admin_users(q, filter, tier, oldest, after),
+        |(_, q, filter, tier, oldest, after)| admin_users(q, filter, tier, oldest, after),
     );
     let bulk = ServerAction::<BulkWhitelist>::new();
     let bulk_error = error_of(bulk);
     view! {
         <Title text="Users · Admin" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=Loading>
             {move || loaded(async move {
                 let result = page.await;
                 let (q, filter, tier, order) = (param("q"), param("filter"), param("tier"), param("order"));

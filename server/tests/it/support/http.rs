@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
+use gatehouse::client::ClientBuild;
 use gatehouse::config::{BetterAuthConfig, PublicUrl};
 use gatehouse::routes::{self, BetterAuth};
 use gatehouse::secrets::{SecretKey, Secrets, TokenKeys};
@@ -96,7 +97,7 @@ impl TestApp {
         let (db, rules) = (TestDb::migrated().await, AccessRules::default());
         let providers = stand_in_providers(provider);
         let api = better_auth_config(trusted_origins);
-        Self::assembled(db, PUBLIC_URL, rules, 0, providers, Some(api)).await
+        Self::assembled(db, PUBLIC_URL, rules, 0, providers, Some(api), None).await
     }
 
     /// The app with these OpenID Connect issuers (and no GitHub), and ADMIN_EMAILS.
@@ -141,7 +142,31 @@ impl TestApp {
     pub async fn with_better_auth(trusted_origins: &[&str]) -> Self {
         let api = better_auth_config(trusted_origins);
         let (db, rules) = (TestDb::migrated().await, AccessRules::default());
-        Self::assembled(db, PUBLIC_URL, rules, 0, Providers::default(), Some(api)).await
+        Self::assembled(
+            db,
+            PUBLIC_URL,
+            rules,
+            0,
+            Providers::default(),
+            Some(api),
+            None,
+        )
+        .await
+    }
+
+    /// Serving the wasm client `client`: pages hydrate.
+    pub async fn with_client(client: ClientBuild) -> Self {
+        let (db, rules) = (TestDb::migrated().await, AccessRules::default());
+        Self::assembled(
+            db,
+            PUBLIC_URL,
+            rules,
+            0,
+            Providers::default(),
+            None,
+            Some(client),
+        )
+        .await
     }
 
     async fn configured(
@@ -151,7 +176,7 @@ impl TestApp {
         proxy_hops: usize,
         providers: Providers,
     ) -> Self {
-        Self::assembled(db, public_url, access, proxy_hops, providers, None).await
+        Self::assembled(db, public_url, access, proxy_hops, providers, None, None).await
     }
 
     async fn assembled(
@@ -161,6 +186,7 @@ impl TestApp {
         proxy_hops: usize,
         providers: Providers,
         better_auth: Option<BetterAuthConfig>,
+        client: Option<ClientBuild>,
     ) -> Self {
         let mail = MailSink::start().await;
         let public_url: PublicUrl = public_url.parse().expect("a valid public URL");
@@ -184,6 +210,9 @@ impl TestApp {
         let mut state = AppState::new(public_url, secrets, services.clone(), tokens);
         if let Some(api) = api {
             state = state.with_better_auth(api);
+        }
+        if let Some(client) = client {
+            state = state.with_client(client);
         }
         let router = routes::router(state);
         Self {
