@@ -2,14 +2,13 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-
-use crate::components::layout::reloads;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::artworks::{my_job, my_jobs, SubmitArtwork};
 use crate::api::AppError;
 use crate::components::form::{error_of, Field, FormMessage, Loading, Notices};
+use crate::components::layout::reloads;
 use crate::pages::not_found::NotFound;
 use crate::views::{JobView, Notice};
 

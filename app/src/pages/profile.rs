@@ -1,7 +1,5 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-
-use crate::components::layout::reloads;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
@@ -10,6 +8,7 @@ use crate::api::profile::{
     UnlinkAccount, UpdateName,
 };
 use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
+use crate::components::layout::reloads;
 use crate::views::{
     LinkedAccount, Me, Notice, ProfileView, ProviderChoice, SessionView, SignInMethods,
 };

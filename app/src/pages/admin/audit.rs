@@ -1,11 +1,10 @@
 use leptos::prelude::*;
-
-use crate::components::form::Loading;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::audit_log;
+use crate::components::form::Loading;
 use crate::components::whole::loaded;
 
 const FIELDS: [(&str, &str, &str); 5] = [

@@ -1,7 +1,5 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-
-use crate::components::layout::reloads;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -10,6 +8,7 @@ use crate::api::admin::{
     admin_user, AdminEndSession, BanUser, DeleteUser, SetRole, SetTier, SetWhitelist, UnbanUser,
 };
 use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
+use crate::components::layout::reloads;
 use crate::components::whole::loaded;
 use crate::views::{Notice, Role, Tier, UserDetail};
 

@@ -1,13 +1,12 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-
-use crate::components::layout::reloads;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::{admin_users, BulkWhitelist};
 use crate::components::form::{error_of, FormMessage, Loading, Notices};
+use crate::components::layout::reloads;
 use crate::components::whole::loaded;
 use crate::views::{Notice, Tier, UserFilter, UserRow};
 
