@@ -5,7 +5,7 @@
 // fails. Failures leave a screenshot, the server log and the stand-ins' logs (provider.log,
 // oidc.log) in end2end/artifacts/.
 //
-//   GATEHOUSE_BIN=/path/to/gatehouse node run.mjs [--screenshots]
+//   GATEHOUSE_BIN=/path/to/gatehouse node run.mjs [--screenshots] [--only=live,admin]
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -18,6 +18,9 @@ import { startGitHub } from "./provider.mjs";
 import { startOidc } from "./oidc.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// The processing backend's bearer token: Gatehouse's INTERNAL_API_TOKENS, and what the
+// journeys that play the backend send (tests/helpers.mjs, `backend`).
+const INTERNAL_TOKEN = "e2e-internal-token-0123456789abcdef0123";
 const binary = process.env.GATEHOUSE_BIN;
 if (!binary || !fs.existsSync(binary)) {
   console.error("end2end: set GATEHOUSE_BIN to the built gatehouse binary (bash .ci/test does)");
@@ -56,7 +59,7 @@ const server = spawn(binary, [], {
     TRUSTED_PROXY_HOPS: "1", // each browser context says its own address (tests/helpers.mjs)
     SMTP_URL: sink.smtpUrl,
     ADMIN_EMAILS: "admin@example.test",
-    INTERNAL_API_TOKENS: "e2e-internal-token-0123456789abcdef0123",
+    INTERNAL_API_TOKENS: INTERNAL_TOKEN,
     GITHUB_CLIENT_ID: github.clientId,
     GITHUB_CLIENT_SECRET: github.clientSecret,
     GITHUB_AUTHORIZE_URL: github.authorizeUrl,
@@ -88,6 +91,9 @@ try {
   const files = process.argv.includes("--screenshots")
     ? ["tests/screenshots.test.mjs"]
     : fs.readdirSync(path.join(here, "tests")).filter((f) => f.endsWith(".test.mjs") && f !== "screenshots.test.mjs").map((f) => `tests/${f}`);
+  // --only=live,admin: just those files (while working on them; .ci/test runs them all).
+  const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+  if (only) files.splice(0, files.length, ...files.filter((f) => only.some((name) => f === `tests/${name}.test.mjs`)));
   // Every journey twice: with JavaScript on (pages hydrated by the wasm client) and off.
   // Better Auth's client runs in node, not in the page: its file runs in the first pass only.
   // Screenshots are taken once, hydrated.
@@ -123,6 +129,7 @@ async function journeys(files, javaScript) {
       ...process.env,
       BASE_URL: base,
       MAIL_URL: sink.httpUrl,
+      INTERNAL_TOKEN,
       ARTIFACTS: artifacts,
       JOURNEY_JAVASCRIPT: javaScript,
       // Gatehouse's private PostgreSQL, where Better Auth itself gets a database of its own

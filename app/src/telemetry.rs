@@ -31,6 +31,7 @@ pub const HASH_WAITING: &str = "gatehouse_password_hash_waiting";
 pub const HASH_WAIT: &str = "gatehouse_password_hash_wait_seconds";
 pub const HASH_BUSY: &str = "gatehouse_password_hash_busy_total";
 pub const BACKGROUND_PENDING: &str = "gatehouse_background_tasks_pending";
+pub const LIVE_STREAMS: &str = "gatehouse_live_streams";
 pub const MAIL: &str = "gatehouse_mail_total";
 
 /// The histograms, for the recorder to give buckets to.
@@ -98,6 +99,10 @@ pub fn hash_waited(took: Duration, busy: bool) {
 
 pub fn background_pending(now: usize) {
     metrics::gauge!(BACKGROUND_PENDING).set(now as f64);
+}
+
+pub fn live_streams(now: usize) {
+    metrics::gauge!(LIVE_STREAMS).set(now as f64);
 }
 
 pub fn mail(sent: bool) {

@@ -398,6 +398,9 @@ impl JobView {
 pub struct JobPage {
     pub rows: Vec<JobView>,
     pub next: Option<String>,
+    /// The moment the rows were read, as a live stream's event id: the page's stream
+    /// resumes from it, so a change made while the page loaded still comes.
+    pub as_of: String,
 }
 
 /// One line of a job's history.
@@ -411,4 +414,6 @@ pub struct JobEvent {
 pub struct JobDetail {
     pub job: JobView,
     pub history: Vec<JobEvent>,
+    /// As [`JobPage::as_of`].
+    pub as_of: String,
 }

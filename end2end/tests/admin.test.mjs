@@ -1,7 +1,7 @@
 // Admins let people in and keep order; artists see only their own artworks.
 import assert from "node:assert/strict";
 import { before } from "node:test";
-import { ADMIN, JAVASCRIPT, accessible, address, adminAccount, context, journey, noticed, letIn, member, signIn } from "./helpers.mjs";
+import { ADMIN, JAVASCRIPT, accessible, address, adminAccount, context, journey, noticed, letIn, member, signIn, twoArtists } from "./helpers.mjs";
 
 before(adminAccount);
 
@@ -29,15 +29,7 @@ journey("a waiting person is let in by an admin and then sees their artworks", a
 {
   const javaScriptEnabled = JAVASCRIPT;
   journey(`an artwork appears once submitted, and nobody else can open it`, async (browser) => {
-    const admin = await context(browser);
-    await signIn(admin.page, ADMIN);
-    const ada = await context(browser, { javaScriptEnabled });
-    const bob = await context(browser, { javaScriptEnabled });
-    const [adaEmail, bobEmail] = [address("ada"), address("bob")];
-    await member(ada.page, "Ada", adaEmail);
-    await member(bob.page, "Bob", bobEmail);
-    await letIn(admin.page, adaEmail);
-    await letIn(admin.page, bobEmail);
+    const { ada, bob } = await twoArtists(browser, { javaScriptEnabled });
 
     await ada.page.goto("/artworks");
     await ada.page.getByLabel("Image address").fill("https://cdn.example.test/sunflowers.png");

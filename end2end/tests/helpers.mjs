@@ -101,6 +101,18 @@ export async function noticed(page, url) {
   await page.locator(".notice").waitFor();
 }
 
+/** Plays the processing backend: a call to Gatehouse's internal API, its JSON answer. */
+export async function backend(method, path, body) {
+  const response = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${process.env.INTERNAL_TOKEN}`, "content-type": "application/json" },
+    body: body && JSON.stringify(body),
+  });
+  const answer = await response.json();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
 /** A unique address for one journey. */
 export function address(who) {
   return `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.test`;
@@ -194,6 +206,20 @@ export async function letIn(page, email) {
   await page.locator("tbody tr", { hasText: email }).getByRole("link").click();
   await page.getByRole("button", { name: "Let them in" }).click();
   await noticed(page, /notice=access/);
+}
+
+/** Ada and Bob, each in a context of their own, signed up and let in by the admin. */
+export async function twoArtists(browser, options = {}) {
+  const admin = await context(browser);
+  await signIn(admin.page, ADMIN);
+  const ada = await context(browser, options);
+  const bob = await context(browser, options);
+  for (const [who, artist] of [["Ada", ada], ["Bob", bob]]) {
+    const email = address(who.toLowerCase());
+    await member(artist.page, who, email);
+    await letIn(admin.page, email);
+  }
+  return { ada, bob };
 }
 
 /**

@@ -55,6 +55,7 @@ async fn render(State(scrape): State<Scrape>) -> impl IntoResponse {
     let pool = scrape.services.pool.status();
     telemetry::db_pool(pool.size, pool.available, pool.waiting, pool.max_size);
     telemetry::background_pending(scrape.services.background.pending());
+    telemetry::live_streams(scrape.services.live.streams());
     scrape.handle.run_upkeep();
     (
         [(

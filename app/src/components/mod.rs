@@ -2,6 +2,7 @@
 
 pub mod form;
 pub mod layout;
+pub mod live;
 pub mod whole;
 
 /// A moment as pages show it: `2026-11-28 21:05 UTC`. Written digit by digit: chrono's

@@ -158,3 +158,37 @@ struct HistoryRow {
     action: String,
     detail: serde_json::Value,
 }
+
+/// The job stored under row `id` (what a change's announcement names), whoever owns it.
+pub async fn find_by_row(mut conn: &AsyncPgConnection, id: &str) -> QueryResult<Option<Job>> {
+    artwork_jobs::table
+        .find(id)
+        .select(Job::as_select())
+        .first(&mut conn)
+        .await
+        .optional()
+}
+
+/// The owner's jobs (or the one with `job_id`) changed at or after `since`, oldest change
+/// first, at most `limit`.
+pub async fn changed_since(
+    mut conn: &AsyncPgConnection,
+    owner: &str,
+    job_id: Option<&str>,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Job>> {
+    let mut query = artwork_jobs::table
+        .select(Job::as_select())
+        .filter(artwork_jobs::user_id.eq(owner.to_string()))
+        .filter(artwork_jobs::updated_at.ge(since))
+        .into_boxed();
+    if let Some(job_id) = job_id {
+        query = query.filter(artwork_jobs::job_id.eq(job_id.to_string()));
+    }
+    query
+        .order((artwork_jobs::updated_at.asc(), artwork_jobs::id.asc()))
+        .limit(limit)
+        .load(&mut conn)
+        .await
+}

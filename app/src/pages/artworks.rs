@@ -9,6 +9,7 @@ use crate::api::artworks::{my_job, my_jobs, SubmitArtwork};
 use crate::api::AppError;
 use crate::components::form::{error_of, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
+use crate::components::live;
 use crate::pages::not_found::NotFound;
 use crate::views::{JobView, Notice};
 
@@ -53,11 +54,19 @@ pub fn ArtworksPage() -> impl IntoView {
         move || (reloads(), param("status"), param("after")),
         |(_, status, after)| my_jobs(status, after),
     );
+    live::follow(
+        move || match page.get() {
+            Some(Ok(page)) => Some(format!("/api/artworks/events?since={}", page.as_of)),
+            _ => None,
+        },
+        move || page.refetch(),
+    );
     let submit = ServerAction::<SubmitArtwork>::new();
     let error = error_of(submit);
     view! {
         <Title text="Your artworks" />
-        <Suspense fallback=Loading>
+        // A live change asks for the page again; the rows stay until the new ones are there.
+        <Transition fallback=Loading>
             {move || loaded(async move {
                 let status = param("status");
                 match page.await {
@@ -93,7 +102,7 @@ pub fn ArtworksPage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -145,9 +154,19 @@ pub fn ArtworkPage() -> impl IntoView {
         move || params.read().get("job_id").unwrap_or_default(),
         my_job,
     );
+    live::follow(
+        move || match detail.get() {
+            Some(Ok(detail)) => Some(format!(
+                "/api/artworks/events?job_id={}&since={}",
+                detail.job.job_id, detail.as_of
+            )),
+            _ => None,
+        },
+        move || detail.refetch(),
+    );
     view! {
         <Title text="Artwork" />
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || loaded(async move {
                 match detail.await {
                     Err(e) => refused(e),
@@ -174,6 +193,6 @@ pub fn ArtworkPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

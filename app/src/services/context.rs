@@ -9,6 +9,7 @@ use url::Url;
 use super::access::AccessRules;
 use super::background::Background;
 use super::crypto::TokenCipher;
+use super::live::LiveJobs;
 use super::mail::{Mail, Mailer};
 use super::passwords::Passwords;
 use super::providers::Providers;
@@ -114,6 +115,8 @@ pub struct ServiceSet {
     pub cipher: TokenCipher,
     /// What runs after the answer has gone.
     pub background: Background,
+    /// The artists' open pages following their jobs' status.
+    pub live: Arc<LiveJobs>,
 }
 
 impl std::ops::Deref for Services {
@@ -141,6 +144,7 @@ impl Services {
             providers: Arc::default(),
             cipher,
             background: Background::default(),
+            live: Arc::default(),
         }))
     }
 

@@ -39,6 +39,9 @@ pub enum Refusal {
     NoAccess,
     #[error("There is nothing here.")]
     NotFound,
+    /// A session asked for more live streams than it may hold open.
+    #[error("Too many pages are following artwork status for this session; close a few tabs.")]
+    TooManyStreams,
     /// The backend named a job that is not there.
     #[error("No job has that id.")]
     NoSuchJob,
@@ -125,7 +128,7 @@ impl Refusal {
         match self {
             Refusal::Invalid(_) => 422,
             Refusal::InvalidCredentials | Refusal::Unauthenticated => 401,
-            Refusal::RateLimited(_) => 429,
+            Refusal::RateLimited(_) | Refusal::TooManyStreams => 429,
             Refusal::Busy(_) | Refusal::Unavailable => 503,
             Refusal::EmailNotVerified
             | Refusal::Banned(_)

@@ -19,7 +19,7 @@ pub const URL_MAX: usize = 2048;
 pub const JOB_ID_MAX: usize = 200;
 const PAGE_SIZE: i64 = 24;
 
-fn view(job: Job) -> JobView {
+pub(super) fn view(job: Job) -> JobView {
     JobView {
         job_id: job.job_id,
         status: job.status,
@@ -123,6 +123,7 @@ async fn page_of(
 ) -> Result<JobPage, Refusal> {
     let after = &paging::parse_cursor(after)?;
     let status = status.map(JobStatus::as_str);
+    let as_of = super::live::now_id();
     let rows =
         services
             .shared
@@ -134,6 +135,7 @@ async fn page_of(
     Ok(JobPage {
         rows: rows.into_iter().map(view).collect(),
         next,
+        as_of,
     })
 }
 
@@ -144,6 +146,7 @@ pub async fn get_mine(
     job_id: &str,
 ) -> Result<JobDetail, Refusal> {
     let user = &owner.user;
+    let as_of = super::live::now_id();
     let mut conn = services.pool.get().await?;
     let job = jobs::find(&mut conn, job_id).await?;
     let job = job
@@ -160,6 +163,7 @@ pub async fn get_mine(
     Ok(JobDetail {
         job: view(job),
         history,
+        as_of,
     })
 }
 

@@ -14,6 +14,7 @@ pub mod housekeeping;
 pub mod jobs;
 pub mod jwt;
 pub mod keys;
+pub mod live;
 pub mod mail;
 pub mod paging;
 pub mod passwords;

@@ -65,6 +65,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on BIND={}", config.bind))?;
     let background = services.background.clone();
+    let live = services.live.clone();
     let metrics = match recorder {
         Some((address, handle)) => {
             let listener = tokio::net::TcpListener::bind(address)
@@ -96,6 +97,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
+        // Live status streams would otherwise stay open until the drain gives up.
+        live.close();
         let _ = draining_tx.send(());
     });
     tokio::select! {

@@ -6,6 +6,7 @@ mod better_auth;
 mod guard;
 mod health;
 pub mod internal;
+mod live;
 mod oauth;
 mod page_cache;
 
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(guard::limit_body));
     let pages = Router::new()
         .route("/style/{*file}", get(assets::style))
+        .route("/api/artworks/events", get(live::artwork_events))
         .route(
             &format!("{}/{{file}}", crate::client::PKG),
             get(crate::client::file),

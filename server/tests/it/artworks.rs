@@ -14,7 +14,7 @@ use crate::support::http::{Browser, TestResponse, INTERNAL_TOKEN, OLD_INTERNAL_T
 use crate::support::TestApp;
 
 /// Ada and Bob, both let in by the allow-list.
-async fn artists(app: &TestApp) -> (Browser<'_>, Browser<'_>) {
+pub(crate) async fn artists(app: &TestApp) -> (Browser<'_>, Browser<'_>) {
     let ada = person(app, "Ada", "ada@example.com", "10.2.0.1").await;
     let bob = person(app, "Bob", "bob@example.com", "10.2.0.2").await;
     (ada, bob)
@@ -41,7 +41,7 @@ async fn internal(
     app.request(request.unwrap()).await
 }
 
-async fn create(app: &TestApp, job_id: &str, user_id: Option<&str>) -> TestResponse {
+pub(crate) async fn create(app: &TestApp, job_id: &str, user_id: Option<&str>) -> TestResponse {
     let body = serde_json::json!({ "job_id": job_id, "user_id": user_id, "original_url": "https://cdn.example/art.png" });
     internal(
         app,
@@ -53,7 +53,7 @@ async fn create(app: &TestApp, job_id: &str, user_id: Option<&str>) -> TestRespo
     .await
 }
 
-async fn patch(app: &TestApp, job_id: &str, body: serde_json::Value) -> TestResponse {
+pub(crate) async fn patch(app: &TestApp, job_id: &str, body: serde_json::Value) -> TestResponse {
     internal(
         app,
         "PATCH",

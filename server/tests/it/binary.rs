@@ -954,6 +954,7 @@ async fn metrics_are_served_on_their_own_port_and_count_what_happened() {
     );
     assert_eq!(sample(&after, MAIL, &[("outcome", "sent")]), 1.0, "{after}");
     assert!(after.contains(BACKGROUND_PENDING), "{after}");
+    assert!(after.contains(LIVE_STREAMS), "{after}");
     let _ = served.interrupt();
 }
 

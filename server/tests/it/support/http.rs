@@ -440,6 +440,122 @@ impl Browser<'_> {
     pub async fn raw(&mut self, request: Request<Body>) -> TestResponse {
         self.send(request).await
     }
+
+    /// Opens a stream of server-sent events at `path` (with `Last-Event-ID` if given): the
+    /// events as they come, or the refusal when it is not 200.
+    pub async fn events(
+        &mut self,
+        path: &str,
+        last_event_id: Option<&str>,
+    ) -> Result<EventStream, TestResponse> {
+        let mut request = Request::get(path).header(header::ACCEPT, "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let request = self.prepare(request.body(Body::empty()).unwrap());
+        let response = self
+            .app
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router always answers");
+        if response.status() != StatusCode::OK {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            return Err(TestResponse {
+                status,
+                headers,
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            });
+        }
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/event-stream",
+            "a stream of events"
+        );
+        Ok(EventStream {
+            body: response.into_body(),
+            buffer: String::new(),
+        })
+    }
+}
+
+/// An open stream of server-sent events.
+pub struct EventStream {
+    body: Body,
+    buffer: String,
+}
+
+/// One server-sent event: its id, name and data.
+#[derive(Debug, Clone)]
+pub struct SentEvent {
+    pub id: Option<String>,
+    pub name: String,
+    pub data: String,
+}
+
+impl SentEvent {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.data).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.data))
+    }
+}
+
+/// What a stream did within the time given.
+#[derive(Debug)]
+pub enum Heard {
+    Event(SentEvent),
+    /// The server ended the stream.
+    Ended,
+    /// Nothing came.
+    Nothing,
+}
+
+impl EventStream {
+    /// The next event with a name (comments and a bare `retry:` are skipped), the end of
+    /// the stream, or nothing within `within`.
+    pub async fn next(&mut self, within: std::time::Duration) -> Heard {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut name, mut data) = (None, None, Vec::new());
+                for line in block.lines() {
+                    match line.split_once(':') {
+                        Some(("id", value)) => id = Some(value.trim().to_string()),
+                        Some(("event", value)) => name = Some(value.trim().to_string()),
+                        Some(("data", value)) => {
+                            data.push(value.strip_prefix(' ').unwrap_or(value))
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(name) = name {
+                    let data = data.join("\n");
+                    return Heard::Event(SentEvent { id, name, data });
+                }
+            }
+            match tokio::time::timeout_at(deadline, self.body.frame()).await {
+                Err(_) => return Heard::Nothing,
+                Ok(None) => return Heard::Ended,
+                Ok(Some(frame)) => {
+                    let frame = frame.expect("a readable stream");
+                    if let Ok(bytes) = frame.into_data() {
+                        self.buffer.push_str(&String::from_utf8_lossy(&bytes));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next event, which must come within five seconds.
+    pub async fn event(&mut self) -> SentEvent {
+        match self.next(std::time::Duration::from_secs(5)).await {
+            Heard::Event(event) => event,
+            other => panic!("expected an event within 5 s, got {other:?}"),
+        }
+    }
 }
 
 /// GitHub and one OpenID Connect provider, both at the stand-in.
