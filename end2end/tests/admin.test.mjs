@@ -39,7 +39,8 @@ journey("a waiting person is let in by an admin and then sees their artworks", a
     assert.match(await job.textContent(), /queued/);
     await job.getByRole("link", { name: /^Job / }).click();
     await ada.page.waitForURL(/\/artworks\/.+/);
-    assert.match(await ada.page.textContent("main"), /Submitted \(queued\)/);
+    // With JavaScript the link is a client-side navigation: the job arrives after the URL.
+    await ada.page.getByText(/Submitted \(queued\)/).waitFor();
     const url = ada.page.url();
 
     const response = await bob.page.goto(url);
@@ -66,6 +67,7 @@ journey("the admin dashboard: search, filter, ban, audit log, all accessible", a
   const row = admin.page.locator("tbody tr", { hasText: email });
   await row.waitFor();
   await row.getByRole("link").click();
+  await admin.page.getByLabel("Reason").waitFor();
   await accessible(admin.page);
   await admin.page.getByLabel("Reason").fill("Posting others' artwork");
   await admin.page.getByRole("button", { name: "Ban" }).click();
