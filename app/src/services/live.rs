@@ -276,9 +276,7 @@ pub fn now_id() -> String {
 /// One signed-in person's stream of changes to their jobs (or to one of them).
 pub struct LiveStream {
     services: Services,
-    token: String,
-    user_id: String,
-    session_id: String,
+    signed_in: SignedIn,
     only: Option<String>,
     since: DateTime<Utc>,
     changes: broadcast::Receiver<Arc<Change>>,
@@ -288,13 +286,12 @@ pub struct LiveStream {
     _slot: Slot,
 }
 
-/// Opens a stream for the person signed in with `token`: of their jobs, or of the one with
+/// Opens a stream for the person signed in: of their jobs, or of the one with
 /// `job_id` (anyone else's is NotFound, as if it did not exist). With `resume_after` (an
 /// event id), what changed since is sent first.
 pub async fn open(
     services: &Services,
     signed_in: &SignedIn,
-    token: String,
     job_id: Option<&str>,
     resume_after: Option<&str>,
 ) -> Result<LiveStream, Refusal> {
@@ -323,9 +320,7 @@ pub async fn open(
         .map_err(|_| Refusal::Unavailable)?;
     let mut stream = LiveStream {
         services: services.clone(),
-        token,
-        user_id: signed_in.user_id().to_string(),
-        session_id: signed_in.session_id().to_string(),
+        signed_in: signed_in.clone(),
         only: job_id.map(str::to_string),
         since: since.unwrap_or_else(Utc::now),
         changes,
@@ -391,10 +386,10 @@ impl LiveStream {
             return None;
         }
         match now {
-            Some(job) if job.user_id.as_deref() == Some(self.user_id.as_str()) => {
+            Some(job) if job.user_id.as_deref() == Some(self.signed_in.user_id()) => {
                 Some(Update::Job(super::jobs::view(Job::clone(job))))
             }
-            _ if was.as_deref() == Some(self.user_id.as_str()) => Some(Update::Gone {
+            _ if was.as_deref() == Some(self.signed_in.user_id()) => Some(Update::Gone {
                 job_id: job_id.to_string(),
             }),
             _ => None,
@@ -416,7 +411,7 @@ impl LiveStream {
     async fn catch_up(&mut self) -> Result<(), Refusal> {
         let mut from = self.since - CATCH_UP_MARGIN;
         loop {
-            let (user, only) = (self.user_id.as_str(), self.only.as_deref());
+            let (user, only) = (self.signed_in.user_id(), self.only.as_deref());
             let rows = self
                 .services
                 .shared
@@ -444,8 +439,8 @@ impl LiveStream {
     /// Whether the stream's session is still live and may still see artworks.
     async fn still_signed_in(&mut self) -> bool {
         self.checked = Instant::now();
-        match sessions::authenticate(&self.services, &self.token).await {
-            Ok(Some(current)) => current.session_id() == self.session_id && current.has_access(),
+        match sessions::recheck(&self.services, &self.signed_in).await {
+            Ok(Some(current)) => current.has_access(),
             Ok(None) | Err(_) => false,
         }
     }

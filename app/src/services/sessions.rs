@@ -132,8 +132,20 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<Option<Sig
     if !tokens::is_well_formed(token) {
         return Ok(None);
     }
+    by_digest(services, tokens::digest(token)).await
+}
+
+/// `signed_in`'s session as it is now, by the same rules: `None` once it ended (signed out,
+/// expired, revoked, banned). For what outlives its request (a live status stream).
+pub async fn recheck(
+    services: &Services,
+    signed_in: &SignedIn,
+) -> Result<Option<SignedIn>, Refusal> {
+    by_digest(services, signed_in.session.token.clone()).await
+}
+
+async fn by_digest(services: &Services, token_hash: String) -> Result<Option<SignedIn>, Refusal> {
     let now = Utc::now();
-    let token_hash = tokens::digest(token);
     let found = services
         .shared
         .read(|conn| {

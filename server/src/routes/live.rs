@@ -41,9 +41,6 @@ pub async fn artwork_events(
         Ok(None) => return Refusal::Unauthenticated.into_response(),
         Err(refusal) => return refusal.into_response(),
     };
-    let Some(token) = cookies.get(services.settings.session_cookie_name()) else {
-        return Refusal::Unauthenticated.into_response();
-    };
     let resume_after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -51,7 +48,6 @@ pub async fn artwork_events(
     let opened = live::open(
         services,
         &signed_in,
-        token.value().to_string(),
         following.job_id.as_deref(),
         resume_after,
     )

@@ -1329,3 +1329,46 @@ async fn the_binary_answers_503_while_postgresql_is_down_and_recovers_by_itself(
     assert!(status.success(), "{stderr}");
     postgres.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_live_status_stream_ends_at_sigterm_without_holding_up_the_stop() {
+    use crate::artworks::artists;
+    use crate::support::TestApp;
+
+    let app = TestApp::with_access("@example.com", "").await;
+    let (ada, _bob) = artists(&app).await;
+    let cookie = format!(
+        "gatehouse_session={}",
+        ada.cookie("gatehouse_session").unwrap()
+    );
+    let dir = passable_tempdir();
+    let (cwd, settings) = (dir.path().to_path_buf(), instance_settings(&app.db.url));
+    let served = tokio::task::spawn_blocking(move || start_instance(&cwd, &settings))
+        .await
+        .unwrap();
+    let mut stream = reqwest::Client::new()
+        .get(format!("{}/api/artworks/events", served.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(stream.chunk().await.unwrap().is_some(), "the stream opened");
+
+    let signalled = Instant::now();
+    let stopping = tokio::task::spawn_blocking(move || served.stop_with(Signal::SIGTERM));
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ends when the server stops");
+    let (status, _, stderr) = stopping.await.unwrap();
+    assert!(status.success(), "{status}\n{stderr}");
+    // The drain waits up to 30 s for requests in flight; an open stream is not one of them.
+    assert!(
+        signalled.elapsed() < Duration::from_secs(10),
+        "stopped {:?} after SIGTERM:\n{stderr}",
+        signalled.elapsed()
+    );
+    assert!(!stderr.contains("stopping anyway"), "{stderr}");
+}

@@ -38,6 +38,30 @@ pub const INTERNAL_TOKEN: &str = "test-internal-token-0123456789abcdef";
 pub const BETTER_AUTH_SECRET: &str = "test-better-auth-secret-0123456789abcdef";
 pub const OLD_INTERNAL_TOKEN: &str = "old-internal-token-0123456789abcdef";
 
+/// How a [`TestApp`] is configured; each constructor names what differs from the default
+/// (the public URL [`PUBLIC_URL`], no access rules, no proxy, no providers).
+struct Setup {
+    public_url: &'static str,
+    access: AccessRules,
+    proxy_hops: usize,
+    providers: Providers,
+    better_auth: Option<BetterAuthConfig>,
+    client: Option<ClientBuild>,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            public_url: PUBLIC_URL,
+            access: AccessRules::default(),
+            proxy_hops: 0,
+            providers: Providers::default(),
+            better_auth: None,
+            client: None,
+        }
+    }
+}
+
 /// The app as browsers see it, on a database of the test's own, mailing to a local sink.
 pub struct TestApp {
     pub db: TestDb,
@@ -63,16 +87,16 @@ impl TestApp {
 
     /// The app on the given database.
     pub async fn on(db: TestDb) -> Self {
-        Self::with_public_url(db, PUBLIC_URL).await
+        Self::assembled(db, Setup::default()).await
     }
 
-    pub async fn with_public_url(db: TestDb, public_url: &str) -> Self {
-        Self::configured(
+    pub async fn with_public_url(db: TestDb, public_url: &'static str) -> Self {
+        Self::assembled(
             db,
-            public_url,
-            AccessRules::default(),
-            0,
-            Providers::default(),
+            Setup {
+                public_url,
+                ..Setup::default()
+            },
         )
         .await
     }
@@ -84,9 +108,12 @@ impl TestApp {
 
     /// The same, with ALLOWLIST.
     pub async fn with_providers_and_access(provider: &StandIn, allowlist: &str) -> Self {
-        let rules = AccessRules::parse(allowlist, "").unwrap();
-        let providers = stand_in_providers(provider);
-        Self::configured(TestDb::migrated().await, PUBLIC_URL, rules, 0, providers).await
+        let setup = Setup {
+            access: AccessRules::parse(allowlist, "").unwrap(),
+            providers: stand_in_providers(provider),
+            ..Setup::default()
+        };
+        Self::assembled(TestDb::migrated().await, setup).await
     }
 
     /// The providers at the stand-in, and Better Auth's API as [`Self::with_better_auth`].
@@ -94,29 +121,31 @@ impl TestApp {
         provider: &StandIn,
         trusted_origins: &[&str],
     ) -> Self {
-        let (db, rules) = (TestDb::migrated().await, AccessRules::default());
-        let providers = stand_in_providers(provider);
-        let api = better_auth_config(trusted_origins);
-        Self::assembled(db, PUBLIC_URL, rules, 0, providers, Some(api), None).await
+        let setup = Setup {
+            providers: stand_in_providers(provider),
+            better_auth: Some(better_auth_config(trusted_origins)),
+            ..Setup::default()
+        };
+        Self::assembled(TestDb::migrated().await, setup).await
     }
 
     /// The app with these OpenID Connect issuers (and no GitHub), and ADMIN_EMAILS.
     pub async fn with_issuers(issuers: Vec<OidcSettings>, admin_emails: &str) -> Self {
-        let rules = AccessRules::parse("", admin_emails).unwrap();
-        let providers = Providers::new(None, issuers);
-        Self::configured(TestDb::migrated().await, PUBLIC_URL, rules, 0, providers).await
+        let setup = Setup {
+            access: AccessRules::parse("", admin_emails).unwrap(),
+            providers: Providers::new(None, issuers),
+            ..Setup::default()
+        };
+        Self::assembled(TestDb::migrated().await, setup).await
     }
 
     /// The app behind one load balancer that appends to X-Forwarded-For.
     pub async fn behind_a_proxy() -> Self {
-        Self::configured(
-            TestDb::migrated().await,
-            PUBLIC_URL,
-            AccessRules::default(),
-            1,
-            Providers::default(),
-        )
-        .await
+        let setup = Setup {
+            proxy_hops: 1,
+            ..Setup::default()
+        };
+        Self::assembled(TestDb::migrated().await, setup).await
     }
 
     /// Another instance on the same database, as a second Gatehouse behind the same load
@@ -126,68 +155,46 @@ impl TestApp {
             url: self.db.url.clone(),
             pool: gatehouse_app::db::pool::build(&self.db.url, &Default::default()),
         };
-        let providers = Providers::default();
-        Self::configured(db, PUBLIC_URL, AccessRules::default(), 0, providers).await
+        Self::assembled(db, Setup::default()).await
     }
 
     /// The app with ALLOWLIST and ADMIN_EMAILS.
     pub async fn with_access(allowlist: &str, admin_emails: &str) -> Self {
-        let rules = AccessRules::parse(allowlist, admin_emails).unwrap();
-        let providers = Providers::default();
-        Self::configured(TestDb::migrated().await, PUBLIC_URL, rules, 0, providers).await
+        let setup = Setup {
+            access: AccessRules::parse(allowlist, admin_emails).unwrap(),
+            ..Setup::default()
+        };
+        Self::assembled(TestDb::migrated().await, setup).await
     }
 
     /// With Better Auth's API on, its cookie signed with [`BETTER_AUTH_SECRET`], and
     /// `trusted_origins` beside the public URL's.
     pub async fn with_better_auth(trusted_origins: &[&str]) -> Self {
-        let api = better_auth_config(trusted_origins);
-        let (db, rules) = (TestDb::migrated().await, AccessRules::default());
-        Self::assembled(
-            db,
-            PUBLIC_URL,
-            rules,
-            0,
-            Providers::default(),
-            Some(api),
-            None,
-        )
-        .await
+        let setup = Setup {
+            better_auth: Some(better_auth_config(trusted_origins)),
+            ..Setup::default()
+        };
+        Self::assembled(TestDb::migrated().await, setup).await
     }
 
     /// Serving the wasm client `client`: pages hydrate.
     pub async fn with_client(client: ClientBuild) -> Self {
-        let (db, rules) = (TestDb::migrated().await, AccessRules::default());
-        Self::assembled(
-            db,
-            PUBLIC_URL,
-            rules,
-            0,
-            Providers::default(),
-            None,
-            Some(client),
-        )
-        .await
+        let setup = Setup {
+            client: Some(client),
+            ..Setup::default()
+        };
+        Self::assembled(TestDb::migrated().await, setup).await
     }
 
-    async fn configured(
-        db: TestDb,
-        public_url: &str,
-        access: AccessRules,
-        proxy_hops: usize,
-        providers: Providers,
-    ) -> Self {
-        Self::assembled(db, public_url, access, proxy_hops, providers, None, None).await
-    }
-
-    async fn assembled(
-        db: TestDb,
-        public_url: &str,
-        access: AccessRules,
-        proxy_hops: usize,
-        providers: Providers,
-        better_auth: Option<BetterAuthConfig>,
-        client: Option<ClientBuild>,
-    ) -> Self {
+    async fn assembled(db: TestDb, setup: Setup) -> Self {
+        let Setup {
+            public_url,
+            access,
+            proxy_hops,
+            providers,
+            better_auth,
+            client,
+        } = setup;
         let mail = MailSink::start().await;
         let public_url: PublicUrl = public_url.parse().expect("a valid public URL");
         let settings = AuthSettings {
