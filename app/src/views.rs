@@ -294,6 +294,77 @@ pub struct UserPage {
     pub waiting: i64,
 }
 
+/// What the admin users list searches for, shows and in what order, as its address carries
+/// it: `/admin?q=…&filter=…&tier=…&order=…`. The filter form, the next-page link and the
+/// redirect after letting people in all write the address here, so they agree.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UsersView {
+    pub q: String,
+    pub filter: String,
+    pub tier: String,
+    pub order: String,
+}
+
+impl UsersView {
+    /// The view a query names; `param` reads one parameter ("" when absent).
+    pub fn read(param: impl Fn(&str) -> String) -> Self {
+        UsersView {
+            q: param("q"),
+            filter: param("filter"),
+            tier: param("tier"),
+            order: param("order"),
+        }
+    }
+
+    pub fn oldest_first(&self) -> bool {
+        self.order == "oldest"
+    }
+
+    /// The view's query (only what is set), then `extra` pairs (a cursor, a notice).
+    pub fn query(&self, extra: &[(&str, &str)]) -> String {
+        let pairs = [
+            ("q", self.q.as_str()),
+            ("filter", &self.filter),
+            ("tier", &self.tier),
+            ("order", &self.order),
+        ];
+        let mut query = String::new();
+        for (name, value) in pairs.iter().chain(extra) {
+            if value.is_empty() {
+                continue;
+            }
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.push_str(name);
+            query.push('=');
+            encode_into(&mut query, value);
+        }
+        query
+    }
+
+    /// The list's address for this view; always the list itself, whatever the view holds.
+    pub fn href(&self, extra: &[(&str, &str)]) -> String {
+        let query = self.query(extra);
+        if query.is_empty() {
+            "/admin".into()
+        } else {
+            format!("/admin?{query}")
+        }
+    }
+}
+
+/// Percent-encodes `value` for a query, leaving only the unreserved characters as they are.
+fn encode_into(out: &mut String, value: &str) {
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
 /// A way to sign in, as an admin sees it (never its tokens).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectedAccount {
@@ -416,4 +487,32 @@ pub struct JobDetail {
     pub history: Vec<JobEvent>,
     /// As [`JobPage::as_of`].
     pub as_of: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UsersView;
+
+    #[test]
+    fn a_users_view_writes_only_what_is_set_encoded_and_always_to_the_list() {
+        assert_eq!(UsersView::default().href(&[]), "/admin");
+        let view = UsersView {
+            q: "ada lovelace&co/".into(),
+            filter: "waiting".into(),
+            ..UsersView::default()
+        };
+        assert_eq!(
+            view.href(&[("notice", "let-in-2")]),
+            "/admin?q=ada%20lovelace%26co%2F&filter=waiting&notice=let-in-2"
+        );
+        let read = UsersView::read(|name| {
+            if name == "order" {
+                "oldest".into()
+            } else {
+                String::new()
+            }
+        });
+        assert!(read.oldest_first());
+        assert_eq!(read.query(&[("after", "x y")]), "order=oldest&after=x%20y");
+    }
 }

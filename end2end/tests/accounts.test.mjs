@@ -1,7 +1,7 @@
 // A person's own account: sign up, confirm, sign in, profile, sign out; a forgotten password;
 // ending another session. Each journey runs with JavaScript on and off.
 import assert from "node:assert/strict";
-import { BASE, JAVASCRIPT, PASSWORD, accessible, address, confirm, context, journey, noticed, link, mail, member, signIn, signUp } from "./helpers.mjs";
+import { BASE, JAVASCRIPT, PASSWORD, accessible, address, confirm, context, journey, noticed, link, mail, member, signIn, signUp, withoutReload } from "./helpers.mjs";
 
 {
   const javaScriptEnabled = JAVASCRIPT;
@@ -41,6 +41,43 @@ import { BASE, JAVASCRIPT, PASSWORD, accessible, address, confirm, context, jour
   });
 }
 
+journey("a refused sign-up shows each error at its field, keeps what was typed, focuses the first", async (browser) => {
+  const { page } = await context(browser);
+  await page.goto("/signup");
+  await page.getByLabel("Name").fill("Grace");
+  await page.getByLabel("Email").fill("not-an-address");
+  await page.getByLabel("Password").fill("short");
+  await withoutReload(page, async () => {
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.locator("#field-password-error").waitFor();
+  });
+  assert.match(await page.locator("#field-email-error").textContent(), /email/i);
+  assert.equal(await page.getByLabel("Name").inputValue(), "Grace");
+  assert.equal(await page.getByLabel("Email").inputValue(), "not-an-address");
+  assert.equal(await page.getByLabel("Password").inputValue(), "");
+  assert.equal(await page.getByLabel("Email").getAttribute("aria-invalid"), "true");
+  // In the browser the first field in error takes the focus, so typing goes there.
+  if (JAVASCRIPT) await page.waitForFunction(() => document.activeElement?.id === "field-email");
+});
+
+if (JAVASCRIPT) {
+  journey("a first visit is ready to use soon: the figures of a first load", async (browser) => {
+    const { page } = await context(browser);
+    const wasm = page.waitForResponse((response) => response.url().endsWith(".wasm"));
+    const started = Date.now();
+    await page.goto("/login"); // returns once the client has hydrated the page
+    const ready = Date.now() - started;
+    const encoding = (await wasm).headers()["content-encoding"] ?? "none";
+    const [entry] = await page.evaluate(() =>
+      performance.getEntriesByType("resource").filter((e) => e.name.endsWith(".wasm")).map((e) => ({ wire: e.encodedBodySize, size: e.decodedBodySize })),
+    );
+    console.log(
+      `first load: /login hydrated ${ready} ms after the request, on a cold cache; the wasm module ${Math.round(entry.wire / 1024)} KB on the wire (${encoding}), ${Math.round(entry.size / 1024)} KB unpacked`,
+    );
+    assert.ok(entry.wire > 0 && entry.wire < entry.size, "the module travels compressed");
+  });
+}
+
 journey("a forgotten password is reset and every old session ends", async (browser) => {
   const first = await context(browser);
   const second = await context(browser);
@@ -72,8 +109,12 @@ journey("ending another session signs that browser out", async (browser) => {
   await member(laptop.page, "Lin", email);
   await signIn(phone.page, email);
   await laptop.page.goto("/profile");
-  await laptop.page.getByRole("button", { name: /End the session on/ }).click();
-  await noticed(laptop.page, /notice=session-ended/);
+  const endButtons = laptop.page.getByRole("button", { name: /End the session on/ });
+  await withoutReload(laptop.page, async () => {
+    await endButtons.click();
+    await noticed(laptop.page, /notice=session-ended/);
+  });
+  assert.equal(await endButtons.count(), 0, "the ended session left the list");
   await phone.page.reload();
   await phone.page.waitForURL(/\/login/);
   await laptop.page.goto("/profile");

@@ -1,7 +1,7 @@
 // Admins let people in and keep order; artists see only their own artworks.
 import assert from "node:assert/strict";
 import { before } from "node:test";
-import { ADMIN, JAVASCRIPT, accessible, address, adminAccount, context, journey, noticed, letIn, member, signIn, twoArtists } from "./helpers.mjs";
+import { ADMIN, JAVASCRIPT, accessible, address, adminAccount, context, journey, noticed, letIn, member, signIn, twoArtists, withoutReload } from "./helpers.mjs";
 
 before(adminAccount);
 
@@ -50,6 +50,51 @@ journey("a waiting person is let in by an admin and then sees their artworks", a
     assert.doesNotMatch(await bob.page.textContent("main"), /sunflowers/);
   });
 }
+
+journey("the users list: search as one types, a row's own Let in, filters at once", async (browser) => {
+  const admin = await context(browser);
+  await signIn(admin.page, ADMIN);
+  const newcomer = await context(browser);
+  const email = address("quill");
+  await member(newcomer.page, "Quill", email);
+
+  await admin.page.goto("/admin");
+  const search = admin.page.getByLabel("Email or name starts with");
+  const row = admin.page.locator("tbody tr", { hasText: email });
+  await withoutReload(admin.page, async () => {
+    if (JAVASCRIPT) {
+      // No button pressed: the list follows the box after a pause in typing, and the box
+      // keeps the focus and everything typed.
+      await search.pressSequentially(email, { delay: 20 });
+      await admin.page.waitForURL((url) => url.searchParams.get("q") === email);
+      // The list before stays until the new one is here.
+      await admin.page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 1);
+      assert.equal(await admin.page.evaluate(() => document.activeElement?.id), "q");
+      assert.equal(await search.inputValue(), email);
+    } else {
+      await search.fill(email);
+      await admin.page.getByRole("button", { name: "Search" }).click();
+      await row.waitFor();
+    }
+    assert.equal(await admin.page.locator("tbody tr").count(), 1, "only the one searched for");
+    assert.match(await row.textContent(), /waiting/);
+    await accessible(admin.page);
+
+    await row.getByRole("button", { name: `Let in ${email}` }).click();
+    await noticed(admin.page, /notice=let-in-1/);
+    assert.equal(new URL(admin.page.url()).searchParams.get("q"), email, "the same list");
+    assert.match(await row.locator(".badge").textContent(), /^in$/);
+    assert.match(await admin.page.locator("h1 .badge").textContent(), /\d+ waiting/);
+
+    // A choice applies at once with JavaScript, with the button without.
+    await admin.page.getByLabel("Show").selectOption("waiting");
+    if (!JAVASCRIPT) await admin.page.getByRole("button", { name: "Search" }).click();
+    await admin.page.waitForURL(/filter=waiting/);
+    await admin.page.getByText("Nobody matches.").waitFor();
+  });
+  await newcomer.page.goto("/artworks");
+  assert.match(await newcomer.page.textContent("main"), /No artworks here yet/);
+});
 
 journey("the admin dashboard: search, filter, ban, audit log, all accessible", async (browser) => {
   const admin = await context(browser);

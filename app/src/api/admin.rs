@@ -12,7 +12,7 @@ use crate::services::admin::{self, Change};
 use crate::views::Notice;
 use crate::views::{AuditPage, JobPage, UserDetail, UserPage};
 #[cfg(feature = "ssr")]
-use crate::views::{Role, Tier, UserFilter};
+use crate::views::{Role, Tier, UserFilter, UsersView};
 
 #[server(endpoint = "admin/users")]
 pub async fn admin_users(
@@ -127,17 +127,26 @@ pub async fn delete_user(
     Ok(())
 }
 
-/// Lets in every selected waiting person (checkboxes `ids[0]`, `ids[1]`, …).
+/// Lets in every selected waiting person (checkboxes `ids[0]`, `ids[1]`, …, or one row's
+/// button), then shows the list again as it was: `back` is the list's query
+/// ([`UsersView::query`]); only the view's own parameters are kept from it.
 #[server(endpoint = "admin/bulk-whitelist")]
-pub async fn bulk_whitelist(#[server(default)] ids: Vec<String>) -> Result<usize, AppError> {
+pub async fn bulk_whitelist(
+    #[server(default)] ids: Vec<String>,
+    #[server(default)] back: String,
+) -> Result<usize, AppError> {
     let admin = require_admin().await?;
     let changed = admin::bulk_whitelist(&services()?, &admin, &ids, &origin())
         .await
         .map_err(AppError::from)?;
-    redirect(&format!(
-        "/admin?filter=waiting&notice={}-{changed}",
-        Notice::LetIn.code()
-    ));
+    let view = UsersView::read(|name| {
+        url::form_urlencoded::parse(back.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default()
+    });
+    let notice = format!("{}-{changed}", Notice::LetIn.code());
+    redirect(&view.href(&[("notice", &notice)]));
     Ok(changed)
 }
 

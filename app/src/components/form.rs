@@ -107,6 +107,14 @@ pub fn Field(
             }
         });
     }
+    // In the browser, the first field in error of its form takes the focus, once the page
+    // shows the errors (a frame later).
+    #[cfg(feature = "hydrate")]
+    Effect::new(move || {
+        if message().is_some() {
+            request_animation_frame(move || focus_if_first_error(input));
+        }
+    });
     let described_by = {
         let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
         move || {
@@ -140,6 +148,20 @@ pub fn Field(
                 message().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })
             }}
         </div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn focus_if_first_error(input: NodeRef<leptos::html::Input>) {
+    let Some(input) = input.get_untracked() else {
+        return;
+    };
+    let first = input
+        .form()
+        .and_then(|form| form.query_selector("[aria-invalid=true]").ok().flatten());
+    let element: &web_sys::Element = input.as_ref();
+    if first.as_ref().is_none_or(|first| first == element) {
+        let _ = input.focus();
     }
 }
 

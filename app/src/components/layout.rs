@@ -16,14 +16,20 @@ pub fn Layout(children: Children) -> impl IntoView {
     let reloads = RwSignal::new(0);
     provide_context(Reloads(reloads));
     // In the browser, after every navigation: who is signed in now, and whether the page
-    // stayed (an action's redirect back to it), which asks for its data again.
+    // stayed and should ask for its data again: an action's redirect back to its page (it
+    // names a notice, `Notice::after`; sign-out names the page it is on). A page's own moves
+    // (the admin list's filters, a next page) are neither: its resources follow the query.
     #[cfg(feature = "hydrate")]
     {
         let url = leptos_router::hooks::use_url();
         Effect::watch(
-            move || url.with(|url| url.path().to_owned()),
-            move |path, previous, _| {
-                if previous == Some(path) {
+            move || url.with(|url| (url.path().to_owned(), url.search().to_owned())),
+            move |(path, search), previous, _| {
+                let again = previous.is_some_and(|(was_path, was_search)| {
+                    let notice = search.split('&').any(|pair| pair.starts_with("notice="));
+                    was_path == path && (was_search == search || notice)
+                });
+                if again {
                     reloads.update(|n| *n += 1);
                 }
                 _viewer.refresh();

@@ -21,7 +21,9 @@ pub fn ProfilePage() -> impl IntoView {
     let profile = Resource::new(reloads, |_| my_profile());
     view! {
         <Title text="Your profile" />
-        <Suspense fallback=Loading>
+        // A Transition: after a change (a session ended, a name saved) the page stays as it
+        // was until the new one is here, instead of blinking to "Loading…".
+        <Transition fallback=Loading>
             {move || loaded(async move {
                 match profile.await {
                     Ok(Some(ProfileView { me, sessions, methods })) => {
@@ -31,7 +33,7 @@ pub fn ProfilePage() -> impl IntoView {
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

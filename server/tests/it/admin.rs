@@ -212,10 +212,18 @@ async fn an_admin_searches_filters_and_lets_people_in() {
         .submit(
             "/admin?filter=waiting",
             "/api/admin/bulk-whitelist",
-            &[("ids[0]", &bob_id), ("ids[2]", &carl_id)],
+            &[
+                ("ids[0]", &bob_id),
+                ("ids[2]", &carl_id),
+                ("back", "filter=waiting"),
+            ],
         )
         .await;
-    assert_eq!(posted.location(), "/admin?filter=waiting&notice=let-in-2");
+    assert_eq!(
+        posted.location(),
+        "/admin?filter=waiting&notice=let-in-2",
+        "back to the list as it was"
+    );
     assert!(flags(&app, "bob@example.com").await.0);
     assert!(flags(&app, "carl@example.com").await.0);
     assert!(!flags(&app, "alice@other.example").await.0);
@@ -224,6 +232,19 @@ async fn an_admin_searches_filters_and_lets_people_in() {
         StatusCode::OK,
         "at once"
     );
+    // One row's button, again for Bob (in already: nobody changes); the way back keeps only
+    // the list's own parameters and always leads to the list.
+    let (again, _) = boss
+        .submit(
+            "/admin",
+            "/api/admin/bulk-whitelist",
+            &[
+                ("ids[0]", &bob_id),
+                ("back", "q=b%26c&next=//evil.example&after=x&notice=forged"),
+            ],
+        )
+        .await;
+    assert_eq!(again.location(), "/admin?q=b%26c&notice=let-in-0");
     let none = boss.call("/api/admin/bulk-whitelist", &[]).await;
     assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
 
