@@ -1,7 +1,7 @@
 // Admins let people in and keep order; artists see only their own artworks.
 import assert from "node:assert/strict";
 import { before } from "node:test";
-import { ADMIN, JAVASCRIPT, accessible, address, adminAccount, context, journey, noticed, letIn, member, signIn, twoArtists, withoutReload } from "./helpers.mjs";
+import { JAVASCRIPT, accessible, address, adminAccount, asAdmin, context, journey, noticed, letIn, member, twoArtists, withoutReload } from "./helpers.mjs";
 
 before(adminAccount);
 
@@ -14,8 +14,7 @@ journey("a waiting person is let in by an admin and then sees their artworks", a
   await artist.page.goto("/artworks");
   assert.match(await artist.page.textContent("main"), /waiting for an administrator/);
 
-  const admin = await context(browser);
-  await signIn(admin.page, ADMIN);
+  const admin = await asAdmin(browser);
   await admin.page.goto("/admin");
   assert.match(await admin.page.textContent("h1"), /waiting/);
   await letIn(admin.page, email);
@@ -52,8 +51,7 @@ journey("a waiting person is let in by an admin and then sees their artworks", a
 }
 
 journey("the users list: search as one types, a row's own Let in, filters at once", async (browser) => {
-  const admin = await context(browser);
-  await signIn(admin.page, ADMIN);
+  const admin = await asAdmin(browser);
   const newcomer = await context(browser);
   const email = address("quill");
   await member(newcomer.page, "Quill", email);
@@ -97,8 +95,7 @@ journey("the users list: search as one types, a row's own Let in, filters at onc
 });
 
 journey("the admin dashboard: search, filter, ban, audit log, all accessible", async (browser) => {
-  const admin = await context(browser);
-  await signIn(admin.page, ADMIN);
+  const admin = await asAdmin(browser);
   const mallory = await context(browser);
   const email = address("mallory");
   await member(mallory.page, "Mallory", email);

@@ -171,10 +171,15 @@ export async function member(page, name, email) {
   await signIn(page, email);
 }
 
+/** Where the admin's signed-in browser state is kept for the run (see `adminAccount`). */
+const ADMIN_STATE = path.join(ARTIFACTS, "admin-state.json");
+
 /**
- * Makes the admin's account once per run. Test files run in parallel processes and any of
- * them may need it first: the first to get here signs it up and confirms it, the others wait
- * for that (two sign-ups at once would each take the other's confirmation mail).
+ * Makes the admin's account once per run, and signs it in once: every admin context shares
+ * that session (`asAdmin`), as the sign-in limit per account (ten, then one every 90 s)
+ * would refuse the journeys' many sign-ins. Test files run in parallel processes and any of
+ * them may need it first: the first to get here signs it up, confirms it and signs in, the
+ * others wait for that (two sign-ups at once would each take the other's confirmation mail).
  */
 export async function adminAccount() {
   const lock = path.join(ARTIFACTS, "admin-account.lock");
@@ -194,10 +199,17 @@ export async function adminAccount() {
     const { page } = await context(browser);
     await signUp(page, "Admin", ADMIN);
     await confirm(page, ADMIN);
+    await signIn(page, ADMIN);
+    await page.context().storageState({ path: ADMIN_STATE });
     fs.writeFileSync(done, "");
   } finally {
     await browser.close();
   }
+}
+
+/** A context signed in as the admin (after `adminAccount`), with JavaScript as the pass has it. */
+export async function asAdmin(browser) {
+  return context(browser, { storageState: ADMIN_STATE });
 }
 
 /** On the admin's page: lets `email` in from the dashboard. */
@@ -210,8 +222,7 @@ export async function letIn(page, email) {
 
 /** Ada and Bob, each in a context of their own, signed up and let in by the admin. */
 export async function twoArtists(browser, options = {}) {
-  const admin = await context(browser);
-  await signIn(admin.page, ADMIN);
+  const admin = await asAdmin(browser);
   const ada = await context(browser, options);
   const bob = await context(browser, options);
   for (const [who, artist] of [["Ada", ada], ["Bob", bob]]) {

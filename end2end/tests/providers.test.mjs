@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { before } from "node:test";
 import { githubId } from "../provider.mjs";
-import { ADMIN, BASE, JAVASCRIPT, accessible, address, adminAccount, context, journey, letIn, member, signIn, signInWithGitHub } from "./helpers.mjs";
+import { BASE, JAVASCRIPT, accessible, address, adminAccount, asAdmin, context, journey, letIn, member, signInWithGitHub } from "./helpers.mjs";
 
 before(adminAccount);
 
@@ -33,8 +33,7 @@ function login(who) {
     assert.match(profile, new RegExp(`GitHub \\(id ${githubId(octo)}\\)`));
     assert.match(profile, /your only way to sign in/);
 
-    const admin = await context(browser);
-    await signIn(admin.page, ADMIN);
+    const admin = await asAdmin(browser);
     await letIn(admin.page, `${octo}@github.example`);
 
     await person.page.goto("/");
