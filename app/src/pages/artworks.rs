@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::artworks::{my_job, my_jobs, SubmitArtwork};
 use crate::api::AppError;
+use crate::components::boxed;
 use crate::components::form::{error_of, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::components::live;
@@ -52,7 +53,7 @@ pub fn ArtworksPage() -> impl IntoView {
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
     let page = Resource::new(
         move || (reloads(), param("status"), param("after")),
-        |(_, status, after)| my_jobs(status, after),
+        |(_, status, after)| boxed(my_jobs(status, after)),
     );
     live::follow(
         move || match page.get() {
@@ -152,7 +153,7 @@ pub fn ArtworkPage() -> impl IntoView {
     let params = use_params_map();
     let detail = Resource::new(
         move || params.read().get("job_id").unwrap_or_default(),
-        my_job,
+        |job_id| boxed(my_job(job_id)),
     );
     live::follow(
         move || match detail.get() {

@@ -3,6 +3,7 @@ use leptos_meta::Title;
 
 use crate::api::portal::my_overview;
 use crate::api::profile::viewer;
+use crate::components::boxed;
 use crate::components::form::Notices;
 use crate::components::whole::loaded;
 use crate::views::{Me, Notice};
@@ -56,7 +57,7 @@ fn Waiting(me: Me) -> impl IntoView {
 
 #[component]
 fn Portal(me: Me) -> impl IntoView {
-    let summary = Resource::new(|| (), |_| my_overview());
+    let summary = Resource::new(|| (), |_| boxed(my_overview()));
     view! {
         <section class="hero" aria-labelledby="portal-title">
             <h1 id="portal-title">{format!("Welcome back, {}", me.name)}</h1>

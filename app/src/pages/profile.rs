@@ -7,6 +7,7 @@ use crate::api::profile::{
     my_profile, ChangePassword, DeleteAccount, EndOtherSessions, EndSession, ResendMyVerification,
     UnlinkAccount, UpdateName,
 };
+use crate::components::boxed;
 use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::views::{
@@ -18,7 +19,7 @@ use crate::components::whole::loaded;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let profile = Resource::new(reloads, |_| my_profile());
+    let profile = Resource::new(reloads, |_| boxed(my_profile()));
     view! {
         <Title text="Your profile" />
         // A Transition: after a change (a session ended, a name saved) the page stays as it

@@ -3,6 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::sign_in_providers;
+use crate::components::boxed;
 use crate::components::whole::loaded;
 
 /// What a refused provider sign-in means, in words a person can act on. `{p}` is the
@@ -44,7 +45,7 @@ pub fn SignInFailedPage() -> impl IntoView {
     } else {
         "Sign-in did not work"
     };
-    let providers = Resource::new(|| (), |_| sign_in_providers());
+    let providers = Resource::new(|| (), |_| boxed(sign_in_providers()));
     view! {
         <Title text=title />
         <section class="card" aria-labelledby="failed-title">

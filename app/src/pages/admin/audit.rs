@@ -4,6 +4,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::audit_log;
+use crate::components::boxed;
 use crate::components::form::Loading;
 use crate::components::whole::loaded;
 
@@ -31,7 +32,7 @@ pub fn AdminAuditPage() -> impl IntoView {
             ]
         },
         |[actor, target, action, since, until, after]| {
-            audit_log(actor, target, action, since, until, after)
+            boxed(audit_log(actor, target, action, since, until, after))
         },
     );
     view! {

@@ -5,6 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::{unowned_jobs, AssignJob};
+use crate::components::boxed;
 use crate::components::form::{error_of, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::components::whole::loaded;
@@ -17,7 +18,7 @@ pub fn AdminJobsPage() -> impl IntoView {
     let after = move || query.read().get("after").unwrap_or_default();
     let page = Resource::new(
         move || (reloads(), after()),
-        |(_, after)| unowned_jobs(after),
+        |(_, after)| boxed(unowned_jobs(after)),
     );
     let assign = ServerAction::<AssignJob>::new();
     let error = error_of(assign);

@@ -7,6 +7,7 @@ use super::{failed, when, AdminNav};
 use crate::api::admin::{
     admin_user, AdminEndSession, BanUser, DeleteUser, SetRole, SetTier, SetWhitelist, UnbanUser,
 };
+use crate::components::boxed;
 use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::components::whole::loaded;
@@ -16,7 +17,7 @@ use crate::views::{Notice, Role, Tier, UserDetail};
 pub fn AdminUserPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = Resource::new(move || (reloads(), id()), |(_, id)| admin_user(id));
+    let detail = Resource::new(move || (reloads(), id()), |(_, id)| boxed(admin_user(id)));
     view! {
         <Title text="User · Admin" />
         <Suspense fallback=Loading>

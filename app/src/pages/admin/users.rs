@@ -8,6 +8,7 @@ use leptos_router::NavigateOptions;
 use super::{failed, when, AdminNav};
 use crate::api::admin::{admin_users, BulkWhitelist};
 use crate::api::profile::viewer;
+use crate::components::boxed;
 use crate::components::form::{error_of, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::components::whole::loaded;
@@ -25,7 +26,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         move || (reloads(), shown.get(), param("after")),
         |(_, view, after)| {
             let oldest = view.oldest_first();
-            admin_users(view.q, view.filter, view.tier, oldest, after)
+            boxed(admin_users(view.q, view.filter, view.tier, oldest, after))
         },
     );
     let bulk = ServerAction::<BulkWhitelist>::new();
