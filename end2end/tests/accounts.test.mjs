@@ -60,24 +60,6 @@ journey("a refused sign-up shows each error at its field, keeps what was typed, 
   if (JAVASCRIPT) await page.waitForFunction(() => document.activeElement?.id === "field-email");
 });
 
-if (JAVASCRIPT) {
-  journey("a first visit is ready to use soon: the figures of a first load", async (browser) => {
-    const { page } = await context(browser);
-    const wasm = page.waitForResponse((response) => response.url().endsWith(".wasm"));
-    const started = Date.now();
-    await page.goto("/login"); // returns once the client has hydrated the page
-    const ready = Date.now() - started;
-    const encoding = (await wasm).headers()["content-encoding"] ?? "none";
-    const [entry] = await page.evaluate(() =>
-      performance.getEntriesByType("resource").filter((e) => e.name.endsWith(".wasm")).map((e) => ({ wire: e.encodedBodySize, size: e.decodedBodySize })),
-    );
-    console.log(
-      `first load: /login hydrated ${ready} ms after the request, on a cold cache; the wasm module ${Math.round(entry.wire / 1024)} KB on the wire (${encoding}), ${Math.round(entry.size / 1024)} KB unpacked`,
-    );
-    assert.ok(entry.wire > 0 && entry.wire < entry.size, "the module travels compressed");
-  });
-}
-
 journey("a forgotten password is reset and every old session ends", async (browser) => {
   const first = await context(browser);
   const second = await context(browser);
