@@ -338,7 +338,7 @@ impl UsersView {
             }
             query.push_str(name);
             query.push('=');
-            encode_into(&mut query, value);
+            query.extend(encoded(value));
         }
         query
     }
@@ -354,15 +354,16 @@ impl UsersView {
     }
 }
 
-/// Percent-encodes `value` for a query, leaving only the unreserved characters as they are.
-fn encode_into(out: &mut String, value: &str) {
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
+/// What an address keeps as it is: RFC 3986's unreserved characters.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `value` percent-encoded for a path or a query, leaving only the unreserved characters.
+pub fn encoded(value: &str) -> percent_encoding::PercentEncode<'_> {
+    percent_encoding::utf8_percent_encode(value, UNRESERVED)
 }
 
 /// A way to sign in, as an admin sees it (never its tokens).

@@ -12,7 +12,7 @@ use crate::components::form::{error_of, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::components::live;
 use crate::pages::not_found::NotFound;
-use crate::views::{JobView, Notice};
+use crate::views::{encoded, JobView, Notice};
 
 use crate::components::when;
 use crate::components::whole::loaded;
@@ -159,7 +159,8 @@ pub fn ArtworkPage() -> impl IntoView {
         move || match detail.get() {
             Some(Ok(detail)) => Some(format!(
                 "/api/artworks/events?job_id={}&since={}",
-                detail.job.job_id, detail.as_of
+                encoded(&detail.job.job_id),
+                detail.as_of
             )),
             _ => None,
         },

@@ -321,16 +321,7 @@ impl Drop for LocalPostgres {
 
 /// A libpq-style URL for a unix socket: the socket folder, percent-encoded, as the host.
 pub fn socket_url(socket_dir: &Path, database: &str) -> String {
-    let host: String = socket_dir
-        .to_string_lossy()
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let host = gatehouse_app::views::encoded(&socket_dir.to_string_lossy()).to_string();
     format!("postgresql://{SUPERUSER}@{host}/{database}")
 }
 
