@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 pub const SIGN_IN_AGAIN: &str =
     "For your safety, sign in again first: this needs a sign-in from the last ten minutes.";
 
+/// What an admin without a second factor is told on every admin page and function, when
+/// REQUIRE_ADMIN_MFA is on; the admin pages show a way to set one up beside it.
+pub const ADMIN_NEEDS_TWO_FACTOR: &str =
+    "Administrators need two-step sign-in: set up an authenticator app first.";
+
 /// The names a closed set of values is stored and sent as, and how they are read back:
 /// `ALL` in the order pages offer them, `as_str`, and `parse` (None for any other name).
 macro_rules! named_values {
@@ -113,6 +118,8 @@ pub enum Notice {
     Linked,
     Unlinked,
     AccountDeleted,
+    TwoFactorOn,
+    TwoFactorOff,
     // Artworks.
     Submitted,
     // The admin dashboard.
@@ -142,6 +149,8 @@ impl Notice {
             OtherSessionsEnded => "sessions-ended",
             Linked => "linked",
             Unlinked => "unlinked",
+            TwoFactorOn => "two-factor-on",
+            TwoFactorOff => "two-factor-off",
             AccountDeleted | UserDeleted => "deleted",
             Submitted => "submitted",
             AccessChanged => "access",
@@ -169,6 +178,11 @@ impl Notice {
             OtherSessionsEnded => "Every other session has ended.",
             Linked => "The account is connected: you can sign in with it now.",
             Unlinked => "The account is disconnected.",
+            TwoFactorOn => {
+                "Two-step sign-in is on: signing in now asks for a code from your app. Your \
+                 other sessions have ended."
+            }
+            TwoFactorOff => "Two-step sign-in is off.",
             AccountDeleted => "Your account and everything it owned have been deleted.",
             Submitted => "Your artwork is queued for protection.",
             AccessChanged => "Access changed.",
@@ -212,6 +226,8 @@ pub struct Person {
     pub whitelisted: bool,
     /// Let in, or an admin: may use the service (decided on the server, once).
     pub has_access: bool,
+    /// Signing in asks for a code from an authenticator app too.
+    pub two_factor: bool,
 }
 
 impl Person {
@@ -251,6 +267,22 @@ pub struct ProfileView {
     pub me: Me,
     pub sessions: Vec<SessionView>,
     pub methods: SignInMethods,
+}
+
+/// The person's authenticator app, as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TwoFactorView {
+    /// Not set up.
+    Off,
+    /// Set up, waiting for a first code: the QR code (an SVG), the same secret as text, and
+    /// the recovery codes, shown until the set-up is confirmed and never after.
+    SettingUp {
+        qr_svg: String,
+        secret: String,
+        recovery_codes: Vec<String>,
+    },
+    /// On.
+    On { recovery_codes_left: usize },
 }
 
 /// One of the person's sessions, as the profile page lists them.

@@ -3,10 +3,13 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::request::{clear_session_cookie, origin, redirect, services, start_session_cookie};
+use super::request::{
+    after_sign_in, clear_session_cookie, cookies, origin, redirect, removal, services,
+    start_session_cookie,
+};
 use super::AppError;
 #[cfg(feature = "ssr")]
-use crate::services::{accounts, policy::local_path};
+use crate::services::{accounts, policy::local_path, two_factor};
 #[cfg(feature = "ssr")]
 use crate::views::Notice;
 
@@ -34,9 +37,38 @@ pub async fn sign_in(
     #[server(default)] next: String,
 ) -> Result<(), AppError> {
     let services = services()?;
-    let token = accounts::sign_in(&services, &email, &password, &origin())
+    let step = accounts::sign_in(&services, &email, &password, &origin())
         .await
         .map_err(|e| AppError::from(e).keeping(&[("email", &email)]))?;
+    let next = local_path(&next).unwrap_or("/profile");
+    redirect(&after_sign_in(
+        &cookies().await?,
+        &services.settings,
+        step,
+        next,
+    ));
+    Ok(())
+}
+
+/// The second step of a sign-in: a code from the person's authenticator app, or one of
+/// their recovery codes, for the sign-in the second step's cookie carries.
+#[server(endpoint = "second-step")]
+pub async fn second_step(
+    #[server(default)] code: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
+    let services = services()?;
+    let cookies = cookies().await?;
+    let name = services.settings.second_step_cookie_name();
+    let challenge = cookies.get(name).map(|c| c.value().to_string());
+    let token = two_factor::complete_sign_in(
+        &services,
+        challenge.as_deref().unwrap_or_default(),
+        &code,
+        &origin(),
+    )
+    .await?;
+    cookies.remove(removal(&services.settings, name));
     start_session_cookie(&services, token).await?;
     redirect(local_path(&next).unwrap_or("/profile"));
     Ok(())

@@ -19,7 +19,9 @@ use tower_cookies::{Cookie, Cookies};
 use super::AppError;
 use crate::services::audit::{client_address, Origin};
 use crate::services::sessions::{self, SignedIn};
+use crate::services::two_factor::{self, SignInStep};
 use crate::services::{AuthSettings, Refusal, Services};
+use crate::views::encoded;
 
 /// What every request's server functions find in their context: the services, and who the
 /// request belongs to ([`RequestSession::unknown`] until a server function asks). The router
@@ -104,7 +106,7 @@ fn is_form_post() -> bool {
     })
 }
 
-async fn cookies() -> Result<Cookies, AppError> {
+pub async fn cookies() -> Result<Cookies, AppError> {
     leptos_axum::extract::<Cookies>()
         .await
         .map_err(|e| internal(&format!("cookies unavailable: {e}")))
@@ -195,10 +197,12 @@ pub async fn require_access() -> Result<SignedIn, AppError> {
 }
 
 /// The signed-in caller, if an admin; everyone else gets 404, as if there were nothing here.
+/// An admin who must add a second factor first is told so (403).
 pub async fn require_admin() -> Result<SignedIn, AppError> {
-    let not_found = || AppError::from(Refusal::NotFound);
-    let current = current().await?.ok_or_else(not_found)?;
-    crate::services::admin::require_admin(&current).map_err(|_| not_found())?;
+    let current = current()
+        .await?
+        .ok_or_else(|| AppError::from(Refusal::NotFound))?;
+    crate::services::admin::require_admin(&services()?.settings, &current)?;
     Ok(current)
 }
 
@@ -237,6 +241,29 @@ pub fn removal(settings: &AuthSettings, name: &'static str) -> Cookie<'static> {
         .into()
 }
 
+/// Where a sign-in whose first step passed goes on: with the session's cookie to `next`, or
+/// with the second step's cookie to its page (which then goes on to `next`).
+pub fn after_sign_in(
+    cookies: &Cookies,
+    settings: &AuthSettings,
+    step: SignInStep,
+    next: &str,
+) -> String {
+    match step {
+        SignInStep::Done(token) => {
+            cookies.add(session_cookie(settings, token));
+            next.to_string()
+        }
+        SignInStep::SecondFactor(token) => {
+            let lasts = chrono::Duration::minutes(two_factor::SECOND_STEP_MINUTES);
+            let name = settings.second_step_cookie_name();
+            cookies.add(cookie(settings, name, token, lasts));
+            format!("{}?next={}", two_factor::SECOND_STEP_PAGE, encoded(next))
+        }
+    }
+}
+
+/// The session cookie for a session just made, in a server function.
 pub async fn start_session_cookie(services: &Services, token: String) -> Result<(), AppError> {
     cookies()
         .await?

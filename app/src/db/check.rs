@@ -25,14 +25,15 @@ impl CheckOutcome {
     }
 }
 
-/// Tables Gatehouse needs: Better Auth's four, its passkey and jwt plugins', and Gatehouse's
-/// own.
-pub const REQUIRED_TABLES: [&str; 9] = [
+/// Tables Gatehouse needs: Better Auth's four, its passkey, two-factor and jwt plugins', and
+/// Gatehouse's own.
+pub const REQUIRED_TABLES: [&str; 10] = [
     "user",
     "session",
     "account",
     "verification",
     "passkey",
+    "twoFactor",
     "jwks",
     "artwork_jobs",
     "audit_event",
@@ -40,15 +41,16 @@ pub const REQUIRED_TABLES: [&str; 9] = [
 ];
 
 /// (table, column) pairs that must reference `user` with ON DELETE CASCADE.
-pub const CASCADING_TO_USER: [(&str, &str); 4] = [
+pub const CASCADING_TO_USER: [(&str, &str); 5] = [
     ("session", "userId"),
     ("account", "userId"),
     ("passkey", "userId"),
+    ("twoFactor", "userId"),
     ("artwork_jobs", "user_id"),
 ];
 
 /// (index, unique) pairs that must exist.
-pub const REQUIRED_INDEXES: [(&str, bool); 13] = [
+pub const REQUIRED_INDEXES: [(&str, bool); 14] = [
     ("user_email_key", true),
     ("session_token_key", true),
     ("session_userId_idx", false),
@@ -59,6 +61,7 @@ pub const REQUIRED_INDEXES: [(&str, bool); 13] = [
     ("verification_expiresAt_idx", false),
     ("passkey_userId_idx", false),
     ("passkey_credentialID_key", true),
+    ("twoFactor_userId_idx", false),
     ("artwork_jobs_job_id_key", true),
     ("artwork_jobs_user_id_created_at_idx", false),
     ("audit_event_created_at_idx", false),

@@ -18,6 +18,7 @@ pub mod rate_limits;
 pub mod schema;
 pub mod sessions;
 pub mod shared;
+pub mod two_factor;
 pub mod users;
 pub mod verifications;
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::{account, session, user};
+use super::schema::{account, session, two_factor, user};
 use crate::views::Role;
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
@@ -22,6 +22,8 @@ pub struct User {
     pub banned: bool,
     pub ban_reason: Option<String>,
     pub ban_expires: Option<DateTime<Utc>>,
+    /// A code from an authenticator app is asked for after every sign-in.
+    pub two_factor_enabled: bool,
 }
 
 impl User {
@@ -52,6 +54,19 @@ pub struct Account {
     pub provider_id: String,
     pub user_id: String,
     pub password: Option<String>,
+}
+
+/// A person's authenticator-app secret (encrypted with the token keys) and recovery codes
+/// (while a set-up is unconfirmed, encrypted so they can be shown again; after, the SHA-256
+/// of each, as a JSON list), and the last time step a code was accepted in.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = two_factor, check_for_backend(diesel::pg::Pg))]
+pub struct TwoFactor {
+    pub id: String,
+    pub secret: String,
+    pub backup_codes: String,
+    pub user_id: String,
+    pub last_used_step: Option<i64>,
 }
 
 /// A new id: UUIDv7, so ids sort by creation.

@@ -54,6 +54,38 @@ pub async fn take(
     Ok(Some(Duration::from_micros(wait)))
 }
 
+#[derive(QueryableByName)]
+struct Waiting {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    wait_micros: Option<i64>,
+}
+
+/// How long until `key` would allow an attempt, without counting one; `None` when it would
+/// now.
+pub async fn waiting(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+    period: Duration,
+    burst: u32,
+) -> QueryResult<Option<Duration>> {
+    let period = i64::try_from(period.as_micros()).unwrap_or(i64::MAX);
+    let found: Option<Waiting> = diesel::sql_query(
+        "SELECT (EXTRACT(EPOCH FROM (tat - now())) * 1000000)::bigint - ($3 - 1) * $2
+                AS wait_micros
+         FROM gatehouse_rate_limit WHERE key = $1",
+    )
+    .bind::<Text, _>(key)
+    .bind::<BigInt, _>(period)
+    .bind::<BigInt, _>(i64::from(burst))
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(found
+        .and_then(|w| w.wait_micros)
+        .filter(|&micros| micros > 0)
+        .map(|micros| Duration::from_micros(micros.unsigned_abs())))
+}
+
 /// Forgets keys whose quota is full again (their time has come): they count as new.
 pub async fn delete_full(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<usize> {
     diesel::sql_query("DELETE FROM gatehouse_rate_limit WHERE tat < $1")

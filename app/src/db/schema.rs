@@ -112,6 +112,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    #[sql_name = "twoFactor"]
+    two_factor (id) {
+        id -> Text,
+        secret -> Text,
+        #[sql_name = "backupCodes"]
+        backup_codes -> Text,
+        #[sql_name = "userId"]
+        user_id -> Text,
+        #[sql_name = "lastUsedStep"]
+        last_used_step -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     user (id) {
         id -> Text,
         name -> Text,
@@ -132,6 +146,8 @@ diesel::table! {
         ban_reason -> Nullable<Text>,
         #[sql_name = "banExpires"]
         ban_expires -> Nullable<Timestamptz>,
+        #[sql_name = "twoFactorEnabled"]
+        two_factor_enabled -> Bool,
     }
 }
 
@@ -153,6 +169,7 @@ diesel::joinable!(account -> user (user_id));
 diesel::joinable!(artwork_jobs -> user (user_id));
 diesel::joinable!(passkey -> user (user_id));
 diesel::joinable!(session -> user (user_id));
+diesel::joinable!(two_factor -> user (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     account,
@@ -161,6 +178,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     jwks,
     passkey,
     session,
+    two_factor,
     user,
     verification,
 );

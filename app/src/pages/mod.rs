@@ -11,4 +11,5 @@ pub mod profile;
 pub mod reset_password;
 pub mod sign_in_failed;
 pub mod signup;
+pub mod two_factor;
 pub mod verify_email;

@@ -5,7 +5,7 @@ use leptos_router::components::Redirect;
 
 use crate::api::profile::{
     my_profile, ChangePassword, DeleteAccount, EndOtherSessions, EndSession, ResendMyVerification,
-    UnlinkAccount, UpdateName,
+    UnlinkAccount, UpdateName, TWO_FACTOR_PAGE,
 };
 use crate::components::boxed;
 use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
@@ -112,6 +112,19 @@ fn Profile(me: Me, sessions: Vec<SessionView>, methods: SignInMethods) -> impl I
                     <Field name="new_password" label="New password" kind="password" autocomplete="new-password" hint="At least 8 characters." error=password_error maxlength=256 />
                     <button class="button" type="submit">{if has_password { "Change password" } else { "Set password" }}</button>
                 </ActionForm>
+            </section>
+
+            <section class="card" aria-labelledby="two-factor-title">
+                <h2 id="two-factor-title">"Two-step sign-in"</h2>
+                <p>
+                    {if me.two_factor {
+                        "On: signing in also asks for a code from your authenticator app."
+                    } else {
+                        "Off: a password alone signs you in."
+                    }}
+                    " "
+                    <a href=TWO_FACTOR_PAGE>{if me.two_factor { "Manage two-step sign-in" } else { "Set up two-step sign-in" }}</a>
+                </p>
             </section>
 
             <section class="card" aria-labelledby="sessions-title">

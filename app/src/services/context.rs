@@ -33,13 +33,16 @@ pub struct AuthSettings {
     /// ARTWORK_URL_ALLOW_HOSTS: hosts inside the network an artist's image address may name
     /// (the operator's own storage), lower-case.
     pub artwork_url_allow_hosts: Vec<String>,
+    /// REQUIRE_ADMIN_MFA: admin pages and functions only for an admin with a second factor.
+    pub require_admin_mfa: bool,
 }
 
 impl AuthSettings {
     /// The defaults, for `public_url`: 30-day sessions (12 hours for an admin), no trusted
-    /// proxy, no storage hosts inside the network.
+    /// proxy, no storage hosts inside the network, admins need a second factor over https.
     pub fn new(public_url: Url) -> Self {
         Self {
+            require_admin_mfa: public_url.scheme() == "https",
             public_url,
             session_ttl: Duration::days(30),
             session_max_age: Duration::days(30),
@@ -82,6 +85,16 @@ impl AuthSettings {
             "__Host-gatehouse_flow"
         } else {
             "gatehouse_flow"
+        }
+    }
+
+    /// `__Host-` over https, like the session cookie: the cookie that carries a sign-in from
+    /// its first step (a password, a provider) to its second (a code).
+    pub fn second_step_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Host-gatehouse_second_step"
+        } else {
+            "gatehouse_second_step"
         }
     }
 

@@ -35,8 +35,13 @@ pub enum Refusal {
     LinkInvalid,
     #[error("Sign in to continue.")]
     Unauthenticated,
+    /// The second step of a sign-in came too late, or without its first.
+    #[error("This sign-in has expired. Sign in again.")]
+    SignInExpired,
     #[error("Your account is waiting for an administrator to let you in.")]
     NoAccess,
+    #[error("{}", crate::views::ADMIN_NEEDS_TWO_FACTOR)]
+    SecondFactorRequired,
     #[error("There is nothing here.")]
     NotFound,
     /// A session asked for more live streams than it may hold open.
@@ -69,6 +74,9 @@ pub enum Refusal {
     Unavailable,
     #[error(transparent)]
     Service(ServiceError),
+    /// A value Gatehouse encrypted does not decrypt (a key taken out of the configuration).
+    #[error("a stored secret cannot be read: {0}")]
+    Secret(#[from] super::crypto::CryptoError),
 }
 
 /// Every database failure becomes a refusal here: an unreachable database is
@@ -133,6 +141,7 @@ impl Refusal {
             Refusal::EmailNotVerified
             | Refusal::Banned(_)
             | Refusal::NoAccess
+            | Refusal::SecondFactorRequired
             | Refusal::SignInAgain => 403,
             Refusal::NotFound | Refusal::NoSuchJob => 404,
             Refusal::Conflict(_)
@@ -140,8 +149,11 @@ impl Refusal {
             | Refusal::UntrustedEmail
             | Refusal::LinkedElsewhere
             | Refusal::AlreadyConnected => 409,
-            Refusal::LinkExpired | Refusal::LinkInvalid | Refusal::Provider(_) => 400,
-            Refusal::Race | Refusal::Service(_) => 500,
+            Refusal::LinkExpired
+            | Refusal::LinkInvalid
+            | Refusal::SignInExpired
+            | Refusal::Provider(_) => 400,
+            Refusal::Race | Refusal::Service(_) | Refusal::Secret(_) => 500,
         }
     }
 
@@ -187,6 +199,7 @@ impl Refusal {
             Refusal::Banned(_) => "banned",
             Refusal::Unauthenticated => "signed-out",
             Refusal::SignInAgain => "sign-in-again",
+            Refusal::SignInExpired => "expired",
             Refusal::RateLimited(_) => "rate-limited",
             _ => "unavailable",
         }

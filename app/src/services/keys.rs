@@ -1,16 +1,17 @@
-//! `gatehouse keys rotate`: every stored provider token and JWT signing key re-encrypted
-//! under the newest key, and any clear-text token (Better Auth keeps them in the clear)
-//! encrypted for the first time. A value no configured key opens is left as it is and
-//! reported.
+//! `gatehouse keys rotate`: every stored provider token, JWT signing key and
+//! authenticator-app secret re-encrypted under the newest key, and any clear-text token
+//! (Better Auth keeps them in the clear) encrypted for the first time. A value no configured
+//! key opens is left as it is and reported.
 
 use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::AsyncConnection;
 
 use super::crypto::{account_aad, TokenCipher};
 use super::jwt;
+use super::two_factor::{codes_aad, secret_aad};
 use super::Refusal;
 use crate::db::accounts::{self, StoredTokens};
-use crate::db::{jwks, DbPool};
+use crate::db::{jwks, two_factor, DbPool};
 
 const BATCH: i64 = 500;
 
@@ -20,8 +21,8 @@ pub struct Rotation {
     pub rewritten: usize,
     /// Values that were already under the newest key.
     pub current: usize,
-    /// (row, column, why) for values left as they were; the row is `account <id>` or
-    /// `jwks <id>`.
+    /// (row, column, why) for values left as they were; the row is `account <id>`,
+    /// `jwks <id>` or `twoFactor <id>`.
     pub failed: Vec<(String, String, String)>,
 }
 
@@ -56,7 +57,36 @@ pub async fn rotate(pool: &DbPool, cipher: &TokenCipher) -> Result<Rotation, Ref
         }
     }
     rotate_signing_keys(pool, cipher, &mut rotation).await?;
+    rotate_two_factor_secrets(pool, cipher, &mut rotation).await?;
     Ok(rotation)
+}
+
+/// Authenticator-app secrets, and an unconfirmed set-up's recovery codes (a confirmed
+/// set-up keeps only their digests). A secret Better Auth sealed with its own key is left
+/// alone, as its signing keys are.
+async fn rotate_two_factor_secrets(
+    pool: &DbPool,
+    cipher: &TokenCipher,
+    rotation: &mut Rotation,
+) -> Result<(), Refusal> {
+    let mut conn = pool.get().await?;
+    for row in two_factor::all(&mut conn).await? {
+        let name = format!("twoFactor {}", row.id);
+        let mut one = |column: &str, value: &str, aad: String| -> Option<String> {
+            if !TokenCipher::is_encrypted(value) {
+                return None;
+            }
+            rotate_value(cipher, value, &aad, name.clone(), column, rotation)
+        };
+        let secret = one("secret", &row.secret, secret_aad(&row.user_id));
+        let codes = one("backupCodes", &row.backup_codes, codes_aad(&row.user_id));
+        if secret.is_some() || codes.is_some() {
+            let secret = secret.unwrap_or(row.secret);
+            let codes = codes.unwrap_or(row.backup_codes);
+            two_factor::set_sealed(&mut conn, &row.id, &secret, &codes).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The JWT signing keys' private halves. A key Better Auth made is sealed with its own

@@ -23,6 +23,7 @@ pub mod providers;
 pub mod rate_limit;
 pub mod sessions;
 pub mod tokens;
+pub mod two_factor;
 
 pub use context::{AuthSettings, Services};
 pub use error::Refusal;

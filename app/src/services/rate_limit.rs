@@ -14,6 +14,8 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
 
+use diesel_async::AsyncPgConnection;
+
 use super::{Refusal, Services};
 use crate::db::rate_limits;
 
@@ -26,6 +28,9 @@ pub enum Attempt {
     PasswordReset,
     /// Starting a provider sign-in (counted per address only: there is no account yet).
     ProviderSignIn,
+    /// A wrong code from an authenticator app, or a wrong recovery code: only failures
+    /// count ([`second_factor_allowed`]).
+    SecondFactor,
 }
 
 impl Attempt {
@@ -35,6 +40,7 @@ impl Attempt {
             Attempt::SignUp => "sign-up",
             Attempt::PasswordReset => "reset",
             Attempt::ProviderSignIn => "provider",
+            Attempt::SecondFactor => "second-factor",
         }
     }
 }
@@ -65,6 +71,14 @@ pub fn per_account_quota() -> Quota {
     Quota::with_period(Duration::from_secs(90))
         .expect("a positive period")
         .allow_burst(NonZeroU32::new(10).expect("non-zero"))
+}
+
+/// 5 wrong codes at once per account, then one a minute: a six-digit code has only a
+/// million values.
+pub fn second_factor_quota() -> Quota {
+    Quota::with_period(Duration::from_secs(60))
+        .expect("a positive period")
+        .allow_burst(NonZeroU32::new(5).expect("non-zero"))
 }
 
 /// 30 tries at once per client address, over any accounts, then one every 2 s.
@@ -193,6 +207,43 @@ pub async fn count(
         }
     }
     Ok(())
+}
+
+/// Refused while the person's wrong second-factor codes have used up their quota (only
+/// failures count: signing in right does not use up a person's tries), without counting.
+/// Only in the shared table: wrong codes are rare, and every instance must see them.
+pub async fn second_factor_allowed(
+    conn: &mut AsyncPgConnection,
+    user_id: &str,
+) -> Result<(), Refusal> {
+    let (key, period, burst) = second_factor_key(user_id);
+    match rate_limits::waiting(conn, &key, period, burst).await? {
+        Some(wait) => {
+            crate::telemetry::rate_limited(Attempt::SecondFactor.kind());
+            Err(refused(RetryAfter(wait.max(Duration::from_secs(1)))))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Counts one wrong second-factor code against the person's quota.
+pub async fn count_second_factor_failure(
+    conn: &mut AsyncPgConnection,
+    user_id: &str,
+) -> Result<(), Refusal> {
+    let (key, period, burst) = second_factor_key(user_id);
+    rate_limits::take(conn, &key, period, burst).await?;
+    Ok(())
+}
+
+fn second_factor_key(user_id: &str) -> (String, Duration, u32) {
+    let quota = second_factor_quota();
+    let key = format!("{}:{user_id}", Attempt::SecondFactor.kind());
+    (
+        super::tokens::digest(&key),
+        quota.replenish_interval(),
+        quota.burst_size().get(),
+    )
 }
 
 fn refused(retry: RetryAfter) -> Refusal {

@@ -7,13 +7,14 @@ use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
+use diesel_async::AsyncPgConnection;
 
 use super::audit::{Actor, Origin};
 use super::context::Services;
 use super::tokens;
 use super::Refusal;
 use crate::db::models::{Session, User};
-use crate::db::{sessions, DbConn};
+use crate::db::sessions;
 use crate::views::{Me, Role, SessionRecord, SessionView, Tier, UserRecord};
 
 /// Who a request belongs to: the signed-in person and their session. The rows it holds
@@ -99,13 +100,14 @@ pub(in crate::services) fn me(user: &User) -> Me {
         tier: Tier::of(&user.tier),
         whitelisted: user.is_whitelisted,
         has_access: super::access::has_access(user),
+        two_factor: user.two_factor_enabled,
     }
 }
 
 /// A new session for `user_id`; returns the token for the cookie (never stored).
 pub async fn start(
     services: &Services,
-    conn: &mut DbConn,
+    conn: &mut AsyncPgConnection,
     user: &User,
     origin: &Origin,
 ) -> Result<(String, Session), Refusal> {

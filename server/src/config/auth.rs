@@ -29,6 +29,11 @@ pub struct AuthArgs {
     #[arg(long, env, default_value = "", global = true)]
     pub artwork_url_allow_hosts: String,
 
+    /// Whether an admin needs a second factor (an authenticator app) before the admin pages
+    /// open. Default: true when PUBLIC_URL is https, false otherwise (local development).
+    #[arg(long, env, global = true)]
+    pub require_admin_mfa: Option<bool>,
+
     /// Password hashes computed at once (each takes 19 MiB and a core for a moment).
     /// Default: the number of cores.
     #[arg(long, env, global = true)]
@@ -62,6 +67,7 @@ impl AuthArgs {
                 "expected between 1 and 720 hours",
             ));
         }
+        let defaults = AuthSettings::new(public_url.0.clone());
         Ok(AuthSettings {
             session_ttl: chrono::Duration::days(self.session_ttl_days.into()),
             session_max_age: chrono::Duration::days(self.session_max_age_days.into()),
@@ -73,7 +79,8 @@ impl AuthArgs {
                 .map(|host| host.trim().trim_end_matches('.').to_ascii_lowercase())
                 .filter(|host| !host.is_empty())
                 .collect(),
-            ..AuthSettings::new(public_url.0.clone())
+            require_admin_mfa: self.require_admin_mfa.unwrap_or(defaults.require_admin_mfa),
+            ..defaults
         })
     }
 

@@ -12,12 +12,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use gatehouse_app::api::request::{cookie, origin_of, removal, session_cookie, session_of};
+use gatehouse_app::api::request::{after_sign_in, cookie, origin_of, removal, session_of};
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::policy::local_path;
 use gatehouse_app::services::providers::linking;
 use gatehouse_app::services::providers::{Flow, Provider, ProviderError, FLOW_MINUTES};
 use gatehouse_app::services::sessions::{self, SignedIn};
+use gatehouse_app::services::two_factor::SignInStep;
 use gatehouse_app::services::Refusal;
 use gatehouse_app::services::Services;
 use gatehouse_app::views::Notice;
@@ -168,10 +169,9 @@ async fn callback(
     let origin = origin(services, peer, &headers);
     let connecting = flow.as_ref().is_some_and(|f| f.link_user.is_some());
     match finish(services, &cookies, provider, flow, query, &origin).await {
-        Ok(Finished::SignedIn { token, next }) => {
+        Ok(Finished::SignedIn { step, next }) => {
             gatehouse_app::telemetry::sign_in(&provider_id, "signed-in");
-            cookies.add(session_cookie(&services.settings, token));
-            Redirect::to(&next).into_response()
+            Redirect::to(&after_sign_in(&cookies, &services.settings, step, &next)).into_response()
         }
         Ok(Finished::Linked { next }) => Redirect::to(&next).into_response(),
         Err(refusal) => refused(services, &provider_id, refusal, &origin, connecting).await,
@@ -179,7 +179,7 @@ async fn callback(
 }
 
 enum Finished {
-    SignedIn { token: String, next: String },
+    SignedIn { step: SignInStep, next: String },
     Linked { next: String },
 }
 
@@ -233,9 +233,9 @@ async fn finish(
             Ok(Finished::Linked { next: flow.next })
         }
         None => {
-            let token = linking::sign_in(services, &identity, &tokens, origin).await?;
+            let step = linking::sign_in(services, &identity, &tokens, origin).await?;
             Ok(Finished::SignedIn {
-                token,
+                step,
                 next: flow.next,
             })
         }

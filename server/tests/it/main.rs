@@ -20,3 +20,4 @@ mod pages;
 mod providers;
 mod sessions;
 mod tls;
+mod two_factor;

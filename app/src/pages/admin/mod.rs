@@ -12,9 +12,10 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
-use crate::api::profile::viewer;
+use crate::api::profile::{viewer, TWO_FACTOR_PAGE};
 use crate::api::AppError;
 use crate::pages::not_found::NotFound;
+use crate::views::ADMIN_NEEDS_TWO_FACTOR;
 
 pub(crate) use crate::components::when;
 
@@ -28,7 +29,10 @@ fn failed(error: AppError) -> AnyView {
             .fields
             .first()
             .map_or(error.message.clone(), |f| f.message.clone());
-        view! { <p class="form-error" role="alert">{message}</p> }.into_any()
+        let set_up = (message == ADMIN_NEEDS_TWO_FACTOR).then(|| {
+            view! { <p><a class="button" href=TWO_FACTOR_PAGE>"Set up two-step sign-in"</a></p> }
+        });
+        view! { <p class="form-error" role="alert">{message}</p> {set_up} }.into_any()
     }
 }
 

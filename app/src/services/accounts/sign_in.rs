@@ -10,17 +10,18 @@ use crate::services::audit::{self, Actor, Event, Origin};
 use crate::services::context::Services;
 use crate::services::passwords::Verified;
 use crate::services::rate_limit::Attempt;
-use crate::services::sessions::{self, is_banned};
+use crate::services::sessions::is_banned;
+use crate::services::two_factor::{self, SignInStep};
 use crate::services::{access, policy, Refusal};
 
-/// Signs in with email and password; returns the new session's cookie token.
-/// Unknown email and wrong password take the same time and give the same answer.
+/// Signs in with email and password: a session, or the second step for a person who set
+/// one up. Unknown email and wrong password take the same time and give the same answer.
 pub async fn sign_in(
     services: &Services,
     email: &str,
     password: &str,
     origin: &Origin,
-) -> Result<String, Refusal> {
+) -> Result<SignInStep, Refusal> {
     let signed_in = check_and_start(services, email, password, origin).await;
     crate::telemetry::sign_in("password", Refusal::outcome(&signed_in));
     signed_in
@@ -31,7 +32,7 @@ async fn check_and_start(
     email: &str,
     password: &str,
     origin: &Origin,
-) -> Result<String, Refusal> {
+) -> Result<SignInStep, Refusal> {
     let mut errors = Vec::new();
     let email = match policy::email(email) {
         Ok(email) => email,
@@ -90,14 +91,5 @@ async fn check_and_start(
         return Err(Refusal::EmailNotVerified);
     }
     let user = access::apply_at_sign_in(&mut conn, &services.access, user, None, origin).await?;
-    let (token, session) = sessions::start(services, &mut conn, &user, origin).await?;
-    record_own(
-        &mut conn,
-        &user,
-        "sign_in",
-        json!({ "method": "password", "session": session.id }),
-        origin,
-    )
-    .await?;
-    Ok(token)
+    two_factor::finish_sign_in(services, &mut conn, &user, "password", origin).await
 }

@@ -90,6 +90,7 @@ pub async fn sign_up(
                     tier: Tier::Free,
                     whitelisted: false,
                     has_access: false,
+                    two_factor: false,
                 },
                 image: None,
                 created_at: now,

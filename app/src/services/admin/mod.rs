@@ -13,19 +13,23 @@ pub use changes::{bulk_whitelist, change, delete_user, end_session, set_admin_by
 pub use listing::{list_users, user_detail};
 
 use super::sessions::{me, SignedIn};
-use super::Refusal;
+use super::{AuthSettings, Refusal};
 use crate::db::models::User;
 use crate::db::users;
 use crate::views::UserRow;
 
 pub const PAGE_SIZE: i64 = 50;
 
-/// Admins only; everyone else is told there is nothing here.
-pub fn require_admin(caller: &SignedIn) -> Result<(), Refusal> {
-    if caller.user.is_admin() && !caller.user.banned {
-        Ok(())
-    } else {
+/// Admins only; everyone else is told there is nothing here. With REQUIRE_ADMIN_MFA, an
+/// admin without a second factor is told to set one up first (every live session of a
+/// person with one on began with it, or confirmed it: see `two_factor::confirm`).
+pub fn require_admin(settings: &AuthSettings, caller: &SignedIn) -> Result<(), Refusal> {
+    if !caller.user.is_admin() || caller.user.banned {
         Err(Refusal::NotFound)
+    } else if settings.require_admin_mfa && !caller.user.two_factor_enabled {
+        Err(Refusal::SecondFactorRequired)
+    } else {
+        Ok(())
     }
 }
 

@@ -20,6 +20,7 @@ use crate::services::crypto::{account_aad, TokenCipher};
 use crate::services::mail::Mail;
 use crate::services::rate_limit::Attempt;
 use crate::services::sessions::{self, is_banned};
+use crate::services::two_factor::{self, SignInStep};
 use crate::services::Refusal;
 use crate::services::{access, tokens, Services};
 use crate::views::{LinkedAccount, SignInMethods};
@@ -86,13 +87,14 @@ enum Found {
     Made,
 }
 
-/// Signs a person in with what the provider vouched for; returns the session's cookie token.
+/// Signs a person in with what the provider vouched for: a session, or the second step for a
+/// person who set one up.
 pub async fn sign_in(
     services: &Services,
     identity: &Identity,
     tokens: &Tokens,
     origin: &Origin,
-) -> Result<String, Refusal> {
+) -> Result<SignInStep, Refusal> {
     let mut conn = services.pool.get().await?;
     let mut attempts = 0;
     let (user, found) = loop {
@@ -130,10 +132,7 @@ pub async fn sign_in(
         .as_deref()
         .map(|login| (login, identity.account_id.as_str()));
     let user = access::apply_at_sign_in(&mut conn, &services.access, user, github, origin).await?;
-    let (token, session) = sessions::start(services, &mut conn, &user, origin).await?;
-    let detail = json!({ "method": identity.provider, "session": session.id });
-    record_own(&mut conn, &user, "sign_in", detail, origin).await?;
-    Ok(token)
+    two_factor::finish_sign_in(services, &mut conn, &user, &identity.provider, origin).await
 }
 
 /// Mails the owner that a provider account now signs in to their account: if it was not

@@ -16,9 +16,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
-use gatehouse_app::api::request::{origin_of, removal, session_of};
+use gatehouse_app::api::request::{after_sign_in, origin_of, removal, session_of};
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::sessions::{self, SignedIn};
+use gatehouse_app::services::two_factor::SignInStep;
 use gatehouse_app::services::{accounts, jwt, Refusal};
 use gatehouse_app::views::UserRecord;
 use serde::Serialize;
@@ -376,7 +377,7 @@ async fn sign_in_email(
     State(state): State<AppState>,
     cookies: Cookies,
     call: Call,
-) -> Result<Json<SignedInAnswer>, ApiError> {
+) -> Result<Response, ApiError> {
     let better_auth = api(&state);
     let body = call.body;
     let email = body.string("email")?;
@@ -387,7 +388,15 @@ async fn sign_in_email(
         better_auth.check_url(url, "callbackURL")?;
     }
     let services = &state.services;
-    let token = accounts::sign_in(services, &email, &password, &call.origin).await?;
+    let token = match accounts::sign_in(services, &email, &password, &call.origin).await? {
+        SignInStep::Done(token) => token,
+        // As Better Auth's two-factor plugin answers: no session yet. The second step is
+        // Gatehouse's page (`/two-factor`), which reads the cookie set here.
+        step @ SignInStep::SecondFactor(_) => {
+            after_sign_in(&cookies, &services.settings, step, "/");
+            return Ok(Json(json!({ "twoFactorRedirect": true })).into_response());
+        }
+    };
     let mut current = sessions::authenticate(services, &token)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Failed to create session"))?;
@@ -401,7 +410,8 @@ async fn sign_in_email(
         token: current.session_id().to_string(),
         url: callback,
         user: current.user_record().into(),
-    }))
+    })
+    .into_response())
 }
 
 async fn sign_out(

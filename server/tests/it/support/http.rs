@@ -47,6 +47,7 @@ struct Setup {
     providers: Providers,
     better_auth: Option<BetterAuthConfig>,
     client: Option<ClientBuild>,
+    require_admin_mfa: bool,
 }
 
 impl Default for Setup {
@@ -57,6 +58,7 @@ impl Default for Setup {
             proxy_hops: 0,
             providers: Providers::default(),
             better_auth: None,
+            require_admin_mfa: false,
             client: None,
         }
     }
@@ -167,6 +169,16 @@ impl TestApp {
         Self::assembled(TestDb::migrated().await, setup).await
     }
 
+    /// With ADMIN_EMAILS and REQUIRE_ADMIN_MFA=true (the default over https).
+    pub async fn requiring_admin_mfa(admin_emails: &str) -> Self {
+        let setup = Setup {
+            access: AccessRules::parse("", admin_emails).unwrap(),
+            require_admin_mfa: true,
+            ..Setup::default()
+        };
+        Self::assembled(TestDb::migrated().await, setup).await
+    }
+
     /// With Better Auth's API on, its cookie signed with [`BETTER_AUTH_SECRET`], and
     /// `trusted_origins` beside the public URL's.
     pub async fn with_better_auth(trusted_origins: &[&str]) -> Self {
@@ -194,11 +206,13 @@ impl TestApp {
             providers,
             better_auth,
             client,
+            require_admin_mfa,
         } = setup;
         let mail = MailSink::start().await;
         let public_url: PublicUrl = public_url.parse().expect("a valid public URL");
         let settings = AuthSettings {
             trusted_proxy_hops: proxy_hops,
+            require_admin_mfa,
             ..AuthSettings::new(url::Url::parse(public_url.as_str()).unwrap())
         };
         let token_keys = TokenKeys::generate();

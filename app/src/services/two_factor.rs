@@ -1,0 +1,468 @@
+//! A second step after signing in: a code from an authenticator app (TOTP, RFC 6238: SHA-1,
+//! six digits, 30 s steps, one step of drift either way), or one of ten recovery codes, each
+//! good once. Set up from the profile after a recent sign-in, confirmed by a first code.
+//!
+//! Stored as Better Auth's two-factor plugin stores it (`twoFactor`, `user.twoFactorEnabled`),
+//! the secret encrypted with the token keys. A code is accepted once: the row keeps the last
+//! time step a code was accepted in, and only a later one passes.
+
+use chrono::{Duration, Utc};
+use diesel_async::AsyncPgConnection;
+use rand::Rng;
+use serde_json::json;
+use totp_rs::{Secret, Totp};
+
+use super::accounts::{record_own, require_recent_sign_in};
+use super::audit::{self, Actor, Event, Origin};
+use super::context::Services;
+use super::crypto::TokenCipher;
+use super::mail::Mail;
+use super::rate_limit;
+use super::sessions::{self, is_banned, SignedIn};
+use super::{tokens, Refusal};
+use crate::db::models::{TwoFactor, User};
+use crate::db::{sessions as session_rows, two_factor as rows, users, verifications};
+use crate::views::TwoFactorView;
+
+/// How long the second step may wait after the first.
+pub const SECOND_STEP_MINUTES: i64 = 5;
+/// The page of the second step.
+pub const SECOND_STEP_PAGE: &str = "/two-factor";
+const RECOVERY_CODES: usize = 10;
+/// Recovery codes are ten of these (no 0/o, 1/l/i), shown as two groups of five.
+const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+/// What authenticator apps show the account under.
+const ISSUER: &str = "Gatehouse";
+
+/// Where a sign-in stands once the first step (a password, a provider) passed.
+#[derive(Debug)]
+pub enum SignInStep {
+    /// Signed in: the new session's cookie token.
+    Done(String),
+    /// A code is needed first: the token for the second step's cookie (never stored).
+    SecondFactor(String),
+}
+
+/// Ends a sign-in whose first step passed: a session, or for a person with the second step
+/// on, a single-use token for it (five minutes).
+pub async fn finish_sign_in(
+    services: &Services,
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    method: &str,
+    origin: &Origin,
+) -> Result<SignInStep, Refusal> {
+    if user.two_factor_enabled {
+        let token = tokens::new_token();
+        let expires_at = Utc::now() + Duration::minutes(SECOND_STEP_MINUTES);
+        let identifier = second_step_identifier(&user.id, method);
+        verifications::insert(conn, &identifier, &tokens::digest(&token), expires_at).await?;
+        return Ok(SignInStep::SecondFactor(token));
+    }
+    let token = start_session(services, conn, user, method, None, origin).await?;
+    Ok(SignInStep::Done(token))
+}
+
+async fn start_session(
+    services: &Services,
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    method: &str,
+    second_factor: Option<&str>,
+    origin: &Origin,
+) -> Result<String, Refusal> {
+    let (token, session) = sessions::start(services, conn, user, origin).await?;
+    let mut detail = json!({ "method": method, "session": session.id });
+    if let Some(kind) = second_factor {
+        detail["second_factor"] = json!(kind);
+    }
+    record_own(conn, user, "sign_in", detail, origin).await?;
+    Ok(token)
+}
+
+fn second_step_identifier(user_id: &str, method: &str) -> String {
+    format!("two-factor:{user_id}:{method}")
+}
+
+/// The second step: `code` from the person's app (or a recovery code) for the sign-in that
+/// `challenge` (the second step's cookie) stands for. Returns the session's cookie token.
+pub async fn complete_sign_in(
+    services: &Services,
+    challenge: &str,
+    code: &str,
+    origin: &Origin,
+) -> Result<String, Refusal> {
+    let code = Code::parse(code)?;
+    if !tokens::is_well_formed(challenge) {
+        return Err(Refusal::SignInExpired);
+    }
+    let digest = tokens::digest(challenge);
+    let mut conn = services.pool.get().await?;
+    let (identifier, expires_at) = verifications::find(&mut conn, &digest)
+        .await?
+        .ok_or(Refusal::SignInExpired)?;
+    let Some((user_id, method)) = identifier
+        .strip_prefix("two-factor:")
+        .and_then(|rest| rest.split_once(':'))
+    else {
+        return Err(Refusal::SignInExpired);
+    };
+    if expires_at <= Utc::now() {
+        verifications::take(&mut conn, &digest).await?;
+        return Err(Refusal::SignInExpired);
+    }
+    let user = users::find(&mut conn, user_id)
+        .await?
+        .ok_or(Refusal::SignInExpired)?;
+    if is_banned(&user, Utc::now()) {
+        return Err(Refusal::banned(&user));
+    }
+    let row = rows::find(&mut conn, &user.id).await?;
+    let used = check(services, &mut conn, &user, row.as_ref(), &code, origin).await?;
+    // Single use: of two requests with right codes at once, one signs in.
+    if verifications::take(&mut conn, &digest).await?.is_none() {
+        return Err(Refusal::SignInExpired);
+    }
+    start_session(services, &mut conn, &user, method, Some(used), origin).await
+}
+
+/// What a person typed as their code.
+enum Code {
+    /// Six digits from the app.
+    App(String),
+    /// A recovery code, as stored: lower case, without the dash.
+    Recovery(String),
+}
+
+impl Code {
+    fn parse(typed: &str) -> Result<Self, Refusal> {
+        let compact: String = typed
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect::<String>()
+            .to_lowercase();
+        if compact.len() == 6 && compact.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Code::App(compact))
+        } else if compact.len() == 10 && compact.bytes().all(|b| RECOVERY_ALPHABET.contains(&b)) {
+            Ok(Code::Recovery(compact))
+        } else {
+            Err(Refusal::invalid(
+                "code",
+                "Enter the 6 digits your authenticator app shows, or one of your recovery codes.",
+            ))
+        }
+    }
+}
+
+/// Checks a code against the person's confirmed set-up, counted against their limit and
+/// audited when wrong; says which kind was used. A recovery code is used up.
+async fn check(
+    services: &Services,
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    row: Option<&TwoFactor>,
+    code: &Code,
+    origin: &Origin,
+) -> Result<&'static str, Refusal> {
+    rate_limit::second_factor_allowed(conn, &user.id).await?;
+    let accepted = match (row, code) {
+        (Some(row), Code::App(digits)) => {
+            let totp = totp(&services.cipher, row, &user.email)?;
+            match totp.check(digits, now_seconds()) {
+                Some(step) => rows::accept_step(conn, &row.id, step as i64).await?,
+                None => false,
+            }
+        }
+        (Some(row), Code::Recovery(typed)) => take_recovery_code(conn, row, typed).await?,
+        (None, _) => false,
+    };
+    if accepted {
+        return Ok(match code {
+            Code::App(_) => "totp",
+            Code::Recovery(_) => "recovery_code",
+        });
+    }
+    rate_limit::count_second_factor_failure(conn, &user.id).await?;
+    audit::record(
+        conn,
+        Event {
+            action: "second_factor_failed",
+            actor: Actor::Anonymous,
+            target: Some((&user.id, &user.email)),
+            detail: json!({}),
+        },
+        origin,
+    )
+    .await?;
+    Err(Refusal::invalid(
+        "code",
+        "That code is not right, or was already used. Codes change every 30 seconds: check \
+         that your device's clock is right, or use a recovery code.",
+    ))
+}
+
+async fn take_recovery_code(
+    conn: &mut AsyncPgConnection,
+    row: &TwoFactor,
+    typed: &str,
+) -> Result<bool, Refusal> {
+    let mut digests = stored_digests(&row.backup_codes);
+    let digest = tokens::digest(typed);
+    let Some(at) = digests.iter().position(|d| *d == digest) else {
+        return Ok(false);
+    };
+    digests.remove(at);
+    let remaining = serde_json::to_string(&digests).expect("strings serialize");
+    Ok(rows::swap_backup_codes(conn, &row.id, &row.backup_codes, &remaining).await?)
+}
+
+/// The digests of a confirmed set-up's recovery codes (none for anything else).
+fn stored_digests(backup_codes: &str) -> Vec<String> {
+    serde_json::from_str(backup_codes).unwrap_or_default()
+}
+
+fn now_seconds() -> u64 {
+    Utc::now().timestamp().try_into().unwrap_or(0)
+}
+
+/// What binds a secret to its person (the associated data of its encryption).
+pub(crate) fn secret_aad(row_user_id: &str) -> String {
+    format!("twoFactor.secret:{row_user_id}")
+}
+
+/// What binds an unconfirmed set-up's recovery codes to their person.
+pub(crate) fn codes_aad(row_user_id: &str) -> String {
+    format!("twoFactor.backupCodes:{row_user_id}")
+}
+
+/// The generator for the row's secret. A secret Gatehouse cannot read (one Better Auth
+/// encrypted with its own key) fails here: an admin resets that person's second step.
+fn totp(cipher: &TokenCipher, row: &TwoFactor, email: &str) -> Result<Totp, Refusal> {
+    let foreign = || {
+        Refusal::Conflict(
+            "Your authenticator app was set up with an earlier sign-in service. Use a \
+             recovery code, or ask an administrator to reset your second step."
+                .into(),
+        )
+    };
+    let secret = cipher
+        .decrypt(&row.secret, &secret_aad(&row.user_id))
+        .map_err(|_| foreign())?;
+    let secret = Secret::try_from_base32(&secret).map_err(|_| foreign())?;
+    totp_rs::Builder::new()
+        .with_secret(secret)
+        // The otpauth address's label cannot hold a colon.
+        .with_account_name(email.replace(':', "_"))
+        .with_issuer(Some(ISSUER))
+        .build()
+        .map_err(|_| foreign())
+}
+
+/// What the set-up page shows: not set up, a set-up waiting for its first code (with the QR
+/// code, the secret as text and the recovery codes), or on.
+pub async fn view(services: &Services, current: &SignedIn) -> Result<TwoFactorView, Refusal> {
+    let user = &current.user;
+    let mut conn = services.pool.get().await?;
+    let Some(row) = rows::find(&mut conn, &user.id).await? else {
+        return Ok(TwoFactorView::Off);
+    };
+    if user.two_factor_enabled {
+        return Ok(TwoFactorView::On {
+            recovery_codes_left: stored_digests(&row.backup_codes).len(),
+        });
+    }
+    let totp = totp(&services.cipher, &row, &user.email)?;
+    let url = totp.to_url().expect("an account name without ':'");
+    let codes = services
+        .cipher
+        .decrypt(&row.backup_codes, &codes_aad(&row.user_id))?;
+    let recovery_codes: Vec<String> = serde_json::from_str(&codes).unwrap_or_default();
+    Ok(TwoFactorView::SettingUp {
+        qr_svg: qr_svg(&url),
+        secret: totp.secret().to_base32(),
+        recovery_codes: recovery_codes.iter().map(|c| shown(c)).collect(),
+    })
+}
+
+/// The otpauth address as an SVG QR code, for the page itself (no script, no image request).
+fn qr_svg(url: &str) -> String {
+    // An address of a few hundred bytes at most (an email has at most 254).
+    let code = qrcode::QrCode::new(url.as_bytes()).expect("an otpauth address fits a QR code");
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    // Inline in the page: without the XML declaration.
+    match svg.find("<svg") {
+        Some(start) => svg[start..].to_string(),
+        None => svg,
+    }
+}
+
+/// A recovery code as people read it: "abcde-fghjk".
+fn shown(code: &str) -> String {
+    let (a, b) = code.split_at(code.len() / 2);
+    format!("{a}-{b}")
+}
+
+/// Starts a set-up (or starts it over): a new secret and recovery codes, not yet in force.
+/// Needs a recent sign-in: whoever sets it up decides who can sign in next time.
+pub async fn begin(services: &Services, current: &SignedIn) -> Result<(), Refusal> {
+    require_recent_sign_in(current)?;
+    let user = &current.user;
+    if user.two_factor_enabled {
+        return Err(Refusal::Conflict(
+            "Two-step sign-in is already on. Turn it off first to set up another app.".into(),
+        ));
+    }
+    let mut secret = [0u8; 20];
+    rand::rng().fill(&mut secret);
+    let secret = Secret::from(secret.as_slice()).to_base32();
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let codes = serde_json::to_string(&codes).expect("strings serialize");
+    let cipher = &services.cipher;
+    let mut conn = services.pool.get().await?;
+    rows::replace(
+        &mut conn,
+        &user.id,
+        &cipher.encrypt(&secret, &secret_aad(&user.id)),
+        &cipher.encrypt(&codes, &codes_aad(&user.id)),
+    )
+    .await?;
+    Ok(())
+}
+
+fn new_recovery_code() -> String {
+    let mut rng = rand::rng();
+    (0..10)
+        .map(|_| RECOVERY_ALPHABET[rng.random_range(0..RECOVERY_ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Confirms a set-up with a first code from the app: from then on every sign-in asks for a
+/// code. The recovery codes are kept only as digests from here on.
+pub async fn confirm(
+    services: &Services,
+    current: &SignedIn,
+    code: &str,
+    origin: &Origin,
+) -> Result<(), Refusal> {
+    let code = Code::parse(code)?;
+    if !matches!(code, Code::App(_)) {
+        return Err(Refusal::invalid(
+            "code",
+            "Enter the 6 digits your authenticator app shows.",
+        ));
+    }
+    let user = &current.user;
+    let mut conn = services.pool.get().await?;
+    let row = match rows::find(&mut conn, &user.id).await? {
+        Some(row) if !user.two_factor_enabled => row,
+        _ => {
+            return Err(Refusal::Conflict(
+                "There is no set-up waiting for a code: start again.".into(),
+            ))
+        }
+    };
+    let codes = services
+        .cipher
+        .decrypt(&row.backup_codes, &codes_aad(&user.id))?;
+    check(services, &mut conn, user, Some(&row), &code, origin).await?;
+    let codes: Vec<String> = serde_json::from_str(&codes).unwrap_or_default();
+    let digests: Vec<String> = codes.iter().map(|c| tokens::digest(c)).collect();
+    let digests = serde_json::to_string(&digests).expect("strings serialize");
+    rows::swap_backup_codes(&mut conn, &row.id, &row.backup_codes, &digests).await?;
+    rows::set_enabled(&mut conn, &user.id, true).await?;
+    // The code just given proves this session's holder has the app; any other session
+    // began with a password alone, and ends: every live session of a person with the
+    // second step on has passed it (what opens /admin under REQUIRE_ADMIN_MFA).
+    session_rows::delete_all_but(&mut conn, &user.id, Some(current.session_id())).await?;
+    record_own(
+        &mut conn,
+        user,
+        "two_factor_enabled",
+        json!({ "sessions_ended": "others" }),
+        origin,
+    )
+    .await?;
+    tell_owner(
+        services,
+        user,
+        "Two-step sign-in is on for your Gatehouse account",
+        "two-step sign-in was turned on for your Gatehouse account: from now on, signing in \
+         also asks for a code from your authenticator app.",
+    );
+    Ok(())
+}
+
+/// Turns the second step off, with a current code or a recovery code and a recent sign-in.
+pub async fn disable(
+    services: &Services,
+    current: &SignedIn,
+    code: &str,
+    origin: &Origin,
+) -> Result<(), Refusal> {
+    let code = Code::parse(code)?;
+    require_recent_sign_in(current)?;
+    let user = &current.user;
+    if !user.two_factor_enabled {
+        return Err(Refusal::Conflict("Two-step sign-in is not on.".into()));
+    }
+    let mut conn = services.pool.get().await?;
+    let row = rows::find(&mut conn, &user.id).await?;
+    check(services, &mut conn, user, row.as_ref(), &code, origin).await?;
+    rows::delete_for(&mut conn, &user.id).await?;
+    rows::set_enabled(&mut conn, &user.id, false).await?;
+    record_own(&mut conn, user, "two_factor_disabled", json!({}), origin).await?;
+    tell_owner(
+        services,
+        user,
+        "Two-step sign-in is off for your Gatehouse account",
+        "two-step sign-in was turned off for your Gatehouse account: signing in no longer \
+         asks for a code.",
+    );
+    Ok(())
+}
+
+fn tell_owner(services: &Services, user: &User, subject: &str, what: &str) {
+    services.mail_in_background(Mail {
+        to: user.email.clone(),
+        subject: subject.into(),
+        body: format!(
+            "Hello {},\n\n{what}\n\nIf it was not you, reset your password at once:\n\n{}\n",
+            user.name,
+            services.settings.link("/forgot-password"),
+        ),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_read_as_app_codes_or_recovery_codes_and_nothing_else() {
+        assert!(matches!(Code::parse(" 123 456 "), Ok(Code::App(d)) if d == "123456"));
+        assert!(matches!(Code::parse("ABCDE-FGHJK"), Ok(Code::Recovery(c)) if c == "abcdefghjk"));
+        for wrong in [
+            "",
+            "12345",
+            "1234567",
+            "12345a",
+            "abcde-fghji",
+            "abcde-fghj0",
+        ] {
+            assert!(Code::parse(wrong).is_err(), "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn recovery_codes_are_ten_letters_of_their_alphabet_and_shown_in_two_groups() {
+        let code = new_recovery_code();
+        assert_eq!(code.len(), 10);
+        assert!(code.bytes().all(|b| RECOVERY_ALPHABET.contains(&b)));
+        assert!(matches!(Code::parse(&shown(&code)), Ok(Code::Recovery(c)) if c == code));
+        assert_ne!(new_recovery_code(), code);
+    }
+}
