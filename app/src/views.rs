@@ -120,6 +120,7 @@ pub enum Notice {
     AccountDeleted,
     TwoFactorOn,
     TwoFactorOff,
+    TwoFactorReset,
     // Artworks.
     Submitted,
     // The admin dashboard.
@@ -151,6 +152,7 @@ impl Notice {
             Unlinked => "unlinked",
             TwoFactorOn => "two-factor-on",
             TwoFactorOff => "two-factor-off",
+            TwoFactorReset => "two-factor-reset",
             AccountDeleted | UserDeleted => "deleted",
             Submitted => "submitted",
             AccessChanged => "access",
@@ -183,6 +185,7 @@ impl Notice {
                  other sessions have ended."
             }
             TwoFactorOff => "Two-step sign-in is off.",
+            TwoFactorReset => "Their two-step sign-in is off; they have been told by mail.",
             AccountDeleted => "Your account and everything it owned have been deleted.",
             Submitted => "Your artwork is queued for protection.",
             AccessChanged => "Access changed.",

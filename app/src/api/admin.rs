@@ -100,6 +100,12 @@ pub async fn unban_user(#[server(default)] id: String) -> Result<(), AppError> {
     apply(&id, Change::Ban(None), Notice::Unbanned).await
 }
 
+/// Turns a user's two-step sign-in off, for someone who lost their device.
+#[server(endpoint = "admin/reset-two-factor")]
+pub async fn reset_two_factor(#[server(default)] id: String) -> Result<(), AppError> {
+    apply(&id, Change::ResetTwoFactor, Notice::TwoFactorReset).await
+}
+
 #[server(endpoint = "admin/end-session")]
 pub async fn admin_end_session(
     #[server(default)] id: String,

@@ -523,3 +523,87 @@ async fn with_admin_mfa_required_an_admin_reaches_admin_pages_only_after_setting
         .await;
     assert!(allowed.status.is_success(), "{}", allowed.body);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_resets_the_second_step_of_someone_who_lost_their_device() {
+    let app = TestApp::with_access("", "grace@example.com").await;
+    let (mut ada, _) = ada_with_two_factor(&app).await;
+    let ada_id = user_id(&app, "ada@example.com").await;
+    let mut grace = crate::accounts::person(&app, "Grace", "grace@example.com", "10.9.0.4").await;
+    let page = grace.get(&format!("/admin/users/{ada_id}")).await;
+    assert!(
+        page.body.contains("Reset two-step sign-in"),
+        "{}",
+        page.body
+    );
+
+    // Not for someone who is not an admin; nothing for a made-up user.
+    let refused = ada
+        .call("/api/admin/reset-two-factor", &[("id", &ada_id)])
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let nobody = grace
+        .call("/api/admin/reset-two-factor", &[("id", "no-such-user")])
+        .await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND, "{}", nobody.body);
+    assert!(enabled(&app, "ada@example.com").await);
+
+    let (posted, page) = grace
+        .submit(
+            &format!("/admin/users/{ada_id}"),
+            "/api/admin/reset-two-factor",
+            &[("id", &ada_id)],
+        )
+        .await;
+    assert!(posted.location().ends_with("notice=two-factor-reset"));
+    assert!(
+        page.body.contains("they have been told by mail"),
+        "{}",
+        page.body
+    );
+    assert!(!enabled(&app, "ada@example.com").await);
+    let mail = app.mail.wait_for("ada@example.com", 3).await;
+    assert!(mail.subject.contains("reset"), "{}", mail.subject);
+    assert_eq!(audited(&app, "two_factor_reset").await.len(), 1);
+    // Once off, there is nothing to reset.
+    let again = grace
+        .call("/api/admin/reset-two-factor", &[("id", &ada_id)])
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    sign_out(&mut ada).await;
+    crate::accounts::sign_in(&mut ada, "ada@example.com", PASSWORD).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_sign_in_asks_for_the_code_too() {
+    use crate::support::provider::{GithubUser, StandIn};
+    let provider = StandIn::start().await;
+    provider.add_github(GithubUser::new(583231, "octocat", "octo@example.com"));
+    let app = TestApp::with_providers(&provider).await;
+    let mut octo = app.browser();
+    let landed = octo.through_provider("github", &[], "octocat").await;
+    assert_eq!(landed.location(), "/");
+    let mut setup = begin(&mut octo).await;
+    setup.first_code = code(&setup.secret, 0);
+    octo.submit(
+        PAGE,
+        "/api/confirm-two-factor",
+        &[("code", &setup.first_code)],
+    )
+    .await;
+    assert!(enabled(&app, "octo@example.com").await);
+    sign_out(&mut octo).await;
+
+    let landed = octo
+        .through_provider("github", &[("next", "/artworks")], "octocat")
+        .await;
+    assert_eq!(landed.location(), "/two-factor?next=%2Fartworks");
+    assert!(octo.cookie(SESSION).is_none(), "no session before the code");
+    let signed_in = second_step(&mut octo, &code(&setup.secret, 1)).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert!(octo.cookie(SESSION).is_some());
+    let sign_ins = audited(&app, "sign_in").await;
+    let last = sign_ins.last().unwrap();
+    assert_eq!(last["method"], "github");
+    assert_eq!(last["second_factor"], "totp");
+}

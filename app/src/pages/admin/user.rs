@@ -5,7 +5,8 @@ use leptos_router::hooks::use_params_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::{
-    admin_user, AdminEndSession, BanUser, DeleteUser, SetRole, SetTier, SetWhitelist, UnbanUser,
+    admin_user, AdminEndSession, BanUser, DeleteUser, ResetTwoFactor, SetRole, SetTier,
+    SetWhitelist, UnbanUser,
 };
 use crate::components::boxed;
 use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
@@ -39,6 +40,7 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
     let ban = ServerAction::<BanUser>::new();
     let unban = ServerAction::<UnbanUser>::new();
     let end_session = ServerAction::<AdminEndSession>::new();
+    let reset_two_factor = ServerAction::<ResetTwoFactor>::new();
     let delete = ServerAction::<DeleteUser>::new();
     let ban_error = error_of(ban);
     let error = first_error([
@@ -48,6 +50,7 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
         ban_error,
         error_of(unban),
         error_of(end_session),
+        error_of(reset_two_factor),
     ]);
     let delete_error = error_of(delete);
     let (user, banned, ban_reason, joined) = (
@@ -61,7 +64,7 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
         <div class="stack">
             <h1>{user.name.clone()}</h1>
             <AdminNav />
-            <Notices shows=&[Notice::AccessChanged, Notice::RoleChanged, Notice::TierChanged, Notice::Banned, Notice::Unbanned, Notice::UserSessionEnded] />
+            <Notices shows=&[Notice::AccessChanged, Notice::RoleChanged, Notice::TierChanged, Notice::Banned, Notice::Unbanned, Notice::UserSessionEnded, Notice::TwoFactorReset] />
             <FormMessage error />
             <section class="card" aria-labelledby="facts-title">
                 <h2 id="facts-title">"Account"</h2>
@@ -72,7 +75,14 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
                     <dt>"Access"</dt>
                     <dd>{if banned { "banned" } else if user.has_access { "in" } else { "waiting" }}</dd>
                     {ban_reason.map(|reason| view! { <dt>"Ban reason"</dt><dd>{reason}</dd> })}
+                    <dt>"Two-step sign-in"</dt><dd>{if user.two_factor { "on" } else { "off" }}</dd>
                 </dl>
+                {user.two_factor.then(|| view! {
+                    <ActionForm action=reset_two_factor>
+                        <input type="hidden" name="id" value=id.get_value() />
+                        <button class="button secondary" type="submit">"Reset two-step sign-in (they lost their device)"</button>
+                    </ActionForm>
+                })}
                 <ActionForm action=whitelist>
                     <input type="hidden" name="id" value=id.get_value() />
                     <input type="hidden" name="on" value=(!user.whitelisted).to_string() />

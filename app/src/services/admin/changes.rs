@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::db::admin as queries;
-use crate::db::{sessions as session_rows, users};
+use crate::db::{sessions as session_rows, two_factor as two_factor_rows, users};
 use crate::services::audit::{self, Actor, Event, Origin};
+use crate::services::mail::Mail;
 use crate::services::sessions::SignedIn;
 use crate::services::{policy, Refusal, Services};
 use crate::views::{Role, Tier};
@@ -21,10 +22,12 @@ pub enum Change {
     Tier(Tier),
     /// Ban with a reason, or lift the ban (`None`).
     Ban(Option<String>),
+    /// Turn their two-step sign-in off (they lost their device): they set it up again.
+    ResetTwoFactor,
 }
 
 /// Applies one change: lock, check, update, audit, in one transaction. Removing access or
-/// banning ends the user's sessions at once.
+/// banning ends the user's sessions at once; a second step reset is mailed to the user.
 pub async fn change(
     services: &Services,
     actor: Actor<'_>,
@@ -48,69 +51,97 @@ pub async fn change(
     };
     let target_id = target_id.to_string();
     let origin = origin.clone();
+    let tells_the_user = change == Change::ResetTwoFactor;
     let mut conn = services.pool.get().await?;
-    conn.transaction::<_, Refusal, _>(|conn| {
-        async move {
-            let actor = match &actor_id {
-                Some(id) => Actor::User(id, &actor_label),
-                None => Actor::System(&actor_label),
-            };
-            let (target, last_admin) = lock_with_admins(conn, &target_id).await?;
-            let removes_an_admin = matches!(change, Change::Role(Role::User))
-                || matches!(&change, Change::Ban(Some(_)));
-            if removes_an_admin && last_admin {
-                return Err(last_admin_refusal());
-            }
-            let (action, detail): (&str, Value) = match &change {
-                Change::Whitelist(on) => {
-                    users::set_whitelisted(conn, &target.id, *on).await?;
-                    (
-                        "whitelist_changed",
-                        json!({ "from": target.is_whitelisted, "to": on }),
-                    )
+    let target = conn
+        .transaction::<_, Refusal, _>(|conn| {
+            async move {
+                let actor = match &actor_id {
+                    Some(id) => Actor::User(id, &actor_label),
+                    None => Actor::System(&actor_label),
+                };
+                let (target, last_admin) = lock_with_admins(conn, &target_id).await?;
+                let removes_an_admin = matches!(change, Change::Role(Role::User))
+                    || matches!(&change, Change::Ban(Some(_)));
+                if removes_an_admin && last_admin {
+                    return Err(last_admin_refusal());
                 }
-                Change::Role(role) => {
-                    users::set_role(conn, &target.id, role.as_str()).await?;
-                    ("role_changed", json!({ "from": target.role, "to": role }))
-                }
-                Change::Tier(tier) => {
-                    users::set_tier(conn, &target.id, tier.as_str()).await?;
-                    ("tier_changed", json!({ "from": target.tier, "to": tier }))
-                }
-                Change::Ban(reason) => {
-                    users::set_ban(conn, &target.id, reason.as_deref().map(str::trim)).await?;
-                    match reason {
-                        Some(reason) => ("banned", json!({ "reason": reason.trim() })),
-                        None => ("unbanned", json!({})),
+                let (action, detail): (&str, Value) = match &change {
+                    Change::Whitelist(on) => {
+                        users::set_whitelisted(conn, &target.id, *on).await?;
+                        (
+                            "whitelist_changed",
+                            json!({ "from": target.is_whitelisted, "to": on }),
+                        )
                     }
+                    Change::Role(role) => {
+                        users::set_role(conn, &target.id, role.as_str()).await?;
+                        ("role_changed", json!({ "from": target.role, "to": role }))
+                    }
+                    Change::Tier(tier) => {
+                        users::set_tier(conn, &target.id, tier.as_str()).await?;
+                        ("tier_changed", json!({ "from": target.tier, "to": tier }))
+                    }
+                    Change::Ban(reason) => {
+                        users::set_ban(conn, &target.id, reason.as_deref().map(str::trim)).await?;
+                        match reason {
+                            Some(reason) => ("banned", json!({ "reason": reason.trim() })),
+                            None => ("unbanned", json!({})),
+                        }
+                    }
+                    Change::ResetTwoFactor => {
+                        if !target.two_factor_enabled {
+                            return Err(Refusal::Conflict(
+                                "They have no two-step sign-in to reset.".into(),
+                            ));
+                        }
+                        two_factor_rows::delete_for(conn, &target.id).await?;
+                        two_factor_rows::set_enabled(conn, &target.id, false).await?;
+                        ("two_factor_reset", json!({}))
+                    }
+                };
+                let ends_sessions =
+                    matches!(change, Change::Whitelist(false) | Change::Ban(Some(_)));
+                let ended = if ends_sessions {
+                    session_rows::delete_all_but(conn, &target.id, None).await?
+                } else {
+                    0
+                };
+                let mut detail = detail;
+                if ends_sessions {
+                    detail["sessions_ended"] = json!(ended);
                 }
-            };
-            let ends_sessions = matches!(change, Change::Whitelist(false) | Change::Ban(Some(_)));
-            let ended = if ends_sessions {
-                session_rows::delete_all_but(conn, &target.id, None).await?
-            } else {
-                0
-            };
-            let mut detail = detail;
-            if ends_sessions {
-                detail["sessions_ended"] = json!(ended);
+                audit::record(
+                    conn,
+                    Event {
+                        action,
+                        actor,
+                        target: Some((&target.id, &target.email)),
+                        detail,
+                    },
+                    &origin,
+                )
+                .await?;
+                Ok(target)
             }
-            audit::record(
-                conn,
-                Event {
-                    action,
-                    actor,
-                    target: Some((&target.id, &target.email)),
-                    detail,
-                },
-                &origin,
-            )
-            .await?;
-            Ok(())
-        }
-        .scope_boxed()
-    })
-    .await
+            .scope_boxed()
+        })
+        .await?;
+    if tells_the_user {
+        services.mail_in_background(Mail {
+            to: target.email.clone(),
+            subject: "Your Gatehouse two-step sign-in was reset".into(),
+            body: format!(
+                "Hello {},\n\nAn administrator turned off two-step sign-in for your Gatehouse \
+                 account: signing in asks only for your password now. Set it up again from \
+                 your profile:\n\n{}\n\nIf you did not ask for this, tell your \
+                 administrator.\n",
+                target.name,
+                services.settings.link("/profile/two-factor"),
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Whitelists every listed user who is waiting; returns how many changed.
