@@ -39,7 +39,7 @@ use pages::profile::ProfilePage;
 use pages::reset_password::ResetPasswordPage;
 use pages::sign_in_failed::SignInFailedPage;
 use pages::signup::SignupPage;
-use pages::two_factor::{SecondStepPage, TwoFactorPage};
+use pages::two_factor::TwoFactorPage;
 use pages::verify_email::VerifyEmailPage;
 
 /// The stylesheet's address; the server serves `style/main.css` there.
@@ -123,9 +123,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/verify-email") view=VerifyEmailPage />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
-                    <Route path=path!("/two-factor") view=SecondStepPage />
                     <Route path=path!("/profile") view=ProfilePage />
-                    <Route path=path!("/profile/two-factor") view=TwoFactorPage />
+                    <Route path=path!("/two-factor") view=TwoFactorPage />
                     <Route path=path!("/admin") view=AdminUsersPage />
                     <Route path=path!("/admin/users/:id") view=AdminUserPage />
                     <Route path=path!("/admin/audit") view=AdminAuditPage />

@@ -14,6 +14,10 @@ pub const SIGN_IN_AGAIN: &str =
 pub const ADMIN_NEEDS_TWO_FACTOR: &str =
     "Administrators need two-step sign-in: set up an authenticator app first.";
 
+/// Two-step sign-in's page: the second step of a sign-in for someone signing in, the set-up
+/// of an authenticator app for someone signed in.
+pub const TWO_FACTOR_PAGE: &str = "/two-factor";
+
 /// The names a closed set of values is stored and sent as, and how they are read back:
 /// `ALL` in the order pages offer them, `as_str`, and `parse` (None for any other name).
 macro_rules! named_values {
@@ -118,6 +122,7 @@ pub enum Notice {
     Linked,
     Unlinked,
     AccountDeleted,
+    TwoFactorStarted,
     TwoFactorOn,
     TwoFactorOff,
     TwoFactorReset,
@@ -150,6 +155,7 @@ impl Notice {
             OtherSessionsEnded => "sessions-ended",
             Linked => "linked",
             Unlinked => "unlinked",
+            TwoFactorStarted => "two-factor-key",
             TwoFactorOn => "two-factor-on",
             TwoFactorOff => "two-factor-off",
             TwoFactorReset => "two-factor-reset",
@@ -185,6 +191,7 @@ impl Notice {
                  other sessions have ended."
             }
             TwoFactorOff => "Two-step sign-in is off.",
+            TwoFactorStarted => "A new key is ready: add it to your app, then confirm below.",
             TwoFactorReset => "Their two-step sign-in is off; they have been told by mail.",
             AccountDeleted => "Your account and everything it owned have been deleted.",
             Submitted => "Your artwork is queued for protection.",
@@ -247,7 +254,9 @@ pub type Me = Person;
 pub struct UserRecord {
     pub person: Person,
     pub image: Option<String>,
+    #[serde(deserialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -257,8 +266,11 @@ pub struct UserRecord {
 pub struct SessionRecord {
     pub id: String,
     pub user_id: String,
+    #[serde(deserialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
+    #[serde(deserialize_with = "rfc3339")]
     pub expires_at: DateTime<Utc>,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
@@ -272,20 +284,23 @@ pub struct ProfileView {
     pub methods: SignInMethods,
 }
 
-/// The person's authenticator app, as its page shows it.
+/// The person's authenticator app, as its page shows it: off, being set up, or on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TwoFactorView {
-    /// Not set up.
-    Off,
-    /// Set up, waiting for a first code: the QR code (an SVG), the same secret as text, and
-    /// the recovery codes, shown until the set-up is confirmed and never after.
-    SettingUp {
-        qr_svg: String,
-        secret: String,
-        recovery_codes: Vec<String>,
-    },
-    /// On.
-    On { recovery_codes_left: usize },
+pub struct TwoFactorView {
+    /// Signing in asks for a code.
+    pub on: bool,
+    /// A set-up waiting for its first code.
+    pub setting_up: Option<TwoFactorSetup>,
+    pub recovery_codes_left: usize,
+}
+
+/// A set-up waiting for its first code: the QR code (an SVG), the same secret as text, and
+/// the recovery codes, shown until the set-up is confirmed and never after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorSetup {
+    pub qr_svg: String,
+    pub secret: String,
+    pub recovery_codes: Vec<String>,
 }
 
 /// One of the person's sessions, as the profile page lists them.
@@ -294,7 +309,9 @@ pub struct SessionView {
     pub id: String,
     pub device: String,
     pub ip_address: Option<String>,
+    #[serde(deserialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "rfc3339")]
     pub last_active: DateTime<Utc>,
     pub this_device: bool,
 }
@@ -309,10 +326,10 @@ pub struct FieldError {
 /// A user as the admin dashboard lists them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
-    #[serde(flatten)]
     pub person: Person,
     pub banned: bool,
     pub ban_reason: Option<String>,
+    #[serde(deserialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -396,6 +413,16 @@ const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUME
     .remove(b'_')
     .remove(b'~');
 
+/// A moment as the views carry it (RFC 3339, as chrono writes it), read with chrono's RFC 3339
+/// parser: its general one (`str::parse`, what serde's reading of a `DateTime` calls) is most
+/// of chrono's share of the client.
+fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let text = String::deserialize(d)?;
+    DateTime::parse_from_rfc3339(&text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(serde::de::Error::custom)
+}
+
 /// `value` percent-encoded for a path or a query, leaving only the unreserved characters.
 pub fn encoded(value: &str) -> percent_encoding::PercentEncode<'_> {
     percent_encoding::utf8_percent_encode(value, UNRESERVED)
@@ -406,6 +433,7 @@ pub fn encoded(value: &str) -> percent_encoding::PercentEncode<'_> {
 pub struct ConnectedAccount {
     pub provider: String,
     pub account_id: String,
+    #[serde(deserialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -443,6 +471,7 @@ pub struct JobSummary {
     /// As stored: one of [`JobStatus`], or another word an adopted Artorizer table holds.
     pub status: String,
     pub original_url: String,
+    #[serde(deserialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -459,6 +488,7 @@ pub struct UserDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
     pub id: String,
+    #[serde(deserialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
     pub actor: String,
     pub action: String,
@@ -488,7 +518,9 @@ pub struct JobView {
     pub status: String,
     pub original_url: String,
     pub protected_url: Option<String>,
+    #[serde(deserialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -513,6 +545,7 @@ pub struct JobPage {
 /// One line of a job's history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobEvent {
+    #[serde(deserialize_with = "rfc3339")]
     pub at: DateTime<Utc>,
     pub what: String,
 }

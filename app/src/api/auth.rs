@@ -3,13 +3,10 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::request::{
-    after_sign_in, clear_session_cookie, cookies, origin, redirect, removal, services,
-    start_session_cookie,
-};
+use super::request::{after_sign_in, clear_session_cookie, cookies, origin, redirect, services};
 use super::AppError;
 #[cfg(feature = "ssr")]
-use crate::services::{accounts, policy::local_path, two_factor};
+use crate::services::{accounts, policy::local_path};
 #[cfg(feature = "ssr")]
 use crate::views::Notice;
 
@@ -47,30 +44,6 @@ pub async fn sign_in(
         step,
         next,
     ));
-    Ok(())
-}
-
-/// The second step of a sign-in: a code from the person's authenticator app, or one of
-/// their recovery codes, for the sign-in the second step's cookie carries.
-#[server(endpoint = "second-step")]
-pub async fn second_step(
-    #[server(default)] code: String,
-    #[server(default)] next: String,
-) -> Result<(), AppError> {
-    let services = services()?;
-    let cookies = cookies().await?;
-    let name = services.settings.second_step_cookie_name();
-    let challenge = cookies.get(name).map(|c| c.value().to_string());
-    let token = two_factor::complete_sign_in(
-        &services,
-        challenge.as_deref().unwrap_or_default(),
-        &code,
-        &origin(),
-    )
-    .await?;
-    cookies.remove(removal(&services.settings, name));
-    start_session_cookie(&services, token).await?;
-    redirect(local_path(&next).unwrap_or("/profile"));
     Ok(())
 }
 

@@ -9,5 +9,6 @@ pub mod portal;
 pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod request;
+pub mod two_factor;
 
 pub use error::AppError;

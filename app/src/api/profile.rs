@@ -10,13 +10,10 @@ use super::AppError;
 #[cfg(feature = "ssr")]
 use crate::services::providers::linking;
 #[cfg(feature = "ssr")]
-use crate::services::{accounts, sessions, two_factor};
+use crate::services::{accounts, sessions};
 #[cfg(feature = "ssr")]
 use crate::views::Notice;
-use crate::views::{Me, ProfileView, SessionView, SignInMethods, TwoFactorView};
-
-/// The page where a person sets up, and turns off, their authenticator app.
-pub const TWO_FACTOR_PAGE: &str = "/profile/two-factor";
+use crate::views::{Me, ProfileView, SessionView, SignInMethods};
 
 /// Who is signed in, for the frame and the pages that differ by it, without a server call of
 /// their own: the router looks the session up before a page renders, and the client reads it
@@ -27,7 +24,7 @@ pub struct Viewer(RwSignal<Option<Me>>);
 
 impl Viewer {
     pub fn provide() -> Self {
-        let known = SharedValue::new(|| {
+        let known = SharedValue::<_, crate::components::PageData>::new_with_encoding(|| {
             #[cfg(feature = "ssr")]
             let known = super::request::known_viewer();
             #[cfg(not(feature = "ssr"))]
@@ -187,41 +184,5 @@ pub async fn delete_account(
         .map_err(AppError::from)?;
     clear_session_cookie(&services).await?;
     redirect(&Notice::AccountDeleted.after("/"));
-    Ok(())
-}
-
-/// The person's authenticator app, as its page shows it; `None` when nobody is signed in.
-#[server(endpoint = "my-two-factor")]
-pub async fn my_two_factor() -> Result<Option<TwoFactorView>, AppError> {
-    let Some(current) = current().await? else {
-        return Ok(None);
-    };
-    Ok(Some(two_factor::view(&services()?, &current).await?))
-}
-
-/// Starts (or starts over) setting up an authenticator app.
-#[server(endpoint = "begin-two-factor")]
-pub async fn begin_two_factor() -> Result<(), AppError> {
-    let current = require_user().await?;
-    two_factor::begin(&services()?, &current).await?;
-    redirect(TWO_FACTOR_PAGE);
-    Ok(())
-}
-
-/// Turns the second step on with a first code from the app.
-#[server(endpoint = "confirm-two-factor")]
-pub async fn confirm_two_factor(#[server(default)] code: String) -> Result<(), AppError> {
-    let current = require_user().await?;
-    two_factor::confirm(&services()?, &current, &code, &origin()).await?;
-    redirect(&Notice::TwoFactorOn.after(TWO_FACTOR_PAGE));
-    Ok(())
-}
-
-/// Turns the second step off with a current code (or a recovery code).
-#[server(endpoint = "disable-two-factor")]
-pub async fn disable_two_factor(#[server(default)] code: String) -> Result<(), AppError> {
-    let current = require_user().await?;
-    two_factor::disable(&services()?, &current, &code, &origin()).await?;
-    redirect(&Notice::TwoFactorOff.after(TWO_FACTOR_PAGE));
     Ok(())
 }

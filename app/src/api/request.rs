@@ -21,7 +21,7 @@ use crate::services::audit::{client_address, Origin};
 use crate::services::sessions::{self, SignedIn};
 use crate::services::two_factor::{self, SignInStep};
 use crate::services::{AuthSettings, Refusal, Services};
-use crate::views::encoded;
+use crate::views::{encoded, TWO_FACTOR_PAGE};
 
 /// What every request's server functions find in their context: the services, and who the
 /// request belongs to ([`RequestSession::unknown`] until a server function asks). The router
@@ -258,7 +258,7 @@ pub fn after_sign_in(
             let lasts = chrono::Duration::minutes(two_factor::SECOND_STEP_MINUTES);
             let name = settings.second_step_cookie_name();
             cookies.add(cookie(settings, name, token, lasts));
-            format!("{}?next={}", two_factor::SECOND_STEP_PAGE, encoded(next))
+            format!("{TWO_FACTOR_PAGE}?next={}", encoded(next))
         }
     }
 }

@@ -7,10 +7,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::artworks::{my_job, my_jobs, SubmitArtwork};
 use crate::api::AppError;
-use crate::components::boxed;
 use crate::components::form::{error_of, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::components::live;
+use crate::components::{boxed, page_data};
 use crate::pages::not_found::NotFound;
 use crate::views::{encoded, JobView, Notice};
 
@@ -51,7 +51,7 @@ fn Thumb(url: String, label: &'static str) -> impl IntoView {
 pub fn ArtworksPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
-    let page = Resource::new(
+    let page = page_data(
         move || (reloads(), param("status"), param("after")),
         |(_, status, after)| boxed(my_jobs(status, after)),
     );
@@ -151,7 +151,7 @@ fn job_row(job: JobView) -> impl IntoView {
 #[component]
 pub fn ArtworkPage() -> impl IntoView {
     let params = use_params_map();
-    let detail = Resource::new(
+    let detail = page_data(
         move || params.read().get("job_id").unwrap_or_default(),
         |job_id| boxed(my_job(job_id)),
     );

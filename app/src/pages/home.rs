@@ -3,9 +3,9 @@ use leptos_meta::Title;
 
 use crate::api::portal::my_overview;
 use crate::api::profile::viewer;
-use crate::components::boxed;
 use crate::components::form::Notices;
 use crate::components::whole::loaded;
+use crate::components::{boxed, page_data};
 use crate::views::{Me, Notice};
 
 #[component]
@@ -57,7 +57,7 @@ fn Waiting(me: Me) -> impl IntoView {
 
 #[component]
 fn Portal(me: Me) -> impl IntoView {
-    let summary = Resource::new(|| (), |_| boxed(my_overview()));
+    let summary = page_data(|| (), |_| boxed(my_overview()));
     view! {
         <section class="hero" aria-labelledby="portal-title">
             <h1 id="portal-title">{format!("Welcome back, {}", me.name)}</h1>

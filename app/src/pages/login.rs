@@ -3,9 +3,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{sign_in_providers, SignIn};
-use crate::components::boxed;
 use crate::components::form::{error_of, Field, FormCard, FormMessage, Notices};
 use crate::components::whole::loaded;
+use crate::components::{boxed, page_data};
 use crate::views::Notice;
 
 #[component]
@@ -38,7 +38,7 @@ pub fn LoginPage() -> impl IntoView {
 /// to /auth/<provider>, which sends the browser on to the provider.
 #[component]
 fn ProviderButtons(next: Signal<String>) -> impl IntoView {
-    let providers = Resource::new(|| (), |_| boxed(sign_in_providers()));
+    let providers = page_data(|| (), |_| boxed(sign_in_providers()));
     view! {
         <Suspense fallback=|| ()>
             {move || loaded(async move {

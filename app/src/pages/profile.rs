@@ -5,13 +5,14 @@ use leptos_router::components::Redirect;
 
 use crate::api::profile::{
     my_profile, ChangePassword, DeleteAccount, EndOtherSessions, EndSession, ResendMyVerification,
-    UnlinkAccount, UpdateName, TWO_FACTOR_PAGE,
+    UnlinkAccount, UpdateName,
 };
-use crate::components::boxed;
 use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
+use crate::components::{boxed, page_data};
 use crate::views::{
     LinkedAccount, Me, Notice, ProfileView, ProviderChoice, SessionView, SignInMethods,
+    TWO_FACTOR_PAGE,
 };
 
 use crate::components::when;
@@ -19,7 +20,7 @@ use crate::components::whole::loaded;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let profile = Resource::new(reloads, |_| boxed(my_profile()));
+    let profile = page_data(reloads, |_| boxed(my_profile()));
     view! {
         <Title text="Your profile" />
         // A Transition: after a change (a session ended, a name saved) the page stays as it

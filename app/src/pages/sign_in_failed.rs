@@ -3,8 +3,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::sign_in_providers;
-use crate::components::boxed;
 use crate::components::whole::loaded;
+use crate::components::{boxed, page_data};
 
 /// What a refused provider sign-in means, in words a person can act on. `{p}` is the
 /// provider's name.
@@ -45,7 +45,7 @@ pub fn SignInFailedPage() -> impl IntoView {
     } else {
         "Sign-in did not work"
     };
-    let providers = Resource::new(|| (), |_| boxed(sign_in_providers()));
+    let providers = page_data(|| (), |_| boxed(sign_in_providers()));
     view! {
         <Title text=title />
         <section class="card" aria-labelledby="failed-title">

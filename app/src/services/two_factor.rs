@@ -22,12 +22,10 @@ use super::sessions::{self, is_banned, SignedIn};
 use super::{tokens, Refusal};
 use crate::db::models::{TwoFactor, User};
 use crate::db::{sessions as session_rows, two_factor as rows, users, verifications};
-use crate::views::TwoFactorView;
+use crate::views::{TwoFactorSetup, TwoFactorView};
 
 /// How long the second step may wait after the first.
 pub const SECOND_STEP_MINUTES: i64 = 5;
-/// The page of the second step.
-pub const SECOND_STEP_PAGE: &str = "/two-factor";
 const RECOVERY_CODES: usize = 10;
 /// Recovery codes are ten of these (no 0/o, 1/l/i), shown as two groups of five.
 const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
@@ -263,12 +261,19 @@ fn totp(cipher: &TokenCipher, row: &TwoFactor, email: &str) -> Result<Totp, Refu
 pub async fn view(services: &Services, current: &SignedIn) -> Result<TwoFactorView, Refusal> {
     let user = &current.user;
     let mut conn = services.pool.get().await?;
+    let off = TwoFactorView {
+        on: false,
+        setting_up: None,
+        recovery_codes_left: 0,
+    };
     let Some(row) = rows::find(&mut conn, &user.id).await? else {
-        return Ok(TwoFactorView::Off);
+        return Ok(off);
     };
     if user.two_factor_enabled {
-        return Ok(TwoFactorView::On {
+        return Ok(TwoFactorView {
+            on: true,
             recovery_codes_left: stored_digests(&row.backup_codes).len(),
+            ..off
         });
     }
     let totp = totp(&services.cipher, &row, &user.email)?;
@@ -277,10 +282,13 @@ pub async fn view(services: &Services, current: &SignedIn) -> Result<TwoFactorVi
         .cipher
         .decrypt(&row.backup_codes, &codes_aad(&row.user_id))?;
     let recovery_codes: Vec<String> = serde_json::from_str(&codes).unwrap_or_default();
-    Ok(TwoFactorView::SettingUp {
-        qr_svg: qr_svg(&url),
-        secret: totp.secret().to_base32(),
-        recovery_codes: recovery_codes.iter().map(|c| shown(c)).collect(),
+    Ok(TwoFactorView {
+        setting_up: Some(TwoFactorSetup {
+            qr_svg: qr_svg(&url),
+            secret: totp.secret().to_base32(),
+            recovery_codes: recovery_codes.iter().map(|c| shown(c)).collect(),
+        }),
+        ..off
     })
 }
 

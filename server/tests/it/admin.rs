@@ -114,19 +114,25 @@ async fn every_admin_function_answers_404_to_everyone_else_and_changes_nothing()
         ("/api/admin/users", vec![]),
         ("/api/admin/user", vec![("id", &bob_id)]),
         (
-            "/api/admin/set-whitelist",
-            vec![("id", &bob_id), ("on", "false")],
+            "/api/admin/change",
+            vec![("change", "access"), ("id", &bob_id), ("on", "false")],
         ),
         (
-            "/api/admin/set-role",
-            vec![("id", &bob_id), ("role", "admin")],
+            "/api/admin/change",
+            vec![("change", "role"), ("id", &bob_id), ("role", "admin")],
         ),
         (
-            "/api/admin/set-tier",
-            vec![("id", &bob_id), ("tier", "member")],
+            "/api/admin/change",
+            vec![("change", "tier"), ("id", &bob_id), ("tier", "member")],
         ),
-        ("/api/admin/ban", vec![("id", &bob_id), ("reason", "spam")]),
-        ("/api/admin/unban", vec![("id", &bob_id)]),
+        (
+            "/api/admin/change",
+            vec![("change", "ban"), ("id", &bob_id), ("reason", "spam")],
+        ),
+        (
+            "/api/admin/change",
+            vec![("change", "unban"), ("id", &bob_id)],
+        ),
         (
             "/api/admin/end-session",
             vec![("id", &bob_id), ("session", "x")],
@@ -197,7 +203,7 @@ async fn an_admin_searches_filters_and_lets_people_in() {
         .call("/api/admin/users", &[("filter", "admin")])
         .await
         .json();
-    assert_eq!(admins["rows"][0]["email"], "boss@example.com");
+    assert_eq!(admins["rows"][0]["person"]["email"], "boss@example.com");
     let bad = boss
         .call("/api/admin/users", &[("filter", "everyone!")])
         .await;
@@ -251,20 +257,23 @@ async fn an_admin_searches_filters_and_lets_people_in() {
     // Role and tier show on the profile.
     boss.submit(
         &format!("/admin/users/{bob_id}"),
-        "/api/admin/set-tier",
-        &[("id", &bob_id), ("tier", "member")],
+        "/api/admin/change",
+        &[("change", "tier"), ("id", &bob_id), ("tier", "member")],
     )
     .await;
     let profile = bob.get("/profile").await;
     assert!(profile.body.contains("<dd>member</dd>"), "{}", profile.body);
     let bad_tier = boss
-        .call("/api/admin/set-tier", &[("id", &bob_id), ("tier", "gold")])
+        .call(
+            "/api/admin/change",
+            &[("change", "tier"), ("id", &bob_id), ("tier", "gold")],
+        )
         .await;
     assert_eq!(bad_tier.status, StatusCode::UNPROCESSABLE_ENTITY);
     let nobody = boss
         .call(
-            "/api/admin/set-tier",
-            &[("id", "no-such-user"), ("tier", "free")],
+            "/api/admin/change",
+            &[("change", "tier"), ("id", "no-such-user"), ("tier", "free")],
         )
         .await;
     assert_eq!(nobody.status, StatusCode::NOT_FOUND);
@@ -280,8 +289,8 @@ async fn removing_access_or_banning_ends_sessions_at_once() {
     let (_, page) = boss
         .submit(
             &format!("/admin/users/{bob_id}"),
-            "/api/admin/set-whitelist",
-            &[("id", &bob_id), ("on", "false")],
+            "/api/admin/change",
+            &[("change", "access"), ("id", &bob_id), ("on", "false")],
         )
         .await;
     assert!(page.body.contains("Access changed."));
@@ -289,7 +298,10 @@ async fn removing_access_or_banning_ends_sessions_at_once() {
 
     sign_in(&mut bob, "bob@example.com", PASSWORD).await;
     let empty = boss
-        .call("/api/admin/ban", &[("id", &bob_id), ("reason", "  ")])
+        .call(
+            "/api/admin/change",
+            &[("change", "ban"), ("id", &bob_id), ("reason", "  ")],
+        )
         .await;
     assert_eq!(
         empty.status,
@@ -299,8 +311,12 @@ async fn removing_access_or_banning_ends_sessions_at_once() {
     let (_, page) = boss
         .submit(
             &format!("/admin/users/{bob_id}"),
-            "/api/admin/ban",
-            &[("id", &bob_id), ("reason", "Posting others' artwork")],
+            "/api/admin/change",
+            &[
+                ("change", "ban"),
+                ("id", &bob_id),
+                ("reason", "Posting others' artwork"),
+            ],
         )
         .await;
     assert!(page.body.contains("Banned: their sessions have ended."));
@@ -320,8 +336,8 @@ async fn removing_access_or_banning_ends_sessions_at_once() {
 
     boss.submit(
         &format!("/admin/users/{bob_id}"),
-        "/api/admin/unban",
-        &[("id", &bob_id)],
+        "/api/admin/change",
+        &[("change", "unban"), ("id", &bob_id)],
     )
     .await;
     sign_in(&mut bob, "bob@example.com", PASSWORD).await;
@@ -404,12 +420,20 @@ async fn the_last_admin_cannot_be_removed() {
     let boss_id = user_id(&app, "boss@example.com").await;
     for (action, fields) in [
         (
-            "/api/admin/set-role",
-            vec![("id", boss_id.as_str()), ("role", "user")],
+            "/api/admin/change",
+            vec![
+                ("change", "role"),
+                ("id", boss_id.as_str()),
+                ("role", "user"),
+            ],
         ),
         (
-            "/api/admin/ban",
-            vec![("id", boss_id.as_str()), ("reason", "oops")],
+            "/api/admin/change",
+            vec![
+                ("change", "ban"),
+                ("id", boss_id.as_str()),
+                ("reason", "oops"),
+            ],
         ),
         (
             "/api/admin/delete-user",
@@ -443,7 +467,10 @@ async fn the_last_admin_cannot_be_removed() {
         (true, "admin".into(), "free".into(), false)
     );
     let answer = boss
-        .call("/api/admin/set-role", &[("id", &boss_id), ("role", "user")])
+        .call(
+            "/api/admin/change",
+            &[("change", "role"), ("id", &boss_id), ("role", "user")],
+        )
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 }
@@ -626,28 +653,32 @@ async fn bad_input_to_the_admin_functions_is_refused_and_changes_nothing() {
     let long_reason = "r".repeat(501);
     let cases: [Refusal; 11] = [
         (
-            "/api/admin/set-role",
-            vec![("id", &bob), ("role", "owner")],
+            "/api/admin/change",
+            vec![("change", "role"), ("id", &bob), ("role", "owner")],
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
-            "/api/admin/set-role",
-            vec![("id", "no-such-user"), ("role", "admin")],
+            "/api/admin/change",
+            vec![
+                ("change", "role"),
+                ("id", "no-such-user"),
+                ("role", "admin"),
+            ],
             StatusCode::NOT_FOUND,
         ),
         (
-            "/api/admin/set-whitelist",
-            vec![("id", "no-such-user"), ("on", "true")],
+            "/api/admin/change",
+            vec![("change", "access"), ("id", "no-such-user"), ("on", "true")],
             StatusCode::NOT_FOUND,
         ),
         (
-            "/api/admin/set-whitelist",
-            vec![("id", &bob), ("on", "perhaps")],
+            "/api/admin/change",
+            vec![("change", "access"), ("id", &bob), ("on", "perhaps")],
             StatusCode::BAD_REQUEST,
         ),
         (
-            "/api/admin/ban",
-            vec![("id", &bob), ("reason", &long_reason)],
+            "/api/admin/change",
+            vec![("change", "ban"), ("id", &bob), ("reason", &long_reason)],
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
@@ -694,8 +725,11 @@ async fn bad_input_to_the_admin_functions_is_refused_and_changes_nothing() {
             .is_empty());
     }
     for (action, fields) in [
-        ("/api/admin/set-role", [("id", "\0"), ("role", "admin")]),
-        ("/api/admin/users", [("q", "bob\0"), ("tier", "")]),
+        (
+            "/api/admin/change",
+            vec![("change", "role"), ("id", "\0"), ("role", "admin")],
+        ),
+        ("/api/admin/users", vec![("q", "bob\0"), ("tier", "")]),
     ] {
         let answer = boss.call(action, &fields).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{action}");

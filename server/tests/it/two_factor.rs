@@ -12,7 +12,7 @@ use crate::accounts::{signed_in_ada, user_id, PASSWORD};
 use crate::support::http::Browser;
 use crate::support::TestApp;
 
-const PAGE: &str = "/profile/two-factor";
+const PAGE: &str = "/two-factor";
 const SESSION: &str = "gatehouse_session";
 const SECOND_STEP: &str = "gatehouse_second_step";
 
@@ -45,8 +45,10 @@ struct SetUp {
 
 /// Starts a set-up from the page and reads what it shows: the secret and the codes.
 async fn begin(browser: &mut Browser<'_>) -> SetUp {
-    let (posted, page) = browser.submit(PAGE, "/api/begin-two-factor", &[]).await;
-    assert_eq!(posted.location(), PAGE);
+    let (posted, page) = browser
+        .submit(PAGE, "/api/two-factor", &[("step", "begin")])
+        .await;
+    assert_eq!(posted.location(), "/two-factor?notice=two-factor-key");
     assert!(
         page.body
             .contains(r#"aria-label="QR code for your authenticator app""#)
@@ -78,14 +80,11 @@ async fn ada_with_two_factor<'a>(app: &'a TestApp) -> (Browser<'a>, SetUp) {
     let (posted, page) = ada
         .submit(
             PAGE,
-            "/api/confirm-two-factor",
-            &[("code", &setup.first_code)],
+            "/api/two-factor",
+            &[("step", "confirm"), ("code", &setup.first_code)],
         )
         .await;
-    assert_eq!(
-        posted.location(),
-        "/profile/two-factor?notice=two-factor-on"
-    );
+    assert_eq!(posted.location(), "/two-factor?notice=two-factor-on");
     assert!(
         page.body.contains("Two-step sign-in is on"),
         "{}",
@@ -133,7 +132,10 @@ async fn password_step(browser: &mut Browser<'_>) {
 
 async fn second_step(browser: &mut Browser<'_>, code: &str) -> crate::support::http::TestResponse {
     browser
-        .call("/api/second-step", &[("code", code), ("next", "/artworks")])
+        .call(
+            "/api/two-factor",
+            &[("step", "sign-in"), ("code", code), ("next", "/artworks")],
+        )
         .await
 }
 
@@ -264,7 +266,11 @@ async fn the_second_step_refuses_bad_codes_a_missing_first_step_and_too_many_tri
     }
     // Without JavaScript the error comes back beside the form.
     let (posted, page) = ada
-        .submit("/two-factor", "/api/second-step", &[("code", "nope")])
+        .submit(
+            "/two-factor",
+            "/api/two-factor",
+            &[("step", "sign-in"), ("code", "nope")],
+        )
         .await;
     assert!(
         posted.location().contains("/two-factor?"),
@@ -318,11 +324,15 @@ async fn the_second_step_refuses_bad_codes_a_missing_first_step_and_too_many_tri
 async fn setting_up_needs_a_recent_sign_in_and_a_right_first_code() {
     let app = TestApp::new().await;
     let mut stranger = app.browser();
-    let refused = stranger.call("/api/begin-two-factor", &[]).await;
+    let refused = stranger.call("/api/two-factor", &[("step", "begin")]).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        stranger.get(PAGE).await.location(),
-        "/login?next=/profile/two-factor"
+    // Signed out, the page is a sign-in's second step.
+    let page = stranger.get(PAGE).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(r#"name="step" value="sign-in""#),
+        "{}",
+        page.body
     );
 
     let mut ada = app.browser();
@@ -336,7 +346,7 @@ async fn setting_up_needs_a_recent_sign_in_and_a_right_first_code() {
     // A wrong or malformed first code changes nothing.
     for typed in ["000000x", &setup.recovery_codes[0]] {
         let wrong = ada
-            .call("/api/confirm-two-factor", &[("code", typed)])
+            .call("/api/two-factor", &[("step", "confirm"), ("code", typed)])
             .await;
         assert_eq!(
             wrong.status,
@@ -352,7 +362,7 @@ async fn setting_up_needs_a_recent_sign_in_and_a_right_first_code() {
         "000000"
     };
     let refused = ada
-        .call("/api/confirm-two-factor", &[("code", wrong)])
+        .call("/api/two-factor", &[("step", "confirm"), ("code", wrong)])
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!enabled(&app, "ada@example.com").await);
@@ -367,7 +377,14 @@ async fn setting_up_needs_a_recent_sign_in_and_a_right_first_code() {
         .execute(&mut conn)
         .await
         .unwrap();
-    let stale = ada.call("/api/begin-two-factor", &[]).await;
+    let unknown = ada.call("/api/two-factor", &[("step", "sideways")]).await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown.body
+    );
+    let stale = ada.call("/api/two-factor", &[("step", "begin")]).await;
     assert_eq!(stale.status, StatusCode::FORBIDDEN, "{}", stale.body);
     assert!(stale.body.contains("sign in again"), "{}", stale.body);
 }
@@ -383,11 +400,11 @@ async fn turning_it_off_needs_a_code_and_a_recent_sign_in_and_is_mailed() {
         "000000"
     };
     let refused = ada
-        .call("/api/disable-two-factor", &[("code", wrong)])
+        .call("/api/two-factor", &[("step", "off"), ("code", wrong)])
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let malformed = ada
-        .call("/api/disable-two-factor", &[("code", "off")])
+        .call("/api/two-factor", &[("step", "off"), ("code", "off")])
         .await;
     assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(enabled(&app, "ada@example.com").await);
@@ -399,7 +416,7 @@ async fn turning_it_off_needs_a_code_and_a_recent_sign_in_and_is_mailed() {
         .await
         .unwrap();
     let stale = ada
-        .call("/api/disable-two-factor", &[("code", &right)])
+        .call("/api/two-factor", &[("step", "off"), ("code", &right)])
         .await;
     assert_eq!(stale.status, StatusCode::FORBIDDEN, "{}", stale.body);
     assert!(enabled(&app, "ada@example.com").await);
@@ -410,12 +427,13 @@ async fn turning_it_off_needs_a_code_and_a_recent_sign_in_and_is_mailed() {
         .await
         .unwrap();
     let (posted, page) = ada
-        .submit(PAGE, "/api/disable-two-factor", &[("code", &right)])
+        .submit(
+            PAGE,
+            "/api/two-factor",
+            &[("step", "off"), ("code", &right)],
+        )
         .await;
-    assert_eq!(
-        posted.location(),
-        "/profile/two-factor?notice=two-factor-off"
-    );
+    assert_eq!(posted.location(), "/two-factor?notice=two-factor-off");
     assert!(
         page.body.contains("Two-step sign-in is off"),
         "{}",
@@ -474,15 +492,12 @@ async fn with_admin_mfa_required_an_admin_reaches_admin_pages_only_after_setting
             "{path}: {}",
             page.body
         );
-        assert!(
-            page.body.contains(r#"href="/profile/two-factor""#),
-            "{path}"
-        );
+        assert!(page.body.contains(r#"href="/two-factor""#), "{path}");
     }
     let refused = ada
         .call(
-            "/api/admin/set-whitelist",
-            &[("id", &grace_id), ("on", "true")],
+            "/api/admin/change",
+            &[("change", "access"), ("id", &grace_id), ("on", "true")],
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
@@ -508,8 +523,8 @@ async fn with_admin_mfa_required_an_admin_reaches_admin_pages_only_after_setting
     let setup = begin(&mut ada).await;
     ada.submit(
         PAGE,
-        "/api/confirm-two-factor",
-        &[("code", &code(&setup.secret, 0))],
+        "/api/two-factor",
+        &[("step", "confirm"), ("code", &code(&setup.secret, 0))],
     )
     .await;
     let page = ada.get("/admin").await;
@@ -517,8 +532,8 @@ async fn with_admin_mfa_required_an_admin_reaches_admin_pages_only_after_setting
     assert!(page.body.contains("grace@example.com"), "{}", page.body);
     let allowed = ada
         .call(
-            "/api/admin/set-whitelist",
-            &[("id", &grace_id), ("on", "true")],
+            "/api/admin/change",
+            &[("change", "access"), ("id", &grace_id), ("on", "true")],
         )
         .await;
     assert!(allowed.status.is_success(), "{}", allowed.body);
@@ -539,11 +554,17 @@ async fn an_admin_resets_the_second_step_of_someone_who_lost_their_device() {
 
     // Not for someone who is not an admin; nothing for a made-up user.
     let refused = ada
-        .call("/api/admin/reset-two-factor", &[("id", &ada_id)])
+        .call(
+            "/api/admin/change",
+            &[("change", "reset-two-factor"), ("id", &ada_id)],
+        )
         .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
     let nobody = grace
-        .call("/api/admin/reset-two-factor", &[("id", "no-such-user")])
+        .call(
+            "/api/admin/change",
+            &[("change", "reset-two-factor"), ("id", "no-such-user")],
+        )
         .await;
     assert_eq!(nobody.status, StatusCode::NOT_FOUND, "{}", nobody.body);
     assert!(enabled(&app, "ada@example.com").await);
@@ -551,8 +572,8 @@ async fn an_admin_resets_the_second_step_of_someone_who_lost_their_device() {
     let (posted, page) = grace
         .submit(
             &format!("/admin/users/{ada_id}"),
-            "/api/admin/reset-two-factor",
-            &[("id", &ada_id)],
+            "/api/admin/change",
+            &[("change", "reset-two-factor"), ("id", &ada_id)],
         )
         .await;
     assert!(posted.location().ends_with("notice=two-factor-reset"));
@@ -567,7 +588,10 @@ async fn an_admin_resets_the_second_step_of_someone_who_lost_their_device() {
     assert_eq!(audited(&app, "two_factor_reset").await.len(), 1);
     // Once off, there is nothing to reset.
     let again = grace
-        .call("/api/admin/reset-two-factor", &[("id", &ada_id)])
+        .call(
+            "/api/admin/change",
+            &[("change", "reset-two-factor"), ("id", &ada_id)],
+        )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     sign_out(&mut ada).await;
@@ -587,8 +611,8 @@ async fn a_provider_sign_in_asks_for_the_code_too() {
     setup.first_code = code(&setup.secret, 0);
     octo.submit(
         PAGE,
-        "/api/confirm-two-factor",
-        &[("code", &setup.first_code)],
+        "/api/two-factor",
+        &[("step", "confirm"), ("code", &setup.first_code)],
     )
     .await;
     assert!(enabled(&app, "octo@example.com").await);

@@ -4,9 +4,9 @@ use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::audit_log;
-use crate::components::boxed;
 use crate::components::form::Loading;
 use crate::components::whole::loaded;
+use crate::components::{boxed, page_data};
 
 const FIELDS: [(&str, &str, &str); 5] = [
     ("actor", "Actor (email)", "text"),
@@ -20,7 +20,7 @@ const FIELDS: [(&str, &str, &str); 5] = [
 pub fn AdminAuditPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
-    let page = Resource::new(
+    let page = page_data(
         move || {
             [
                 param("actor"),

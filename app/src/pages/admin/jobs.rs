@@ -5,10 +5,10 @@ use leptos_router::hooks::use_query_map;
 
 use super::{failed, when, AdminNav};
 use crate::api::admin::{unowned_jobs, AssignJob};
-use crate::components::boxed;
 use crate::components::form::{error_of, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::components::whole::loaded;
+use crate::components::{boxed, page_data};
 use crate::views::Notice;
 
 /// Jobs from before their owners had accounts, to give to them; and moving any job.
@@ -16,7 +16,7 @@ use crate::views::Notice;
 pub fn AdminJobsPage() -> impl IntoView {
     let query = use_query_map();
     let after = move || query.read().get("after").unwrap_or_default();
-    let page = Resource::new(
+    let page = page_data(
         move || (reloads(), after()),
         |(_, after)| boxed(unowned_jobs(after)),
     );

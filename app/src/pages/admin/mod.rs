@@ -12,10 +12,10 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
-use crate::api::profile::{viewer, TWO_FACTOR_PAGE};
+use crate::api::profile::viewer;
 use crate::api::AppError;
 use crate::pages::not_found::NotFound;
-use crate::views::ADMIN_NEEDS_TWO_FACTOR;
+use crate::views::{ADMIN_NEEDS_TWO_FACTOR, TWO_FACTOR_PAGE};
 
 pub(crate) use crate::components::when;
 

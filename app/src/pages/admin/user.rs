@@ -4,21 +4,18 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::{failed, when, AdminNav};
-use crate::api::admin::{
-    admin_user, AdminEndSession, BanUser, DeleteUser, ResetTwoFactor, SetRole, SetTier,
-    SetWhitelist, UnbanUser,
-};
-use crate::components::boxed;
+use crate::api::admin::{admin_user, AdminEndSession, ChangeUser, DeleteUser};
 use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::components::whole::loaded;
+use crate::components::{boxed, page_data};
 use crate::views::{Notice, Role, Tier, UserDetail};
 
 #[component]
 pub fn AdminUserPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = Resource::new(move || (reloads(), id()), |(_, id)| boxed(admin_user(id)));
+    let detail = page_data(move || (reloads(), id()), |(_, id)| boxed(admin_user(id)));
     view! {
         <Title text="User · Admin" />
         <Suspense fallback=Loading>
@@ -34,24 +31,12 @@ pub fn AdminUserPage() -> impl IntoView {
 
 #[component]
 fn UserAdmin(detail: UserDetail) -> impl IntoView {
-    let whitelist = ServerAction::<SetWhitelist>::new();
-    let role = ServerAction::<SetRole>::new();
-    let tier = ServerAction::<SetTier>::new();
-    let ban = ServerAction::<BanUser>::new();
-    let unban = ServerAction::<UnbanUser>::new();
+    // One action for every change to the user (each form names its `change`).
+    let change = ServerAction::<ChangeUser>::new();
     let end_session = ServerAction::<AdminEndSession>::new();
-    let reset_two_factor = ServerAction::<ResetTwoFactor>::new();
     let delete = ServerAction::<DeleteUser>::new();
-    let ban_error = error_of(ban);
-    let error = first_error([
-        error_of(whitelist),
-        error_of(role),
-        error_of(tier),
-        ban_error,
-        error_of(unban),
-        error_of(end_session),
-        error_of(reset_two_factor),
-    ]);
+    let change_error = error_of(change);
+    let error = first_error([change_error, error_of(end_session)]);
     let delete_error = error_of(delete);
     let (user, banned, ban_reason, joined) = (
         detail.user.person,
@@ -78,28 +63,32 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
                     <dt>"Two-step sign-in"</dt><dd>{if user.two_factor { "on" } else { "off" }}</dd>
                 </dl>
                 {user.two_factor.then(|| view! {
-                    <ActionForm action=reset_two_factor>
+                    <ActionForm action=change>
                         <input type="hidden" name="id" value=id.get_value() />
+                        <input type="hidden" name="change" value="reset-two-factor" />
                         <button class="button secondary" type="submit">"Reset two-step sign-in (they lost their device)"</button>
                     </ActionForm>
                 })}
-                <ActionForm action=whitelist>
+                <ActionForm action=change>
                     <input type="hidden" name="id" value=id.get_value() />
+                    <input type="hidden" name="change" value="access" />
                     <input type="hidden" name="on" value=(!user.whitelisted).to_string() />
                     <button class="button" type="submit">
                         {if user.whitelisted { "Take access away (ends their sessions)" } else { "Let them in" }}
                     </button>
                 </ActionForm>
-                <ActionForm action=role attr:class="inline-choice">
+                <ActionForm action=change attr:class="inline-choice">
                     <input type="hidden" name="id" value=id.get_value() />
+                    <input type="hidden" name="change" value="role" />
                     <label for="role">"Role"</label>
                     <select id="role" name="role">
                         {Role::ALL.iter().map(|&r| view! { <option value=r.as_str() selected=user.role == r>{r.as_str()}</option> }).collect_view()}
                     </select>
                     <button class="button secondary" type="submit">"Set role"</button>
                 </ActionForm>
-                <ActionForm action=tier attr:class="inline-choice">
+                <ActionForm action=change attr:class="inline-choice">
                     <input type="hidden" name="id" value=id.get_value() />
+                    <input type="hidden" name="change" value="tier" />
                     <label for="tier">"Tier"</label>
                     <select id="tier" name="tier">
                         {Tier::ALL.iter().map(|&t| view! { <option value=t.as_str() selected=user.tier == t>{t.as_str()}</option> }).collect_view()}
@@ -112,17 +101,19 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
                 <h2 id="ban-title">"Ban"</h2>
                 {if banned {
                     view! {
-                        <ActionForm action=unban>
+                        <ActionForm action=change>
                             <input type="hidden" name="id" value=id.get_value() />
+                            <input type="hidden" name="change" value="unban" />
                             <button class="button secondary" type="submit">"Lift the ban"</button>
                         </ActionForm>
                     }.into_any()
                 } else {
                     view! {
                         <p>"A ban ends their sessions and stops them signing in; they see the reason."</p>
-                        <ActionForm action=ban attr:novalidate=true>
+                        <ActionForm action=change attr:novalidate=true>
                             <input type="hidden" name="id" value=id.get_value() />
-                            <Field name="reason" label="Reason" error=ban_error maxlength=500 />
+                            <input type="hidden" name="change" value="ban" />
+                            <Field name="reason" label="Reason" error=change_error maxlength=500 />
                             <button class="button danger" type="submit">"Ban"</button>
                         </ActionForm>
                     }.into_any()

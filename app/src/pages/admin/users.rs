@@ -8,10 +8,10 @@ use leptos_router::NavigateOptions;
 use super::{failed, when, AdminNav};
 use crate::api::admin::{admin_users, BulkWhitelist};
 use crate::api::profile::viewer;
-use crate::components::boxed;
 use crate::components::form::{error_of, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::components::whole::loaded;
+use crate::components::{boxed, page_data};
 use crate::views::{Notice, Tier, UserFilter, UserRow, UsersView};
 
 /// How long the list waits after a keystroke in the search box before it asks again.
@@ -22,7 +22,7 @@ pub fn AdminUsersPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
     let shown = Memo::new(move |_| UsersView::read(param));
-    let page = Resource::new(
+    let page = page_data(
         move || (reloads(), shown.get(), param("after")),
         |(_, view, after)| {
             let oldest = view.oldest_first();

@@ -137,7 +137,7 @@ pub async fn change(
                  your profile:\n\n{}\n\nIf you did not ask for this, tell your \
                  administrator.\n",
                 target.name,
-                services.settings.link("/profile/two-factor"),
+                services.settings.link(crate::views::TWO_FACTOR_PAGE),
             ),
         });
     }

@@ -1,0 +1,74 @@
+//! Two-step sign-in: the second step of a sign-in, and a person's own authenticator app.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::request::{
+    cookies, current, invalid, origin, redirect, removal, require_user, services,
+    start_session_cookie,
+};
+use super::AppError;
+#[cfg(feature = "ssr")]
+use crate::services::{policy::local_path, two_factor};
+use crate::views::TwoFactorView;
+#[cfg(feature = "ssr")]
+use crate::views::{Notice, TWO_FACTOR_PAGE};
+
+/// The person's authenticator app, as its page shows it; `None` when nobody is signed in.
+#[server(endpoint = "my-two-factor")]
+pub async fn my_two_factor() -> Result<Option<TwoFactorView>, AppError> {
+    let Some(current) = current().await? else {
+        return Ok(None);
+    };
+    Ok(Some(two_factor::view(&services()?, &current).await?))
+}
+
+/// Every form of the two-step page, one server function (one client stub for the page,
+/// whose module has a size budget), by its `step`: `sign-in`, the second step of a sign-in
+/// (the code for the sign-in the second step's cookie carries, then on to `next`); and for
+/// someone signed in, `begin` a set-up (or start over), `confirm` it with a first code, or
+/// turn it `off` with a code.
+#[server(endpoint = "two-factor")]
+pub async fn two_step(
+    #[server(default)] step: String,
+    #[server(default)] code: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
+    let services = services()?;
+    if step == "sign-in" {
+        let cookies = cookies().await?;
+        let name = services.settings.second_step_cookie_name();
+        let challenge = cookies.get(name).map(|c| c.value().to_string());
+        let challenge = challenge.as_deref().unwrap_or_default();
+        let token = two_factor::complete_sign_in(&services, challenge, &code, &origin()).await?;
+        cookies.remove(removal(&services.settings, name));
+        start_session_cookie(&services, token).await?;
+        redirect(local_path(&next).unwrap_or("/profile"));
+        return Ok(());
+    }
+    let current = require_user().await?;
+    // Back to the page with a notice, so a page in the browser asks for its data again.
+    let notice = match step.as_str() {
+        "begin" => {
+            two_factor::begin(&services, &current).await?;
+            Notice::TwoFactorStarted
+        }
+        "confirm" => {
+            two_factor::confirm(&services, &current, &code, &origin()).await?;
+            Notice::TwoFactorOn
+        }
+        "off" => {
+            two_factor::disable(&services, &current, &code, &origin()).await?;
+            Notice::TwoFactorOff
+        }
+        _ => {
+            return Err(invalid(
+                "step",
+                "Choose sign-in, begin, confirm or off.",
+                &[],
+            ))
+        }
+    };
+    redirect(&notice.after(TWO_FACTOR_PAGE));
+    Ok(())
+}
