@@ -224,12 +224,12 @@ fn now_seconds() -> u64 {
 }
 
 /// What binds a secret to its person (the associated data of its encryption).
-pub(crate) fn secret_aad(row_user_id: &str) -> String {
+pub fn secret_aad(row_user_id: &str) -> String {
     format!("twoFactor.secret:{row_user_id}")
 }
 
 /// What binds an unconfirmed set-up's recovery codes to their person.
-pub(crate) fn codes_aad(row_user_id: &str) -> String {
+pub fn codes_aad(row_user_id: &str) -> String {
     format!("twoFactor.backupCodes:{row_user_id}")
 }
 

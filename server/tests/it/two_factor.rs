@@ -631,3 +631,46 @@ async fn a_provider_sign_in_asks_for_the_code_too() {
     assert_eq!(last["method"], "github");
     assert_eq!(last["second_factor"], "totp");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_rotate_moves_authenticator_secrets_to_the_newest_key() {
+    use gatehouse::secrets::TokenKeys;
+    use gatehouse_app::services::two_factor::{codes_aad, secret_aad};
+
+    let app = TestApp::new().await;
+    let (_ada, setup) = ada_with_two_factor(&app).await;
+    // Grace is half-way through a set-up: her recovery codes are still encrypted too.
+    let mut grace = crate::accounts::person(&app, "Grace", "grace@example.com", "10.9.0.5").await;
+    begin(&mut grace).await;
+    let newest = format!("k9:{}", "99".repeat(32));
+    let old = app.token_keys.current();
+    let old = format!("{}:{}", old.id, hex::encode(old.key.bytes()));
+    let both: TokenKeys = format!("{newest},{old}").parse().unwrap();
+    let rotation = gatehouse_app::services::keys::rotate(&app.services.pool, &both.cipher())
+        .await
+        .unwrap();
+    assert!(rotation.failed.is_empty(), "{:?}", rotation.failed);
+    assert_eq!(rotation.rewritten, 3, "two secrets and one set-up's codes");
+
+    let only_newest: TokenKeys = newest.parse().unwrap();
+    let cipher = only_newest.cipher();
+    let mut conn = app.db.conn().await;
+    let ada_id = user_id(&app, "ada@example.com").await;
+    let grace_id = user_id(&app, "grace@example.com").await;
+    let row = |id: String| {
+        two_factor::table
+            .filter(two_factor::user_id.eq(id))
+            .select((two_factor::secret, two_factor::backup_codes))
+    };
+    let (secret, codes): (String, String) = row(ada_id.clone()).first(&mut conn).await.unwrap();
+    assert_eq!(
+        cipher.decrypt(&secret, &secret_aad(&ada_id)).unwrap(),
+        setup.secret
+    );
+    assert!(
+        codes.starts_with('['),
+        "confirmed codes stay digests: {codes}"
+    );
+    let (_, codes): (String, String) = row(grace_id.clone()).first(&mut conn).await.unwrap();
+    assert!(cipher.decrypt(&codes, &codes_aad(&grace_id)).is_ok());
+}
