@@ -163,11 +163,17 @@ async fn check(
     origin: &Origin,
 ) -> Result<&'static str, Refusal> {
     rate_limit::second_factor_allowed(conn, &user.id).await?;
+    // A right code of a step already used: someone else may have seen it (ASVS 2.8.5).
+    let mut reused = false;
     let accepted = match (row, code) {
         (Some(row), Code::App(digits)) => {
             let totp = totp(&services.cipher, row, &user.email)?;
             match totp.check(digits, now_seconds()) {
-                Some(step) => rows::accept_step(conn, &row.id, step as i64).await?,
+                Some(step) => {
+                    let accepted = rows::accept_step(conn, &row.id, step as i64).await?;
+                    reused = !accepted;
+                    accepted
+                }
                 None => false,
             }
         }
@@ -181,13 +187,23 @@ async fn check(
         });
     }
     rate_limit::count_second_factor_failure(conn, &user.id).await?;
+    if reused {
+        tell_owner(
+            services,
+            user,
+            "A used sign-in code was entered for your Gatehouse account",
+            "someone entered your password and then a code from your authenticator app that \
+             had already been used, which Gatehouse refused. If it was you signing in twice \
+             within a minute, wait for the next code.",
+        );
+    }
     audit::record(
         conn,
         Event {
             action: "second_factor_failed",
             actor: Actor::Anonymous,
             target: Some((&user.id, &user.email)),
-            detail: json!({}),
+            detail: json!({ "reused": reused }),
         },
         origin,
     )
