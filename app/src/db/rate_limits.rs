@@ -28,7 +28,7 @@ pub async fn take(
     period: Duration,
     burst: u32,
 ) -> QueryResult<Option<Duration>> {
-    let period = i64::try_from(period.as_micros()).unwrap_or(i64::MAX);
+    let period = micros(period);
     let taken: Taken = diesel::sql_query(
         "WITH counted AS (
              INSERT INTO gatehouse_rate_limit AS r (key, tat)
@@ -68,7 +68,7 @@ pub async fn waiting(
     period: Duration,
     burst: u32,
 ) -> QueryResult<Option<Duration>> {
-    let period = i64::try_from(period.as_micros()).unwrap_or(i64::MAX);
+    let period = micros(period);
     let found: Option<Waiting> = diesel::sql_query(
         "SELECT (EXTRACT(EPOCH FROM (tat - now())) * 1000000)::bigint - ($3 - 1) * $2
                 AS wait_micros
@@ -84,6 +84,11 @@ pub async fn waiting(
         .and_then(|w| w.wait_micros)
         .filter(|&micros| micros > 0)
         .map(|micros| Duration::from_micros(micros.unsigned_abs())))
+}
+
+/// A period as the statements bind it: microseconds.
+fn micros(period: Duration) -> i64 {
+    i64::try_from(period.as_micros()).unwrap_or(i64::MAX)
 }
 
 /// Forgets keys whose quota is full again (their time has come): they count as new.

@@ -202,8 +202,7 @@ pub async fn count(
         let period = quota.replenish_interval();
         let burst = quota.burst_size().get();
         if let Some(wait) = rate_limits::take(&mut conn, &key, period, burst).await? {
-            crate::telemetry::rate_limited(kind);
-            return Err(refused(RetryAfter(wait.max(Duration::from_secs(1)))));
+            return Err(refused_in_shared_count(kind, wait));
         }
     }
     Ok(())
@@ -218,10 +217,7 @@ pub async fn second_factor_allowed(
 ) -> Result<(), Refusal> {
     let (key, period, burst) = second_factor_key(user_id);
     match rate_limits::waiting(conn, &key, period, burst).await? {
-        Some(wait) => {
-            crate::telemetry::rate_limited(Attempt::SecondFactor.kind());
-            Err(refused(RetryAfter(wait.max(Duration::from_secs(1)))))
-        }
+        Some(wait) => Err(refused_in_shared_count(Attempt::SecondFactor.kind(), wait)),
         None => Ok(()),
     }
 }
@@ -244,6 +240,12 @@ fn second_factor_key(user_id: &str) -> (String, Duration, u32) {
         quota.replenish_interval(),
         quota.burst_size().get(),
     )
+}
+
+/// Refused by the shared count: counted as a refusal of `kind`, and at least a second's wait.
+fn refused_in_shared_count(kind: &'static str, wait: Duration) -> Refusal {
+    crate::telemetry::rate_limited(kind);
+    refused(RetryAfter(wait.max(Duration::from_secs(1))))
 }
 
 fn refused(retry: RetryAfter) -> Refusal {

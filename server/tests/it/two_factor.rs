@@ -26,6 +26,25 @@ fn code(secret: &str, steps: i64) -> String {
     totp.generate(at as u64).to_string()
 }
 
+/// A six-digit code that is not `code`.
+fn another_code(code: &str) -> &'static str {
+    if code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
+
+/// Makes every session look as if it began `ago`.
+async fn sessions_began(app: &TestApp, ago: Duration) {
+    let mut conn = app.db.conn().await;
+    diesel::update(session::table)
+        .set(session::created_at.eq(Utc::now() - ago))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
 /// What the page shows between `start` and the next `end`.
 fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
     let from = page
@@ -281,11 +300,7 @@ async fn the_second_step_refuses_bad_codes_a_missing_first_step_and_too_many_tri
 
     // Five wrong codes, then even the right one waits.
     let right = code(&setup.secret, 1);
-    let wrong = if right == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
+    let wrong = another_code(&right);
     for _ in 0..5 {
         let refused = second_step(&mut ada, wrong).await;
         assert_eq!(
@@ -356,11 +371,7 @@ async fn setting_up_needs_a_recent_sign_in_and_a_right_first_code() {
         );
     }
     let right = code(&setup.secret, 0);
-    let wrong = if right == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
+    let wrong = another_code(&right);
     let refused = ada
         .call("/api/two-factor", &[("step", "confirm"), ("code", wrong)])
         .await;
@@ -371,12 +382,7 @@ async fn setting_up_needs_a_recent_sign_in_and_a_right_first_code() {
     crate::accounts::sign_in(&mut ada, "ada@example.com", PASSWORD).await;
 
     // An hour-old session cannot set it up: whoever does decides who signs in next.
-    let mut conn = app.db.conn().await;
-    diesel::update(session::table)
-        .set(session::created_at.eq(Utc::now() - Duration::hours(1)))
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    sessions_began(&app, Duration::hours(1)).await;
     let unknown = ada.call("/api/two-factor", &[("step", "sideways")]).await;
     assert_eq!(
         unknown.status,
@@ -394,11 +400,7 @@ async fn turning_it_off_needs_a_code_and_a_recent_sign_in_and_is_mailed() {
     let app = TestApp::new().await;
     let (mut ada, setup) = ada_with_two_factor(&app).await;
     let right = code(&setup.secret, 1);
-    let wrong = if right == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
+    let wrong = another_code(&right);
     let refused = ada
         .call("/api/two-factor", &[("step", "off"), ("code", wrong)])
         .await;
@@ -409,23 +411,14 @@ async fn turning_it_off_needs_a_code_and_a_recent_sign_in_and_is_mailed() {
     assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(enabled(&app, "ada@example.com").await);
 
-    let mut conn = app.db.conn().await;
-    diesel::update(session::table)
-        .set(session::created_at.eq(Utc::now() - Duration::hours(1)))
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    sessions_began(&app, Duration::hours(1)).await;
     let stale = ada
         .call("/api/two-factor", &[("step", "off"), ("code", &right)])
         .await;
     assert_eq!(stale.status, StatusCode::FORBIDDEN, "{}", stale.body);
     assert!(enabled(&app, "ada@example.com").await);
 
-    diesel::update(session::table)
-        .set(session::created_at.eq(Utc::now()))
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    sessions_began(&app, Duration::zero()).await;
     let (posted, page) = ada
         .submit(
             PAGE,
