@@ -94,6 +94,8 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
                 <meta name="description" content="Sign in to Gatehouse, the artwork-protection portal." />
                 <link rel="stylesheet" href=STYLESHEET_PATH />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // Passkeys' WebAuthn ceremonies, for the forms that offer them.
+                <script nonce=leptos::nonce::use_nonce() type="module" src="/passkey.js"></script>
                 <MetaTags />
                 <ClientStart />
             </head>

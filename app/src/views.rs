@@ -126,6 +126,9 @@ pub enum Notice {
     TwoFactorOn,
     TwoFactorOff,
     TwoFactorReset,
+    PasskeyAdded,
+    PasskeyRenamed,
+    PasskeyRemoved,
     // Artworks.
     Submitted,
     // The admin dashboard.
@@ -159,6 +162,9 @@ impl Notice {
             TwoFactorOn => "two-factor-on",
             TwoFactorOff => "two-factor-off",
             TwoFactorReset => "two-factor-reset",
+            PasskeyAdded => "passkey-added",
+            PasskeyRenamed => "passkey-renamed",
+            PasskeyRemoved => "passkey-removed",
             AccountDeleted | UserDeleted => "deleted",
             Submitted => "submitted",
             AccessChanged => "access",
@@ -192,7 +198,13 @@ impl Notice {
             }
             TwoFactorOff => "Two-step sign-in is off.",
             TwoFactorStarted => "A new key is ready: add it to your app, then confirm below.",
-            TwoFactorReset => "Their two-step sign-in is off; they have been told by mail.",
+            TwoFactorReset => {
+                "Their second factors are removed (the authenticator app and every passkey); \
+                 they have been told by mail."
+            }
+            PasskeyAdded => "The passkey is added: you can sign in with it now.",
+            PasskeyRenamed => "The passkey is renamed.",
+            PasskeyRemoved => "The passkey is removed.",
             AccountDeleted => "Your account and everything it owned have been deleted.",
             Submitted => "Your artwork is queued for protection.",
             AccessChanged => "Access changed.",
@@ -282,6 +294,19 @@ pub struct ProfileView {
     pub me: Me,
     pub sessions: Vec<SessionView>,
     pub methods: SignInMethods,
+    /// Their passkeys; `None` where passkeys are off (PUBLIC_URL without a host name).
+    pub passkeys: Option<Vec<PasskeyView>>,
+}
+
+/// A passkey on its owner's profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyView {
+    pub id: String,
+    pub name: String,
+    #[serde(deserialize_with = "optional_rfc3339")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "optional_rfc3339")]
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 /// The person's authenticator app, as its page shows it: off, being set up, or on.
@@ -418,9 +443,21 @@ const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUME
 /// of chrono's share of the client.
 fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
     let text = String::deserialize(d)?;
-    DateTime::parse_from_rfc3339(&text)
+    parse_rfc3339(&text)
+}
+
+fn optional_rfc3339<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<DateTime<Utc>>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|text| parse_rfc3339(&text))
+        .transpose()
+}
+
+fn parse_rfc3339<E: serde::de::Error>(text: &str) -> Result<DateTime<Utc>, E> {
+    DateTime::parse_from_rfc3339(text)
         .map(|at| at.with_timezone(&Utc))
-        .map_err(serde::de::Error::custom)
+        .map_err(E::custom)
 }
 
 /// `value` percent-encoded for a path or a query, leaving only the unreserved characters.
@@ -457,6 +494,14 @@ pub struct SignInMethods {
     pub available: Vec<ProviderChoice>,
 }
 
+/// The ways to sign in that /login offers besides a password.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInChoices {
+    pub providers: Vec<ProviderChoice>,
+    /// Passkeys work here (PUBLIC_URL has a host name).
+    pub passkeys: bool,
+}
+
 /// A provider people can sign in with: its id (the path /auth/<id>) and its name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderChoice {
@@ -479,6 +524,8 @@ pub struct JobSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserDetail {
     pub user: UserRow,
+    /// How many passkeys they have (a second factor, like `user.person.two_factor`).
+    pub passkeys: i64,
     pub sessions: Vec<SessionView>,
     pub accounts: Vec<ConnectedAccount>,
     pub jobs: Vec<JobSummary>,

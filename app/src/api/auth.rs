@@ -108,8 +108,13 @@ pub async fn reset_password(
     Ok(())
 }
 
-/// The providers people can sign in with, for the buttons on /login.
+/// The ways to sign in besides a password, for the buttons on /login: the providers, and
+/// whether passkeys work here.
 #[server(endpoint = "sign-in-providers")]
-pub async fn sign_in_providers() -> Result<Vec<crate::views::ProviderChoice>, AppError> {
-    Ok(services()?.providers.choices())
+pub async fn sign_in_providers() -> Result<crate::views::SignInChoices, AppError> {
+    let services = services()?;
+    Ok(crate::views::SignInChoices {
+        providers: services.providers.choices(),
+        passkeys: crate::services::passkeys::has_relying_party(&services),
+    })
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod artworks;
 pub mod auth;
 mod error;
+pub mod passkeys;
 pub mod portal;
 pub mod profile;
 #[cfg(feature = "ssr")]

@@ -10,7 +10,7 @@ use super::AppError;
 #[cfg(feature = "ssr")]
 use crate::services::providers::linking;
 #[cfg(feature = "ssr")]
-use crate::services::{accounts, sessions};
+use crate::services::{accounts, passkeys, sessions};
 #[cfg(feature = "ssr")]
 use crate::views::Notice;
 use crate::views::{Me, ProfileView, SessionView, SignInMethods};
@@ -67,14 +67,22 @@ pub async fn my_profile() -> Result<Option<ProfileView>, AppError> {
         return Ok(None);
     };
     let services = services()?;
-    let (sessions, methods) = tokio::try_join!(
+    let passkeys = async {
+        if !passkeys::has_relying_party(&services) {
+            return Ok(None);
+        }
+        passkeys::list(&services, current.user_id()).await.map(Some)
+    };
+    let (sessions, methods, passkeys) = tokio::try_join!(
         sessions::list(&services, &current),
-        linking::methods(&services, &current)
+        linking::methods(&services, &current),
+        passkeys
     )?;
     Ok(Some(ProfileView {
         me: current.me(),
         sessions,
         methods,
+        passkeys,
     }))
 }
 

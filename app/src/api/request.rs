@@ -202,7 +202,7 @@ pub async fn require_admin() -> Result<SignedIn, AppError> {
     let current = current()
         .await?
         .ok_or_else(|| AppError::from(Refusal::NotFound))?;
-    crate::services::admin::require_admin(&services()?.settings, &current)?;
+    crate::services::admin::require_admin(&services()?, &current).await?;
     Ok(current)
 }
 

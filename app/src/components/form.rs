@@ -205,3 +205,24 @@ pub fn Notices(shows: &'static [Notice]) -> impl IntoView {
 pub fn Loading() -> impl IntoView {
     view! { <p class="loading" role="status">"Loading…"</p> }
 }
+
+/// A form that `public/passkey.js` runs as a WebAuthn ceremony (`kind`: add, sign-in or
+/// second-step). Its button starts disabled beside a note that passkeys need JavaScript; the
+/// script turns it on. Without JavaScript it never posts, so it needs no action of its own.
+#[component]
+pub fn PasskeyForm(
+    kind: &'static str,
+    label: &'static str,
+    #[prop(optional)] next: Option<Signal<String>>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <form class="passkey" method="post" action="/api/passkey" data-passkey=kind>
+            {children.map(|children| children())}
+            {next.map(|next| view! { <input type="hidden" name="next" value=move || next.get() /> })}
+            <button class="button secondary wide" type="submit" disabled>{label}</button>
+            <p class="hint" data-passkey-note>"Passkeys need JavaScript, which is off in this browser: use another way below."</p>
+            <p class="form-error" aria-live="assertive" data-passkey-error hidden></p>
+        </form>
+    }
+}

@@ -12,6 +12,7 @@ pub mod jwks;
 pub mod maintenance;
 pub mod migrations;
 pub mod models;
+pub mod passkeys;
 pub mod pool;
 pub mod prebuilt;
 pub mod rate_limits;

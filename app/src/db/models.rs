@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::{account, session, two_factor, user};
+use super::schema::{account, passkey, session, two_factor, user};
 use crate::views::Role;
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
@@ -67,6 +67,26 @@ pub struct TwoFactor {
     pub backup_codes: String,
     pub user_id: String,
     pub last_used_step: Option<i64>,
+}
+
+/// A passkey (WebAuthn credential) as Better Auth's passkey plugin stores it: the
+/// credential id in base64url, the COSE public key in base64, the signature counter, and
+/// Gatehouse's own time of last use.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = passkey, check_for_backend(diesel::pg::Pg))]
+pub struct Passkey {
+    pub id: String,
+    pub name: Option<String>,
+    pub public_key: String,
+    pub user_id: String,
+    pub credential_id: String,
+    pub counter: i32,
+    pub device_type: String,
+    pub backed_up: bool,
+    pub transports: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub aaguid: Option<String>,
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 /// A new id: UUIDv7, so ids sort by creation.

@@ -89,6 +89,8 @@ diesel::table! {
         #[sql_name = "createdAt"]
         created_at -> Nullable<Timestamptz>,
         aaguid -> Nullable<Text>,
+        #[sql_name = "lastUsedAt"]
+        last_used_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -50,6 +50,19 @@ pub async fn take(
         .optional()
 }
 
+/// Deletes the row named `identifier` and returns what it held and its expiry: for values
+/// looked up by name (a passkey ceremony's state), taken once.
+pub async fn take_identified(
+    conn: &mut AsyncPgConnection,
+    identifier: &str,
+) -> QueryResult<Option<(String, DateTime<Utc>)>> {
+    diesel::delete(verification::table.filter(verification::identifier.eq(identifier)))
+        .returning((verification::value, verification::expires_at))
+        .get_result(conn)
+        .await
+        .optional()
+}
+
 /// Deletes every token for `identifier` (say, every reset link of one user).
 pub async fn delete_for(conn: &mut AsyncPgConnection, identifier: &str) -> QueryResult<usize> {
     diesel::delete(verification::table.filter(verification::identifier.eq(identifier)))

@@ -3,10 +3,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{sign_in_providers, SignIn};
-use crate::components::form::{error_of, Field, FormCard, FormMessage, Notices};
+use crate::components::form::{error_of, Field, FormCard, FormMessage, Notices, PasskeyForm};
 use crate::components::whole::loaded;
 use crate::components::{boxed, page_data};
-use crate::views::Notice;
+use crate::views::{Notice, SignInChoices};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -34,17 +34,19 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-/// "Sign in with GitHub" and one button per OpenID Connect provider: plain forms that post
-/// to /auth/<provider>, which sends the browser on to the provider.
+/// "Sign in with a passkey" (where passkeys work), "Sign in with GitHub" and one button per
+/// OpenID Connect provider: plain forms that post to /auth/<provider>, which sends the
+/// browser on to the provider.
 #[component]
 fn ProviderButtons(next: Signal<String>) -> impl IntoView {
-    let providers = page_data(|| (), |_| boxed(sign_in_providers()));
+    let choices = page_data(|| (), |_| boxed(sign_in_providers()));
     view! {
         <Suspense fallback=|| ()>
             {move || loaded(async move {
-                let providers = providers.await.unwrap_or_default();
-                (!providers.is_empty()).then(|| view! {
+                let SignInChoices { providers, passkeys } = choices.await.unwrap_or_default();
+                (passkeys || !providers.is_empty()).then(|| view! {
                     <div class="providers">
+                        {passkeys.then(|| view! { <PasskeyForm kind="sign-in" label="Sign in with a passkey" next /> })}
                         {providers.into_iter().map(|p| view! {
                             <form method="post" action=format!("/auth/{}", p.id)>
                                 <input type="hidden" name="next" value=move || next.get() />

@@ -3,16 +3,19 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
+use crate::api::passkeys::ChangePasskey;
 use crate::api::profile::{
     my_profile, ChangePassword, DeleteAccount, EndOtherSessions, EndSession, ResendMyVerification,
     UnlinkAccount, UpdateName,
 };
-use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
+use crate::components::form::{
+    error_of, first_error, Field, FormMessage, Loading, Notices, PasskeyForm,
+};
 use crate::components::layout::reloads;
 use crate::components::{boxed, page_data};
 use crate::views::{
-    LinkedAccount, Me, Notice, ProfileView, ProviderChoice, SessionView, SignInMethods,
-    TWO_FACTOR_PAGE,
+    LinkedAccount, Me, Notice, PasskeyView, ProfileView, ProviderChoice, SessionView,
+    SignInMethods, TWO_FACTOR_PAGE,
 };
 
 use crate::components::when;
@@ -28,8 +31,8 @@ pub fn ProfilePage() -> impl IntoView {
         <Transition fallback=Loading>
             {move || loaded(async move {
                 match profile.await {
-                    Ok(Some(ProfileView { me, sessions, methods })) => {
-                        view! { <Profile me sessions methods /> }.into_any()
+                    Ok(Some(ProfileView { me, sessions, methods, passkeys })) => {
+                        view! { <Profile me sessions methods passkeys /> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/login?next=/profile" /> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -40,7 +43,12 @@ pub fn ProfilePage() -> impl IntoView {
 }
 
 #[component]
-fn Profile(me: Me, sessions: Vec<SessionView>, methods: SignInMethods) -> impl IntoView {
+fn Profile(
+    me: Me,
+    sessions: Vec<SessionView>,
+    methods: SignInMethods,
+    passkeys: Option<Vec<PasskeyView>>,
+) -> impl IntoView {
     let update_name = ServerAction::<UpdateName>::new();
     let resend = ServerAction::<ResendMyVerification>::new();
     let change_password = ServerAction::<ChangePassword>::new();
@@ -63,7 +71,7 @@ fn Profile(me: Me, sessions: Vec<SessionView>, methods: SignInMethods) -> impl I
     view! {
         <div class="stack">
             <h1>"Your profile"</h1>
-            <Notices shows=&[Notice::NameSaved, Notice::PasswordChanged, Notice::VerificationSent, Notice::SessionEnded, Notice::OtherSessionsEnded, Notice::Linked, Notice::Unlinked] />
+            <Notices shows=&[Notice::NameSaved, Notice::PasswordChanged, Notice::VerificationSent, Notice::SessionEnded, Notice::OtherSessionsEnded, Notice::Linked, Notice::Unlinked, Notice::PasskeyAdded, Notice::PasskeyRenamed, Notice::PasskeyRemoved] />
 
             <section class="card" aria-labelledby="account-title">
                 <h2 id="account-title">"Account"</h2>
@@ -119,14 +127,16 @@ fn Profile(me: Me, sessions: Vec<SessionView>, methods: SignInMethods) -> impl I
                 <h2 id="two-factor-title">"Two-step sign-in"</h2>
                 <p>
                     {if me.two_factor {
-                        "On: signing in also asks for a code from your authenticator app."
+                        "On: signing in also asks for a code from your authenticator app (or a passkey)."
                     } else {
-                        "Off: a password alone signs you in."
+                        "No authenticator app is set up."
                     }}
                     " "
                     <a href=TWO_FACTOR_PAGE>{if me.two_factor { "Manage two-step sign-in" } else { "Set up two-step sign-in" }}</a>
                 </p>
             </section>
+
+            {passkeys.map(|passkeys| view! { <Passkeys passkeys /> })}
 
             <section class="card" aria-labelledby="sessions-title">
                 <h2 id="sessions-title">"Sessions"</h2>
@@ -230,4 +240,52 @@ fn Connected(linked: Vec<LinkedAccount>, available: Vec<ProviderChoice>) -> impl
             }).collect_view()}
         </section>
     })
+}
+
+/// "Passkeys": each with when it was added and last used, a form to rename it and one to
+/// remove it; and the form that adds one (run by `public/passkey.js`: WebAuthn needs
+/// JavaScript, so its button starts disabled, beside a note saying so).
+#[component]
+fn Passkeys(passkeys: Vec<PasskeyView>) -> impl IntoView {
+    let change = ServerAction::<ChangePasskey>::new();
+    let error = error_of(change);
+    view! {
+        <section class="card" aria-labelledby="passkeys-title">
+            <h2 id="passkeys-title">"Passkeys"</h2>
+            <p>"A passkey signs you in with your device's screen lock or a security key, no password needed. Once you have one, signing in with a password asks for it too."</p>
+            <FormMessage error />
+            {(!passkeys.is_empty()).then(|| view! {
+                <ul class="passkeys">
+                    {passkeys.into_iter().map(|p| {
+                        let used = p.last_used_at.map_or_else(|| "never".to_string(), when);
+                        let added = p.created_at.map_or_else(|| "unknown".to_string(), when);
+                        let (id, again, name) = (p.id.clone(), p.id, p.name.clone());
+                        let rename_field = format!("New name for {}", p.name);
+                        let rename = format!("Rename {}", p.name);
+                        let remove = format!("Remove {}", p.name);
+                        view! {
+                            <li>
+                                <span><strong>{p.name}</strong> " " <span class="muted">{format!("added {added}, last used {used}")}</span></span>
+                                <ActionForm action=change attr:class="inline">
+                                    <input type="hidden" name="step" value="rename" />
+                                    <input type="hidden" name="id" value=id />
+                                    <input name="name" value=name maxlength=60 required aria-label=rename_field />
+                                    <button class="button small secondary" type="submit" aria-label=rename>"Rename"</button>
+                                </ActionForm>
+                                <ActionForm action=change>
+                                    <input type="hidden" name="step" value="remove" />
+                                    <input type="hidden" name="id" value=again />
+                                    <button class="button small danger" type="submit" aria-label=remove>"Remove"</button>
+                                </ActionForm>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
+            <PasskeyForm kind="add" label="Add a passkey">
+                <label for="passkey-name">"Name for the new passkey (optional)"</label>
+                <input id="passkey-name" name="name" maxlength=60 autocomplete="off" />
+            </PasskeyForm>
+        </section>
+    }
 }

@@ -9,7 +9,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::two_factor::{my_two_factor, TwoStep};
-use crate::components::form::{error_of, Field, FormCard, FormMessage, Loading, Notices};
+use crate::components::form::{
+    error_of, Field, FormCard, FormMessage, Loading, Notices, PasskeyForm,
+};
 use crate::components::layout::reloads;
 use crate::components::whole::loaded;
 use crate::components::{boxed, page_data};
@@ -26,7 +28,8 @@ fn SecondStep() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default();
     view! {
         <FormCard id="second-step" title="Two-step sign-in">
-            <p>"Enter the code your authenticator app shows for Gatehouse, or a recovery code."</p>
+            <p>"Use one of your passkeys, or enter the code your authenticator app shows for Gatehouse, or a recovery code."</p>
+            <PasskeyForm kind="second-step" label="Use a passkey" next=Signal::derive(next) />
             <ActionForm action=action attr:novalidate=true>
                 <FormMessage error />
                 <Field name="code" label="Code" autocomplete="one-time-code" hint=CODE_HINT error maxlength=20 />

@@ -130,6 +130,8 @@ pub struct ServiceSet {
     pub background: Background,
     /// The artists' open pages following their jobs' status.
     pub live: Arc<LiveJobs>,
+    /// WebAuthn for PUBLIC_URL; none when it has no host name (passkeys are off).
+    pub relying_party: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 impl std::ops::Deref for Services {
@@ -146,6 +148,7 @@ impl Services {
     /// tests and the benches each build theirs from here.
     pub fn new(pool: DbPool, settings: AuthSettings, mailer: Mailer, cipher: TokenCipher) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let relying_party = super::passkeys::relying_party(&settings.public_url).map(Arc::new);
         Self(Arc::new(ServiceSet {
             shared: Arc::new(SharedConnections::new(pool.clone(), cores)),
             pool,
@@ -158,6 +161,7 @@ impl Services {
             cipher,
             background: Background::default(),
             live: Arc::default(),
+            relying_party,
         }))
     }
 

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod live;
 pub mod mail;
 pub mod paging;
+pub mod passkeys;
 pub mod passwords;
 pub mod policy;
 pub mod providers;

@@ -21,7 +21,9 @@ use super::rate_limit;
 use super::sessions::{self, is_banned, SignedIn};
 use super::{tokens, Refusal};
 use crate::db::models::{TwoFactor, User};
-use crate::db::{sessions as session_rows, two_factor as rows, users, verifications};
+use crate::db::{
+    passkeys as passkey_rows, sessions as session_rows, two_factor as rows, users, verifications,
+};
 use crate::views::{TwoFactorSetup, TwoFactorView};
 
 /// How long the second step may wait after the first.
@@ -41,8 +43,14 @@ pub enum SignInStep {
     SecondFactor(String),
 }
 
-/// Ends a sign-in whose first step passed: a session, or for a person with the second step
-/// on, a single-use token for it (five minutes).
+/// Whether the person has a second factor: an authenticator app, or a passkey. Every sign-in
+/// of theirs with a password or a provider asks for it.
+pub async fn has_second_factor(conn: &mut AsyncPgConnection, user: &User) -> Result<bool, Refusal> {
+    Ok(user.two_factor_enabled || passkey_rows::count(conn, &user.id).await? > 0)
+}
+
+/// Ends a sign-in whose first step passed: a session, or for a person with a second factor
+/// (an authenticator app, a passkey), a single-use token for the second step (five minutes).
 pub async fn finish_sign_in(
     services: &Services,
     conn: &mut AsyncPgConnection,
@@ -50,7 +58,7 @@ pub async fn finish_sign_in(
     method: &str,
     origin: &Origin,
 ) -> Result<SignInStep, Refusal> {
-    if user.two_factor_enabled {
+    if has_second_factor(conn, user).await? {
         let token = tokens::new_token();
         let expires_at = Utc::now() + Duration::minutes(SECOND_STEP_MINUTES);
         let identifier = second_step_identifier(&user.id, method);
@@ -61,7 +69,7 @@ pub async fn finish_sign_in(
     Ok(SignInStep::Done(token))
 }
 
-async fn start_session(
+pub(super) async fn start_session(
     services: &Services,
     conn: &mut AsyncPgConnection,
     user: &User,
@@ -82,21 +90,25 @@ fn second_step_identifier(user_id: &str, method: &str) -> String {
     format!("two-factor:{user_id}:{method}")
 }
 
-/// The second step: `code` from the person's app (or a recovery code) for the sign-in that
-/// `challenge` (the second step's cookie) stands for. Returns the session's cookie token.
-pub async fn complete_sign_in(
-    services: &Services,
+/// A sign-in waiting for its second step.
+pub(super) struct Pending {
+    pub user: User,
+    /// How the first step went (password, a provider).
+    method: String,
+    /// The digest of the second step's token.
+    digest: String,
+}
+
+/// The sign-in that `challenge` (the second step's cookie) stands for, left in place.
+pub(super) async fn pending_sign_in(
+    conn: &mut AsyncPgConnection,
     challenge: &str,
-    code: &str,
-    origin: &Origin,
-) -> Result<String, Refusal> {
-    let code = Code::parse(code)?;
+) -> Result<Pending, Refusal> {
     if !tokens::is_well_formed(challenge) {
         return Err(Refusal::SignInExpired);
     }
     let digest = tokens::digest(challenge);
-    let mut conn = services.pool.get().await?;
-    let (identifier, expires_at) = verifications::find(&mut conn, &digest)
+    let (identifier, expires_at) = verifications::find(conn, &digest)
         .await?
         .ok_or(Refusal::SignInExpired)?;
     let Some((user_id, method)) = identifier
@@ -106,22 +118,67 @@ pub async fn complete_sign_in(
         return Err(Refusal::SignInExpired);
     };
     if expires_at <= Utc::now() {
-        verifications::take(&mut conn, &digest).await?;
+        verifications::take(conn, &digest).await?;
         return Err(Refusal::SignInExpired);
     }
-    let user = users::find(&mut conn, user_id)
+    let user = users::find(conn, user_id)
         .await?
         .ok_or(Refusal::SignInExpired)?;
     if is_banned(&user, Utc::now()) {
         return Err(Refusal::banned(&user));
     }
-    let row = rows::find(&mut conn, &user.id).await?;
-    let used = check(services, &mut conn, &user, row.as_ref(), &code, origin).await?;
-    // Single use: of two requests with right codes at once, one signs in.
-    if verifications::take(&mut conn, &digest).await?.is_none() {
+    Ok(Pending {
+        user,
+        method: method.to_string(),
+        digest,
+    })
+}
+
+/// Ends a second step that passed with `used` (totp, recovery_code, passkey): the session's
+/// cookie token. Single use: of two requests with right answers at once, one signs in.
+pub(super) async fn finish_second_step(
+    services: &Services,
+    conn: &mut AsyncPgConnection,
+    pending: Pending,
+    used: &str,
+    origin: &Origin,
+) -> Result<String, Refusal> {
+    if verifications::take(conn, &pending.digest).await?.is_none() {
         return Err(Refusal::SignInExpired);
     }
-    start_session(services, &mut conn, &user, method, Some(used), origin).await
+    start_session(
+        services,
+        conn,
+        &pending.user,
+        &pending.method,
+        Some(used),
+        origin,
+    )
+    .await
+}
+
+/// The second step: `code` from the person's app (or a recovery code) for the sign-in that
+/// `challenge` (the second step's cookie) stands for. Returns the session's cookie token.
+pub async fn complete_sign_in(
+    services: &Services,
+    challenge: &str,
+    code: &str,
+    origin: &Origin,
+) -> Result<String, Refusal> {
+    let code = Code::parse(code)?;
+    let mut conn = services.pool.get().await?;
+    let pending = pending_sign_in(&mut conn, challenge).await?;
+    let row = rows::find(&mut conn, &pending.user.id).await?;
+    let used = check(
+        services,
+        &mut conn,
+        &pending.user,
+        row.as_ref(),
+        &code,
+        origin,
+    )
+    .await?;
+    finish_second_step(services, &mut conn, pending, used, origin).await
 }
 
 /// What a person typed as their code.

@@ -17,6 +17,7 @@ mod local_postgres;
 mod migrations;
 mod outage;
 mod pages;
+mod passkeys;
 mod providers;
 mod sessions;
 mod tls;

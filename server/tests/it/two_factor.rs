@@ -13,8 +13,8 @@ use crate::support::http::Browser;
 use crate::support::TestApp;
 
 const PAGE: &str = "/two-factor";
-const SESSION: &str = "gatehouse_session";
-const SECOND_STEP: &str = "gatehouse_second_step";
+pub(crate) const SESSION: &str = "gatehouse_session";
+pub(crate) const SECOND_STEP: &str = "gatehouse_second_step";
 
 /// The code an authenticator app shows for `secret`, `steps` steps of 30 s from now.
 fn code(secret: &str, steps: i64) -> String {
@@ -36,7 +36,7 @@ fn another_code(code: &str) -> &'static str {
 }
 
 /// Makes every session look as if it began `ago`.
-async fn sessions_began(app: &TestApp, ago: Duration) {
+pub(crate) async fn sessions_began(app: &TestApp, ago: Duration) {
     let mut conn = app.db.conn().await;
     diesel::update(session::table)
         .set(session::created_at.eq(Utc::now() - ago))
@@ -122,13 +122,13 @@ async fn enabled(app: &TestApp, email: &str) -> bool {
         .unwrap()
 }
 
-async fn sign_out(browser: &mut Browser<'_>) {
+pub(crate) async fn sign_out(browser: &mut Browser<'_>) {
     browser.submit("/profile", "/api/sign-out", &[]).await;
     assert!(browser.cookie(SESSION).is_none());
 }
 
 /// The first step with the password: no session yet, the second step's page instead.
-async fn password_step(browser: &mut Browser<'_>) {
+pub(crate) async fn password_step(browser: &mut Browser<'_>) {
     let (posted, page) = browser
         .submit(
             "/login?next=/artworks",
@@ -158,7 +158,7 @@ async fn second_step(browser: &mut Browser<'_>, code: &str) -> crate::support::h
         .await
 }
 
-async fn audited(app: &TestApp, action: &str) -> Vec<serde_json::Value> {
+pub(crate) async fn audited(app: &TestApp, action: &str) -> Vec<serde_json::Value> {
     let mut conn = app.db.conn().await;
     audit_event::table
         .filter(audit_event::action.eq(action))
@@ -540,7 +540,7 @@ async fn an_admin_resets_the_second_step_of_someone_who_lost_their_device() {
     let mut grace = crate::accounts::person(&app, "Grace", "grace@example.com", "10.9.0.4").await;
     let page = grace.get(&format!("/admin/users/{ada_id}")).await;
     assert!(
-        page.body.contains("Reset two-step sign-in"),
+        page.body.contains("Reset their second factors"),
         "{}",
         page.body
     );

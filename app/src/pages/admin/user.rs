@@ -45,6 +45,7 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
         detail.user.created_at,
     );
     let id = StoredValue::new(user.id.clone());
+    let passkeys = detail.passkeys;
     view! {
         <div class="stack">
             <h1>{user.name.clone()}</h1>
@@ -61,12 +62,13 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
                     <dd>{if banned { "banned" } else if user.has_access { "in" } else { "waiting" }}</dd>
                     {ban_reason.map(|reason| view! { <dt>"Ban reason"</dt><dd>{reason}</dd> })}
                     <dt>"Two-step sign-in"</dt><dd>{if user.two_factor { "on" } else { "off" }}</dd>
+                    <dt>"Passkeys"</dt><dd>{passkeys}</dd>
                 </dl>
-                {user.two_factor.then(|| view! {
+                {(user.two_factor || passkeys > 0).then(|| view! {
                     <ActionForm action=change>
                         <input type="hidden" name="id" value=id.get_value() />
                         <input type="hidden" name="change" value="reset-two-factor" />
-                        <button class="button secondary" type="submit">"Reset two-step sign-in (they lost their device)"</button>
+                        <button class="button secondary" type="submit">"Reset their second factors (they lost their device)"</button>
                     </ActionForm>
                 })}
                 <ActionForm action=change>

@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::db::admin as queries;
-use crate::db::{sessions as session_rows, two_factor as two_factor_rows, users};
+use crate::db::{
+    passkeys as passkey_rows, sessions as session_rows, two_factor as two_factor_rows, users,
+};
 use crate::services::audit::{self, Actor, Event, Origin};
 use crate::services::mail::Mail;
 use crate::services::sessions::SignedIn;
@@ -90,14 +92,16 @@ pub async fn change(
                         }
                     }
                     Change::ResetTwoFactor => {
-                        if !target.two_factor_enabled {
+                        // The authenticator app and every passkey: all they could not use.
+                        let passkeys = passkey_rows::delete_for(conn, &target.id).await?;
+                        if !target.two_factor_enabled && passkeys == 0 {
                             return Err(Refusal::Conflict(
-                                "They have no two-step sign-in to reset.".into(),
+                                "They have no second factor to reset.".into(),
                             ));
                         }
                         two_factor_rows::delete_for(conn, &target.id).await?;
                         two_factor_rows::set_enabled(conn, &target.id, false).await?;
-                        ("two_factor_reset", json!({}))
+                        ("two_factor_reset", json!({ "passkeys_removed": passkeys }))
                     }
                 };
                 let ends_sessions =

@@ -79,7 +79,9 @@ pub async fn user_detail(services: &Services, id: &str) -> Result<UserDetail, Re
             created_at,
         })
         .collect();
+    let passkeys = crate::db::passkeys::count(&conn, id).await?;
     Ok(UserDetail {
+        passkeys,
         user: row(user),
         sessions,
         accounts,

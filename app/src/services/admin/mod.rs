@@ -12,8 +12,9 @@ pub use audit_log::audit_log;
 pub use changes::{bulk_whitelist, change, delete_user, end_session, set_admin_by_email, Change};
 pub use listing::{list_users, user_detail};
 
+use super::context::Services;
 use super::sessions::{me, SignedIn};
-use super::{AuthSettings, Refusal};
+use super::Refusal;
 use crate::db::models::User;
 use crate::db::users;
 use crate::views::UserRow;
@@ -21,15 +22,25 @@ use crate::views::UserRow;
 pub const PAGE_SIZE: i64 = 50;
 
 /// Admins only; everyone else is told there is nothing here. With REQUIRE_ADMIN_MFA, an
-/// admin without a second factor is told to set one up first (every live session of a
-/// person with one on began with it, or confirmed it: see `two_factor::confirm`).
-pub fn require_admin(settings: &AuthSettings, caller: &SignedIn) -> Result<(), Refusal> {
+/// admin without a second factor (an authenticator app, a passkey) is told to set one up
+/// first. Every live session of a person with one began with it or passed it, or confirmed
+/// it: see `two_factor::confirm` and `passkeys::finish_registration`.
+pub async fn require_admin(services: &Services, caller: &SignedIn) -> Result<(), Refusal> {
     if !caller.user.is_admin() || caller.user.banned {
-        Err(Refusal::NotFound)
-    } else if settings.require_admin_mfa && !caller.user.two_factor_enabled {
-        Err(Refusal::SecondFactorRequired)
-    } else {
+        return Err(Refusal::NotFound);
+    }
+    if !services.settings.require_admin_mfa || caller.user.two_factor_enabled {
+        return Ok(());
+    }
+    let user_id = caller.user.id.as_str();
+    let passkeys = services
+        .shared
+        .read(|conn| async move { crate::db::passkeys::count(&conn, user_id).await })
+        .await?;
+    if passkeys > 0 {
         Ok(())
+    } else {
+        Err(Refusal::SecondFactorRequired)
     }
 }
 

@@ -288,7 +288,7 @@ pub async fn link(
 
 /// The ways the user can sign in with these accounts: a password, each account at a
 /// provider still configured, each passkey.
-fn sign_in_methods<'a>(
+pub(crate) fn sign_in_methods<'a>(
     providers: &Providers,
     accounts: impl IntoIterator<Item = &'a crate::db::models::Account>,
     passkeys: i64,

@@ -1,0 +1,101 @@
+//! Passkeys: the ceremonies `public/passkey.js` runs with the browser's WebAuthn, and the
+//! profile's forms that rename and remove them.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::request::{
+    cookies, invalid, origin, redirect, removal, require_user, services, start_session_cookie,
+};
+use super::AppError;
+#[cfg(feature = "ssr")]
+use crate::services::{passkeys, policy::local_path};
+#[cfg(feature = "ssr")]
+use crate::views::Notice;
+
+/// Each step of a ceremony, by `step`: `add-options` then `add` (signed in, with an optional
+/// `name`), `sign-in-options` then `sign-in` (from /login), `second-step-options` then
+/// `second-step` (after a password, with the second step's cookie). An `-options` step
+/// answers the options for `navigator.credentials`, as JSON text; the others take the
+/// browser's answer as JSON in `credential` and answer where to go next.
+#[server(endpoint = "passkey")]
+pub async fn passkey_ceremony(
+    #[server(default)] step: String,
+    #[server(default)] credential: String,
+    #[server(default)] name: String,
+    #[server(default)] next: String,
+) -> Result<String, AppError> {
+    let services = services()?;
+    let next = local_path(&next).unwrap_or("/profile").to_string();
+    let options = |value: serde_json::Value| value.to_string();
+    match step.as_str() {
+        "add-options" => {
+            let current = require_user().await?;
+            Ok(options(
+                passkeys::begin_registration(&services, &current).await?,
+            ))
+        }
+        "add" => {
+            let current = require_user().await?;
+            passkeys::finish_registration(&services, &current, &name, &credential, &origin())
+                .await
+                .map_err(|e| AppError::from(e).keeping(&[("name", &name)]))?;
+            Ok(Notice::PasskeyAdded.after("/profile"))
+        }
+        "sign-in-options" => Ok(options(passkeys::begin_sign_in(&services).await?)),
+        "sign-in" => {
+            let token = passkeys::finish_sign_in(&services, &credential, &origin()).await?;
+            start_session_cookie(&services, token).await?;
+            Ok(next)
+        }
+        "second-step-options" | "second-step" => {
+            let cookies = cookies().await?;
+            let cookie_name = services.settings.second_step_cookie_name();
+            let challenge = cookies.get(cookie_name).map(|c| c.value().to_string());
+            let challenge = challenge.as_deref().unwrap_or_default();
+            if step == "second-step-options" {
+                return Ok(options(
+                    passkeys::begin_second_step(&services, challenge).await?,
+                ));
+            }
+            let token =
+                passkeys::finish_second_step(&services, challenge, &credential, &origin()).await?;
+            cookies.remove(removal(&services.settings, cookie_name));
+            start_session_cookie(&services, token).await?;
+            Ok(next)
+        }
+        _ => Err(invalid(
+            "step",
+            "Choose add-options, add, sign-in-options, sign-in, second-step-options or \
+             second-step.",
+            &[],
+        )),
+    }
+}
+
+/// The profile's forms for one passkey, by `step`: `rename` it to `name`, or `remove` it
+/// (after a recent sign-in; never the last way in).
+#[server(endpoint = "passkey/change")]
+pub async fn change_passkey(
+    #[server(default)] step: String,
+    #[server(default)] id: String,
+    #[server(default)] name: String,
+) -> Result<(), AppError> {
+    let services = services()?;
+    let current = require_user().await?;
+    let notice = match step.as_str() {
+        "rename" => {
+            passkeys::rename(&services, &current, &id, &name)
+                .await
+                .map_err(|e| AppError::from(e).keeping(&[("name", &name)]))?;
+            Notice::PasskeyRenamed
+        }
+        "remove" => {
+            passkeys::remove(&services, &current, &id, &origin()).await?;
+            Notice::PasskeyRemoved
+        }
+        _ => return Err(invalid("step", "Choose rename or remove.", &[])),
+    };
+    redirect(&notice.after("/profile"));
+    Ok(())
+}
