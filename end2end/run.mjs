@@ -33,9 +33,7 @@ fs.mkdirSync(artifacts, { recursive: true });
 // Gatehouse's port, picked below Linux's ephemeral range (32768 and up), from which the
 // stand-ins' listen(0) and every outgoing connection take theirs while Gatehouse starts.
 const port = await freePort();
-// A host name, not 127.0.0.1: WebAuthn (the passkeys' journeys) has no IP-address sites.
-// Chromium is told that localhost is 127.0.0.1 (tests/helpers.mjs, `launch`).
-const base = `http://localhost:${port}`;
+const base = `http://127.0.0.1:${port}`;
 const data = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-e2e-"));
 fs.chmodSync(data, 0o755); // PostgreSQL runs as the postgres user when we are root
 const sink = await startMailSink();
@@ -83,7 +81,7 @@ try {
   const started = Date.now();
   for (;;) {
     try {
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      const ready = await fetch(`${base}/readyz`);
       if (ready.ok) break;
     } catch {}
     if (server.exitCode !== null) throw new Error("gatehouse exited before it was ready; see artifacts/server.log");

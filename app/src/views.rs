@@ -198,13 +198,10 @@ impl Notice {
             }
             TwoFactorOff => "Two-step sign-in is off.",
             TwoFactorStarted => "A new key is ready: add it to your app, then confirm below.",
-            TwoFactorReset => {
-                "Their second factors are removed (the authenticator app and every passkey); \
-                 they have been told by mail."
-            }
-            PasskeyAdded => "The passkey is added: you can sign in with it now.",
-            PasskeyRenamed => "The passkey is renamed.",
-            PasskeyRemoved => "The passkey is removed.",
+            TwoFactorReset => "Their two-step sign-in is off; they have been told by mail.",
+            PasskeyAdded => "Passkey added.",
+            PasskeyRenamed => "Passkey renamed.",
+            PasskeyRemoved => "Passkey removed.",
             AccountDeleted => "Your account and everything it owned have been deleted.",
             Submitted => "Your artwork is queued for protection.",
             AccessChanged => "Access changed.",
@@ -294,8 +291,9 @@ pub struct ProfileView {
     pub me: Me,
     pub sessions: Vec<SessionView>,
     pub methods: SignInMethods,
-    /// Their passkeys; `None` where passkeys are off (PUBLIC_URL without a host name).
-    pub passkeys: Option<Vec<PasskeyView>>,
+    /// Their passkeys, as the list's HTML (`components::form::passkey_list`); `None` where
+    /// passkeys are off (PUBLIC_URL without a host name).
+    pub passkeys: Option<String>,
 }
 
 /// A passkey on its owner's profile.
@@ -494,13 +492,9 @@ pub struct SignInMethods {
     pub available: Vec<ProviderChoice>,
 }
 
-/// The ways to sign in that /login offers besides a password.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignInChoices {
-    pub providers: Vec<ProviderChoice>,
-    /// Passkeys work here (PUBLIC_URL has a host name).
-    pub passkeys: bool,
-}
+/// The id of the sign-in choice that is a passkey, not a provider (no provider has it: ids
+/// are the paths /auth/<id>, and this one is not configurable).
+pub const PASSKEY: &str = "passkey";
 
 /// A provider people can sign in with: its id (the path /auth/<id>) and its name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -524,8 +518,8 @@ pub struct JobSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserDetail {
     pub user: UserRow,
-    /// How many passkeys they have (a second factor, like `user.person.two_factor`).
-    pub passkeys: i64,
+    /// Their second factors in words ("an authenticator app, 2 passkeys", or "none").
+    pub second_factors: String,
     pub sessions: Vec<SessionView>,
     pub accounts: Vec<ConnectedAccount>,
     pub jobs: Vec<JobSummary>,

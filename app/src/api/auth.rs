@@ -108,13 +108,19 @@ pub async fn reset_password(
     Ok(())
 }
 
-/// The ways to sign in besides a password, for the buttons on /login: the providers, and
-/// whether passkeys work here.
+/// The ways to sign in besides a password, for the buttons on /login: a passkey first
+/// (`PASSKEY`), where passkeys work here, then the providers.
 #[server(endpoint = "sign-in-providers")]
-pub async fn sign_in_providers() -> Result<crate::views::SignInChoices, AppError> {
+pub async fn sign_in_providers() -> Result<Vec<crate::views::ProviderChoice>, AppError> {
     let services = services()?;
-    Ok(crate::views::SignInChoices {
-        providers: services.providers.choices(),
-        passkeys: crate::services::passkeys::has_relying_party(&services),
-    })
+    let passkey = crate::services::passkeys::has_relying_party(&services).then(|| {
+        crate::views::ProviderChoice {
+            id: crate::views::PASSKEY.into(),
+            name: "a passkey".into(),
+        }
+    });
+    Ok(passkey
+        .into_iter()
+        .chain(services.providers.choices())
+        .collect())
 }

@@ -1,11 +1,11 @@
-//! Passkeys: the ceremonies `public/passkey.js` runs with the browser's WebAuthn, and the
-//! profile's forms that rename and remove them.
+//! Passkeys: the ceremonies `public/passkey.js` runs with the browser's WebAuthn. (The
+//! profile's forms that rename and remove one are steps of `two_factor::two_step`.)
 
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::request::{
-    cookies, invalid, origin, redirect, removal, require_user, services, start_session_cookie,
+    cookies, invalid, origin, removal, require_user, services, start_session_cookie,
 };
 use super::AppError;
 #[cfg(feature = "ssr")]
@@ -71,31 +71,4 @@ pub async fn passkey_ceremony(
             &[],
         )),
     }
-}
-
-/// The profile's forms for one passkey, by `step`: `rename` it to `name`, or `remove` it
-/// (after a recent sign-in; never the last way in).
-#[server(endpoint = "passkey/change")]
-pub async fn change_passkey(
-    #[server(default)] step: String,
-    #[server(default)] id: String,
-    #[server(default)] name: String,
-) -> Result<(), AppError> {
-    let services = services()?;
-    let current = require_user().await?;
-    let notice = match step.as_str() {
-        "rename" => {
-            passkeys::rename(&services, &current, &id, &name)
-                .await
-                .map_err(|e| AppError::from(e).keeping(&[("name", &name)]))?;
-            Notice::PasskeyRenamed
-        }
-        "remove" => {
-            passkeys::remove(&services, &current, &id, &origin()).await?;
-            Notice::PasskeyRemoved
-        }
-        _ => return Err(invalid("step", "Choose rename or remove.", &[])),
-    };
-    redirect(&notice.after("/profile"));
-    Ok(())
 }

@@ -71,7 +71,8 @@ pub async fn my_profile() -> Result<Option<ProfileView>, AppError> {
         if !passkeys::has_relying_party(&services) {
             return Ok(None);
         }
-        passkeys::list(&services, current.user_id()).await.map(Some)
+        let theirs = passkeys::list(&services, current.user_id()).await?;
+        Ok(Some(crate::components::form::passkey_card(&theirs)))
     };
     let (sessions, methods, passkeys) = tokio::try_join!(
         sessions::list(&services, &current),

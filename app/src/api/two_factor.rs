@@ -9,7 +9,7 @@ use super::request::{
 };
 use super::AppError;
 #[cfg(feature = "ssr")]
-use crate::services::{policy::local_path, two_factor};
+use crate::services::{passkeys, policy::local_path, two_factor};
 use crate::views::TwoFactorView;
 #[cfg(feature = "ssr")]
 use crate::views::{Notice, TWO_FACTOR_PAGE};
@@ -23,16 +23,19 @@ pub async fn my_two_factor() -> Result<Option<TwoFactorView>, AppError> {
     Ok(Some(two_factor::view(&services()?, &current).await?))
 }
 
-/// Every form of the two-step page, one server function (one client stub for the page,
-/// whose module has a size budget), by its `step`: `sign-in`, the second step of a sign-in
-/// (the code for the sign-in the second step's cookie carries, then on to `next`); and for
-/// someone signed in, `begin` a set-up (or start over), `confirm` it with a first code, or
-/// turn it `off` with a code.
+/// Every form about second factors, one server function (one client stub, and the client's
+/// module has a size budget), by its `step`: `sign-in`, the second step of a sign-in (the
+/// code for the sign-in the second step's cookie carries, then on to `next`); and for
+/// someone signed in, `begin` an authenticator app's set-up (or start over), `confirm` it
+/// with a first code, or turn it `off` with a code; `rename-passkey` (passkey `id` to
+/// `name`) or `remove-passkey` (after a recent sign-in; never the last way in).
 #[server(endpoint = "two-factor")]
 pub async fn two_step(
     #[server(default)] step: String,
     #[server(default)] code: String,
     #[server(default)] next: String,
+    #[server(default)] id: String,
+    #[server(default)] name: String,
 ) -> Result<(), AppError> {
     let services = services()?;
     if step == "sign-in" {
@@ -61,14 +64,28 @@ pub async fn two_step(
             two_factor::disable(&services, &current, &code, &origin()).await?;
             Notice::TwoFactorOff
         }
+        "rename-passkey" => {
+            passkeys::rename(&services, &current, &id, &name)
+                .await
+                .map_err(|e| AppError::from(e).keeping(&[("name", &name)]))?;
+            Notice::PasskeyRenamed
+        }
+        "remove-passkey" => {
+            passkeys::remove(&services, &current, &id, &origin()).await?;
+            Notice::PasskeyRemoved
+        }
         _ => {
             return Err(invalid(
                 "step",
-                "Choose sign-in, begin, confirm or off.",
+                "Choose sign-in, begin, confirm, off, rename-passkey or remove-passkey.",
                 &[],
             ))
         }
     };
-    redirect(&notice.after(TWO_FACTOR_PAGE));
+    let page = match notice {
+        Notice::PasskeyRenamed | Notice::PasskeyRemoved => "/profile",
+        _ => TWO_FACTOR_PAGE,
+    };
+    redirect(&notice.after(page));
     Ok(())
 }

@@ -207,22 +207,91 @@ pub fn Loading() -> impl IntoView {
 }
 
 /// A form that `public/passkey.js` runs as a WebAuthn ceremony (`kind`: add, sign-in or
-/// second-step). Its button starts disabled beside a note that passkeys need JavaScript; the
-/// script turns it on. Without JavaScript it never posts, so it needs no action of its own.
-#[component]
-pub fn PasskeyForm(
-    kind: &'static str,
-    label: &'static str,
-    #[prop(optional)] next: Option<Signal<String>>,
-    #[prop(optional)] children: Option<Children>,
-) -> impl IntoView {
-    view! {
-        <form class="passkey" method="post" action="/api/passkey" data-passkey=kind>
-            {children.map(|children| children())}
-            {next.map(|next| view! { <input type="hidden" name="next" value=move || next.get() /> })}
-            <button class="button secondary wide" type="submit" disabled>{label}</button>
-            <p class="hint" data-passkey-note>"Passkeys need JavaScript, which is off in this browser: use another way below."</p>
-            <p class="form-error" aria-live="assertive" data-passkey-error hidden></p>
-        </form>
+/// second-step; adding asks for a name), as HTML: its button starts disabled beside a note
+/// that passkeys need JavaScript, and the script turns it on. Without JavaScript it never
+/// posts, so it needs no action. Written as text, not as a view: the client's module (which
+/// has a size budget) then carries no rendering code for it, only this.
+pub fn passkey_form(kind: &str, label: &str, next: &str) -> String {
+    passkey_form_with(kind, "", label, next)
+}
+
+/// [`passkey_form`] with the fields `name` first.
+fn passkey_form_with(kind: &str, name: &str, label: &str, next: &str) -> String {
+    format!(
+        r#"<form class="passkey" method="post" action="/api/passkey" data-passkey="{kind}">{name}<input type="hidden" name="next" value="{next}"><button class="button secondary wide" type="submit" disabled>{label}</button><p class="hint" data-passkey-note>Passkeys need JavaScript, which is off here.</p><p class="form-error" aria-live="assertive" data-passkey-error hidden></p></form>"#,
+        next = escaped(next),
+    )
+}
+
+/// The profile's passkeys (in its "Two-step sign-in" card): what they are, the list, each with its rename and remove
+/// forms (plain forms to `two_step`: with JavaScript or without, the page comes back with a
+/// notice, or with the refusal in the card's message), and the form that adds one. Written
+/// on the server as text, which the page carries as its data: the client (which has a size
+/// budget) has no code for it at all. The names people gave are escaped.
+#[cfg(feature = "ssr")]
+pub fn passkey_card(passkeys: &[crate::views::PasskeyView]) -> String {
+    let mut html = String::from(
+        r#"<h3>Passkeys</h3><p>A passkey signs you in with your device's screen lock or a security key, no password needed. Once you have one, signing in with a password asks for it too.</p>"#,
+    );
+    if passkeys.is_empty() {
+        html.push_str(&add_passkey_form());
+        return html;
+    }
+    html.push_str(r#"<ul class="passkeys">"#);
+    for p in passkeys {
+        let name = escaped(&p.name);
+        let id = escaped(&p.id);
+        let added = p
+            .created_at
+            .map_or_else(|| "unknown".to_string(), super::when);
+        let used = p
+            .last_used_at
+            .map_or_else(|| "never".to_string(), super::when);
+        html.push_str(&format!(
+            r#"<li><span><strong>{name}</strong> <span class="muted">added {added}, last used {used}</span></span><form class="inline" method="post" action="/api/two-factor"><input type="hidden" name="step" value="rename-passkey"><input type="hidden" name="id" value="{id}"><input name="name" value="{name}" maxlength="60" required aria-label="New name for {name}"><button class="button small secondary" type="submit" aria-label="Rename {name}">Rename</button></form><form method="post" action="/api/two-factor"><input type="hidden" name="step" value="remove-passkey"><input type="hidden" name="id" value="{id}"><button class="button small danger" type="submit" aria-label="Remove {name}">Remove</button></form></li>"#
+        ));
+    }
+    html.push_str("</ul>");
+    html.push_str(&add_passkey_form());
+    html
+}
+
+#[cfg(feature = "ssr")]
+fn add_passkey_form() -> String {
+    let name = r#"<label for="passkey-name">Name for the new passkey (optional)</label><input id="passkey-name" name="name" maxlength="60" autocomplete="off">"#;
+    passkey_form_with("add", name, "Add a passkey", "")
+}
+
+/// `text` for HTML text or a quoted attribute.
+pub fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn what_people_typed_cannot_become_markup() {
+        assert_eq!(
+            super::escaped(r#"<b onclick="x">Tom & 'Jerry'</b>"#),
+            "&lt;b onclick=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/b&gt;"
+        );
+        let form = super::passkey_form("sign-in", "Sign in with a passkey", "/a\"><script>");
+        assert!(
+            form.contains(r#"value="/a&quot;&gt;&lt;script&gt;""#),
+            "{form}"
+        );
+        assert!(!form.contains("passkey-name"));
+        assert!(super::add_passkey_form().contains(r#"<label for="passkey-name">"#));
     }
 }

@@ -3,10 +3,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{sign_in_providers, SignIn};
-use crate::components::form::{error_of, Field, FormCard, FormMessage, Notices, PasskeyForm};
+use crate::components::form::{error_of, passkey_form, Field, FormCard, FormMessage, Notices};
 use crate::components::whole::loaded;
 use crate::components::{boxed, page_data};
-use crate::views::{Notice, SignInChoices};
+use crate::views::{Notice, PASSKEY};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -43,10 +43,14 @@ fn ProviderButtons(next: Signal<String>) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || loaded(async move {
-                let SignInChoices { providers, passkeys } = choices.await.unwrap_or_default();
+                let mut providers = choices.await.unwrap_or_default();
+                let passkeys = providers.first().is_some_and(|p| p.id == PASSKEY);
+                if passkeys {
+                    providers.remove(0);
+                }
                 (passkeys || !providers.is_empty()).then(|| view! {
                     <div class="providers">
-                        {passkeys.then(|| view! { <PasskeyForm kind="sign-in" label="Sign in with a passkey" next /> })}
+                        {passkeys.then(|| view! { <div inner_html=passkey_form("sign-in", "Sign in with a passkey", &next.get_untracked()) /> })}
                         {providers.into_iter().map(|p| view! {
                             <form method="post" action=format!("/auth/{}", p.id)>
                                 <input type="hidden" name="next" value=move || next.get() />

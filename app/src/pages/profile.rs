@@ -3,19 +3,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::passkeys::ChangePasskey;
 use crate::api::profile::{
     my_profile, ChangePassword, DeleteAccount, EndOtherSessions, EndSession, ResendMyVerification,
     UnlinkAccount, UpdateName,
 };
-use crate::components::form::{
-    error_of, first_error, Field, FormMessage, Loading, Notices, PasskeyForm,
-};
+use crate::api::two_factor::TwoStep;
+use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::components::{boxed, page_data};
 use crate::views::{
-    LinkedAccount, Me, Notice, PasskeyView, ProfileView, ProviderChoice, SessionView,
-    SignInMethods, TWO_FACTOR_PAGE,
+    LinkedAccount, Me, Notice, ProfileView, ProviderChoice, SessionView, SignInMethods,
+    TWO_FACTOR_PAGE,
 };
 
 use crate::components::when;
@@ -47,7 +45,7 @@ fn Profile(
     me: Me,
     sessions: Vec<SessionView>,
     methods: SignInMethods,
-    passkeys: Option<Vec<PasskeyView>>,
+    passkeys: Option<String>,
 ) -> impl IntoView {
     let update_name = ServerAction::<UpdateName>::new();
     let resend = ServerAction::<ResendMyVerification>::new();
@@ -60,6 +58,7 @@ fn Profile(
     let password_error = error_of(change_password);
     let session_error = first_error([error_of(end_session), error_of(end_others)]);
     let delete_error = error_of(delete);
+    let passkey_error = error_of(ServerAction::<TwoStep>::new());
     let others = sessions.iter().filter(|s| !s.this_device).count();
     let has_password = methods.has_password;
     let access = if me.whitelisted {
@@ -127,16 +126,17 @@ fn Profile(
                 <h2 id="two-factor-title">"Two-step sign-in"</h2>
                 <p>
                     {if me.two_factor {
-                        "On: signing in also asks for a code from your authenticator app (or a passkey)."
+                        "On: signing in also asks for a code from your authenticator app."
                     } else {
-                        "No authenticator app is set up."
+                        "Off: a password alone signs you in."
                     }}
                     " "
                     <a href=TWO_FACTOR_PAGE>{if me.two_factor { "Manage two-step sign-in" } else { "Set up two-step sign-in" }}</a>
                 </p>
+                // Passkeys, as the server wrote them (`components::form::passkey_card`), under
+                // the message of a refused rename or removal.
+                {passkeys.map(|passkeys| view! { <FormMessage error=passkey_error /> <div inner_html=passkeys /> })}
             </section>
-
-            {passkeys.map(|passkeys| view! { <Passkeys passkeys /> })}
 
             <section class="card" aria-labelledby="sessions-title">
                 <h2 id="sessions-title">"Sessions"</h2>
@@ -240,52 +240,4 @@ fn Connected(linked: Vec<LinkedAccount>, available: Vec<ProviderChoice>) -> impl
             }).collect_view()}
         </section>
     })
-}
-
-/// "Passkeys": each with when it was added and last used, a form to rename it and one to
-/// remove it; and the form that adds one (run by `public/passkey.js`: WebAuthn needs
-/// JavaScript, so its button starts disabled, beside a note saying so).
-#[component]
-fn Passkeys(passkeys: Vec<PasskeyView>) -> impl IntoView {
-    let change = ServerAction::<ChangePasskey>::new();
-    let error = error_of(change);
-    view! {
-        <section class="card" aria-labelledby="passkeys-title">
-            <h2 id="passkeys-title">"Passkeys"</h2>
-            <p>"A passkey signs you in with your device's screen lock or a security key, no password needed. Once you have one, signing in with a password asks for it too."</p>
-            <FormMessage error />
-            {(!passkeys.is_empty()).then(|| view! {
-                <ul class="passkeys">
-                    {passkeys.into_iter().map(|p| {
-                        let used = p.last_used_at.map_or_else(|| "never".to_string(), when);
-                        let added = p.created_at.map_or_else(|| "unknown".to_string(), when);
-                        let (id, again, name) = (p.id.clone(), p.id, p.name.clone());
-                        let rename_field = format!("New name for {}", p.name);
-                        let rename = format!("Rename {}", p.name);
-                        let remove = format!("Remove {}", p.name);
-                        view! {
-                            <li>
-                                <span><strong>{p.name}</strong> " " <span class="muted">{format!("added {added}, last used {used}")}</span></span>
-                                <ActionForm action=change attr:class="inline">
-                                    <input type="hidden" name="step" value="rename" />
-                                    <input type="hidden" name="id" value=id />
-                                    <input name="name" value=name maxlength=60 required aria-label=rename_field />
-                                    <button class="button small secondary" type="submit" aria-label=rename>"Rename"</button>
-                                </ActionForm>
-                                <ActionForm action=change>
-                                    <input type="hidden" name="step" value="remove" />
-                                    <input type="hidden" name="id" value=again />
-                                    <button class="button small danger" type="submit" aria-label=remove>"Remove"</button>
-                                </ActionForm>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-            })}
-            <PasskeyForm kind="add" label="Add a passkey">
-                <label for="passkey-name">"Name for the new passkey (optional)"</label>
-                <input id="passkey-name" name="name" maxlength=60 autocomplete="off" />
-            </PasskeyForm>
-        </section>
-    }
 }

@@ -52,7 +52,7 @@ pub fn SignInFailedPage() -> impl IntoView {
             <h1 id="failed-title">{title}</h1>
             <Suspense fallback=|| ()>
                 {move || loaded(async move {
-                    let providers = providers.await.unwrap_or_default().providers;
+                    let providers = providers.await.unwrap_or_default();
                     let (reason, id) = query.with(|q| (q.get("reason").unwrap_or_default(), q.get("provider")));
                     let name = providers
                         .into_iter()

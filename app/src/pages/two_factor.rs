@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::two_factor::{my_two_factor, TwoStep};
 use crate::components::form::{
-    error_of, Field, FormCard, FormMessage, Loading, Notices, PasskeyForm,
+    error_of, passkey_form, Field, FormCard, FormMessage, Loading, Notices,
 };
 use crate::components::layout::reloads;
 use crate::components::whole::loaded;
@@ -28,8 +28,8 @@ fn SecondStep() -> impl IntoView {
     let next = move || query.read().get("next").unwrap_or_default();
     view! {
         <FormCard id="second-step" title="Two-step sign-in">
-            <p>"Use one of your passkeys, or enter the code your authenticator app shows for Gatehouse, or a recovery code."</p>
-            <PasskeyForm kind="second-step" label="Use a passkey" next=Signal::derive(next) />
+            <p>"Enter the code your authenticator app shows for Gatehouse, or a recovery code."</p>
+            <div inner_html=passkey_form("second-step", "Use a passkey", &next()) />
             <ActionForm action=action attr:novalidate=true>
                 <FormMessage error />
                 <Field name="code" label="Code" autocomplete="one-time-code" hint=CODE_HINT error maxlength=20 />

@@ -142,7 +142,7 @@ fn signed_challenge(client_data_json: &[u8]) -> Result<Vec<u8>, Refusal> {
                 .decode(data.challenge.trim_end_matches('='))
                 .ok()
         })
-        .ok_or_else(|| malformed())
+        .ok_or_else(malformed)
 }
 
 fn malformed() -> Refusal {
@@ -184,12 +184,7 @@ pub async fn begin_registration(
     let theirs = rows::of_user(&conn, &user.id).await?;
     let exclude = theirs
         .iter()
-        .filter_map(|p| {
-            URL_SAFE_NO_PAD
-                .decode(&p.credential_id)
-                .ok()
-                .map(Into::into)
-        })
+        .filter_map(|p| URL_SAFE_NO_PAD.decode(&p.credential_id).ok())
         .collect();
     let (mut options, state) = webauthn
         .start_passkey_registration(
@@ -404,7 +399,7 @@ fn credential_of(row: &Passkey) -> Option<Credential> {
             .collect()
     });
     Some(Credential {
-        cred_id: cred_id.into(),
+        cred_id,
         cred: COSEKey::try_from(&key).ok()?,
         counter: u32::try_from(row.counter).unwrap_or(0),
         transports,

@@ -45,7 +45,8 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
         detail.user.created_at,
     );
     let id = StoredValue::new(user.id.clone());
-    let passkeys = detail.passkeys;
+    let factors = detail.second_factors;
+    let has_factors = factors != "none";
     view! {
         <div class="stack">
             <h1>{user.name.clone()}</h1>
@@ -61,10 +62,9 @@ fn UserAdmin(detail: UserDetail) -> impl IntoView {
                     <dt>"Access"</dt>
                     <dd>{if banned { "banned" } else if user.has_access { "in" } else { "waiting" }}</dd>
                     {ban_reason.map(|reason| view! { <dt>"Ban reason"</dt><dd>{reason}</dd> })}
-                    <dt>"Two-step sign-in"</dt><dd>{if user.two_factor { "on" } else { "off" }}</dd>
-                    <dt>"Passkeys"</dt><dd>{passkeys}</dd>
+                    <dt>"Second factors"</dt><dd>{factors}</dd>
                 </dl>
-                {(user.two_factor || passkeys > 0).then(|| view! {
+                {has_factors.then(|| view! {
                     <ActionForm action=change>
                         <input type="hidden" name="id" value=id.get_value() />
                         <input type="hidden" name="change" value="reset-two-factor" />

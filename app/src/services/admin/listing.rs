@@ -80,8 +80,20 @@ pub async fn user_detail(services: &Services, id: &str) -> Result<UserDetail, Re
         })
         .collect();
     let passkeys = crate::db::passkeys::count(&conn, id).await?;
+    let app = user
+        .two_factor_enabled
+        .then(|| "an authenticator app".to_string());
+    let keys = match passkeys {
+        0 => None,
+        1 => Some("a passkey".to_string()),
+        n => Some(format!("{n} passkeys")),
+    };
+    let mut second_factors = app.into_iter().chain(keys).collect::<Vec<_>>().join(", ");
+    if second_factors.is_empty() {
+        second_factors = "none".into();
+    }
     Ok(UserDetail {
-        passkeys,
+        second_factors,
         user: row(user),
         sessions,
         accounts,
