@@ -292,6 +292,7 @@ mod tests {
             "{form}"
         );
         assert!(!form.contains("passkey-name"));
+        #[cfg(feature = "ssr")]
         assert!(super::add_passkey_form().contains(r#"<label for="passkey-name">"#));
     }
 }

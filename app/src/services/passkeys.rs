@@ -685,8 +685,11 @@ mod tests {
             type_: webauthn_rs::prelude::COSEAlgorithm::ES256,
             key: COSEKeyType::EC_EC2(webauthn_rs::prelude::COSEEC2Key {
                 curve: webauthn_rs::prelude::ECDSACurve::SECP256R1,
-                x: vec![1; 32],
-                y: vec![2; 32],
+                // P-256's generator: a point on the curve.
+                x: hex::decode("6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296")
+                    .unwrap(),
+                y: hex::decode("4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+                    .unwrap(),
             }),
         };
         let bytes = cose_bytes(&key);
