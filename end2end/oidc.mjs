@@ -9,10 +9,10 @@
 // Users are made on the fly from the email typed: a stable subject from the address (see
 // acmeSubject), the name "<local part> (Acme)", and the address, verified.
 //
-// It listens on 127.0.0.1 and its issuer is http://localhost:PORT/oidc, for the browser and
+// It listens on 127.0.0.1 and its issuer is http://127.0.0.1:PORT/oidc, for the browser and
 // for Gatehouse alike: an ID token's `iss` must be the configured issuer exactly, so there is
-// one name for both channels (unlike the stand-in GitHub, whose back channel is 127.0.0.1).
-// The browser still meets another site than Gatehouse's http://127.0.0.1:PORT, so the
+// one name for both channels.
+// The browser still meets another site than Gatehouse's http://localhost:PORT, so the
 // redirect back is cross-site as at a real issuer, and the authorization page is on the
 // issuer's origin, which Gatehouse's Content-Security-Policy form-action allows.
 import crypto from "node:crypto";
@@ -185,7 +185,7 @@ export async function startOidc({ clientId = "gatehouse-e2e-oidc", clientSecret 
   }
 
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  issuer = `http://localhost:${server.address().port}/oidc`;
+  issuer = `http://127.0.0.1:${server.address().port}/oidc`;
   return {
     issuer,
     clientId,

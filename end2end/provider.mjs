@@ -7,10 +7,10 @@
 // githubId), the name "<login> (GitHub)" and one primary, verified address
 // "<login>@github.example".
 //
-// It listens on 127.0.0.1. The browser is sent to it as http://localhost:PORT, another site
-// than Gatehouse's http://127.0.0.1:PORT, so the redirect back to Gatehouse is cross-site as
-// it is from github.com (Gatehouse's cookies must survive that); Gatehouse itself calls the
-// token endpoint and the API on 127.0.0.1.
+// It listens on 127.0.0.1, where the browser is sent too: another site than Gatehouse's
+// http://localhost:PORT, so the redirect back to Gatehouse is cross-site as it is from
+// github.com (Gatehouse's cookies must survive that). Gatehouse itself calls the token
+// endpoint and the API there as well.
 import crypto from "node:crypto";
 import http from "node:http";
 
@@ -128,7 +128,7 @@ export async function startGitHub({ clientId = "gatehouse-e2e", clientSecret = "
   return {
     clientId,
     clientSecret,
-    authorizeUrl: `http://localhost:${port}/login/oauth/authorize`,
+    authorizeUrl: `http://127.0.0.1:${port}/login/oauth/authorize`,
     tokenUrl: `http://127.0.0.1:${port}/login/oauth/access_token`,
     apiUrl: `http://127.0.0.1:${port}/api`,
     close: () => new Promise((ok) => { server.close(ok); server.closeAllConnections(); }),

@@ -33,7 +33,9 @@ fs.mkdirSync(artifacts, { recursive: true });
 // Gatehouse's port, picked below Linux's ephemeral range (32768 and up), from which the
 // stand-ins' listen(0) and every outgoing connection take theirs while Gatehouse starts.
 const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
+// A host name, not 127.0.0.1: WebAuthn (the passkeys' journeys) has no IP-address sites.
+// Chromium is told that localhost is 127.0.0.1 (tests/helpers.mjs, `launch`).
+const base = `http://localhost:${port}`;
 const data = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-e2e-"));
 fs.chmodSync(data, 0o755); // PostgreSQL runs as the postgres user when we are root
 const sink = await startMailSink();
@@ -81,7 +83,7 @@ try {
   const started = Date.now();
   for (;;) {
     try {
-      const ready = await fetch(`${base}/readyz`);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       if (ready.ok) break;
     } catch {}
     if (server.exitCode !== null) throw new Error("gatehouse exited before it was ready; see artifacts/server.log");

@@ -83,9 +83,17 @@ fn ClientStart() -> impl IntoView {
 
 /// The whole HTML document, rendered on the server for every page.
 pub fn shell(_options: LeptosOptions) -> impl IntoView {
+    // Where passkeys are off (PUBLIC_URL without a host name), the stylesheet hides every
+    // passkey form, the second step's too (the document element is the server's alone: the
+    // client hydrates what is inside the body).
+    #[cfg(feature = "ssr")]
+    let passkeys = use_context::<services::context::Services>()
+        .is_some_and(|services| services::passkeys::has_relying_party(&services));
+    #[cfg(not(feature = "ssr"))]
+    let passkeys = false;
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-passkeys=if passkeys { "on" } else { "off" }>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />

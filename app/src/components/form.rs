@@ -248,7 +248,7 @@ pub fn passkey_card(passkeys: &[crate::views::PasskeyView]) -> String {
             .last_used_at
             .map_or_else(|| "never".to_string(), super::when);
         html.push_str(&format!(
-            r#"<li><span><strong>{name}</strong> <span class="muted">added {added}, last used {used}</span></span><form class="inline" method="post" action="/api/two-factor"><input type="hidden" name="step" value="rename-passkey"><input type="hidden" name="id" value="{id}"><input name="name" value="{name}" maxlength="60" required aria-label="New name for {name}"><button class="button small secondary" type="submit" aria-label="Rename {name}">Rename</button></form><form method="post" action="/api/two-factor"><input type="hidden" name="step" value="remove-passkey"><input type="hidden" name="id" value="{id}"><button class="button small danger" type="submit" aria-label="Remove {name}">Remove</button></form></li>"#
+            r#"<li><span><strong>{name}</strong> <span class="muted">added {added}, last used {used}</span></span><form class="inline-form" method="post" action="/api/two-factor"><input type="hidden" name="step" value="rename-passkey"><input type="hidden" name="id" value="{id}"><input name="name" value="{name}" maxlength="60" required aria-label="New name for {name}"><button class="button small secondary" type="submit" aria-label="Rename {name}">Rename</button></form><form method="post" action="/api/two-factor"><input type="hidden" name="step" value="remove-passkey"><input type="hidden" name="id" value="{id}"><button class="button small danger" type="submit" aria-label="Remove {name}">Remove</button></form></li>"#
         ));
     }
     html.push_str("</ul>");
