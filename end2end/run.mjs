@@ -140,6 +140,7 @@ async function journeys(files, javaScript) {
       ...process.env,
       BASE_URL: base,
       MAIL_URL: sink.httpUrl,
+      SMTP_URL: sink.smtpUrl, // for a journey that starts a Gatehouse of its own
       INTERNAL_TOKEN,
       ARTIFACTS: artifacts,
       JOURNEY_JAVASCRIPT: javaScript,

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 // What every journey uses: Chromium, pages with and without JavaScript, the mail sink, the
 // common steps of signing up and in (also with the stand-in GitHub and the stand-in OpenID
 // Connect issuer), the admin, the accessibility check, and a trace on failure.
@@ -147,7 +148,9 @@ export async function signUp(page, name, email) {
 
 /** Confirms `email` from its n-th mail, with the password chosen at sign-up. */
 export async function confirm(page, email, n = 1) {
-  await page.goto(link(await mail(email, n), `${BASE}/verify-email?token=`));
+  // The Gatehouse the page is on (a journey may start one of its own), else the run's.
+  const base = page.url().startsWith("http") ? new URL(page.url()).origin : BASE;
+  await page.goto(link(await mail(email, n), `${base}/verify-email?token=`));
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Confirm my email address" }).click();
   await noticed(page, /notice=verified/);
@@ -162,6 +165,20 @@ export async function signIn(page, email, password = PASSWORD) {
     await page.waitForURL(/\/profile/);
     await page.getByRole("heading", { name: "Your profile" }).waitFor();
   });
+}
+
+/** RFC 6238's code for a base32 key, `steps` periods of 30 s from now (RFC 4226 §5.3): what
+ * an authenticator app shows. */
+export function totp(key, steps = 0) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of key.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const bytes = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + steps));
+  const mac = crypto.createHmac("sha1", bytes).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }
 
 /** Signs up, confirms and signs in, in one go. */

@@ -2,21 +2,7 @@
 // text (the code computed here, as an app would), signing in with a code, then with a
 // recovery code. Runs with JavaScript on and off.
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
-import { BASE, PASSWORD, accessible, address, context, journey, member, noticed } from "./helpers.mjs";
-
-/** RFC 6238's code for a base32 key, `steps` periods of 30 s from now (RFC 4226 §5.3). */
-function totp(key, steps = 0) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of key.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
-  const bytes = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + steps));
-  const mac = crypto.createHmac("sha1", bytes).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0xf;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
+import { BASE, PASSWORD, accessible, address, context, journey, member, noticed, totp } from "./helpers.mjs";
 
 /** The first step: the password, then the code's page. */
 async function passwordStep(page, email) {
