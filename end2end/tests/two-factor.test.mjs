@@ -35,7 +35,8 @@ journey("two-step sign-in: set up an app, sign in with its code, then with a rec
   await page.getByLabel("Code from the app").fill(right);
   await page.getByRole("button", { name: "Turn on two-step sign-in" }).click();
   await noticed(page, /notice=two-factor-on/);
-  assert.match(await page.textContent("main"), /10 unused recovery codes/);
+  // The page keeps the set-up (and its notice) until its new data is here: wait for it.
+  await page.getByText("10 unused recovery codes").waitFor();
   assert.doesNotMatch(await page.textContent("main"), new RegExp(codes[0]));
 
   await page.getByRole("button", { name: "Sign out" }).click();

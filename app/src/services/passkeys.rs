@@ -37,10 +37,9 @@ use webauthn_rs_core::proto::{
 use super::accounts::{record_own, require_recent_sign_in};
 use super::audit::{self, Actor, Event, Origin};
 use super::context::Services;
-use super::mail::Mail;
 use super::providers::linking::sign_in_methods;
 use super::sessions::{self, is_banned, SignedIn};
-use super::two_factor;
+use super::two_factor::{self, tell_owner};
 use super::{tokens, Refusal};
 use crate::db::models::{Passkey, User};
 use crate::db::passkeys::{self as rows, NewPasskey};
@@ -658,19 +657,7 @@ pub async fn remove(
     Ok(())
 }
 
-fn tell_owner(services: &Services, user: &User, subject: &str, what: &str) {
-    services.mail_in_background(Mail {
-        to: user.email.clone(),
-        subject: subject.into(),
-        body: format!(
-            "Hello {},\n\n{what}\n\nIf it was not you, reset your password at once:\n\n{}\n",
-            user.name,
-            services.settings.link("/forgot-password"),
-        ),
-    });
-}
-
-/// Whether the person can sign in with a passkey here.
+/// Whether passkeys work here (PUBLIC_URL has a host name).
 pub fn has_relying_party(services: &Services) -> bool {
     services.relying_party.is_some()
 }

@@ -506,7 +506,8 @@ pub async fn disable(
     Ok(())
 }
 
-fn tell_owner(services: &Services, user: &User, subject: &str, what: &str) {
+/// Mails the owner that a second factor changed, with the way out if it was not them.
+pub(super) fn tell_owner(services: &Services, user: &User, subject: &str, what: &str) {
     services.mail_in_background(Mail {
         to: user.email.clone(),
         subject: subject.into(),
