@@ -291,19 +291,18 @@ pub struct ProfileView {
     pub me: Me,
     pub sessions: Vec<SessionView>,
     pub methods: SignInMethods,
-    /// Their passkeys, as the list's HTML (`components::form::passkey_list`); `None` where
+    /// Their passkeys, as the card's HTML (`components::form::passkey_card`); `None` where
     /// passkeys are off (PUBLIC_URL without a host name).
     pub passkeys: Option<String>,
 }
 
-/// A passkey on its owner's profile.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A passkey on its owner's profile, as the server writes the card (it never reaches the
+/// client as data).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PasskeyView {
     pub id: String,
     pub name: String,
-    #[serde(deserialize_with = "optional_rfc3339")]
     pub created_at: Option<DateTime<Utc>>,
-    #[serde(deserialize_with = "optional_rfc3339")]
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
@@ -441,21 +440,9 @@ const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUME
 /// of chrono's share of the client.
 fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
     let text = String::deserialize(d)?;
-    parse_rfc3339(&text)
-}
-
-fn optional_rfc3339<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<DateTime<Utc>>, D::Error> {
-    Option::<String>::deserialize(d)?
-        .map(|text| parse_rfc3339(&text))
-        .transpose()
-}
-
-fn parse_rfc3339<E: serde::de::Error>(text: &str) -> Result<DateTime<Utc>, E> {
-    DateTime::parse_from_rfc3339(text)
+    DateTime::parse_from_rfc3339(&text)
         .map(|at| at.with_timezone(&Utc))
-        .map_err(E::custom)
+        .map_err(serde::de::Error::custom)
 }
 
 /// `value` percent-encoded for a path or a query, leaving only the unreserved characters.

@@ -223,8 +223,8 @@ fn passkey_form_with(kind: &str, name: &str, label: &str, next: &str) -> String 
     )
 }
 
-/// The profile's passkeys (in its "Two-step sign-in" card): what they are, the list, each with its rename and remove
-/// forms (plain forms to `two_step`: with JavaScript or without, the page comes back with a
+/// The profile's passkeys (in its "Two-step sign-in" card): what they are, the list, each
+/// with its rename and remove forms (plain forms to `two_step`: with JavaScript or without, the page comes back with a
 /// notice, or with the refusal in the card's message), and the form that adds one. Written
 /// on the server as text, which the page carries as its data: the client (which has a size
 /// budget) has no code for it at all. The names people gave are escaped.
@@ -233,11 +233,9 @@ pub fn passkey_card(passkeys: &[crate::views::PasskeyView]) -> String {
     let mut html = String::from(
         r#"<h3>Passkeys</h3><p>A passkey signs you in with your device's screen lock or a security key, no password needed. Once you have one, signing in with a password asks for it too.</p>"#,
     );
-    if passkeys.is_empty() {
-        html.push_str(&add_passkey_form());
-        return html;
+    if !passkeys.is_empty() {
+        html.push_str(r#"<ul class="passkeys">"#);
     }
-    html.push_str(r#"<ul class="passkeys">"#);
     for p in passkeys {
         let name = escaped(&p.name);
         let id = escaped(&p.id);
@@ -251,7 +249,9 @@ pub fn passkey_card(passkeys: &[crate::views::PasskeyView]) -> String {
             r#"<li><span><strong>{name}</strong> <span class="muted">added {added}, last used {used}</span></span><form class="inline-form" method="post" action="/api/two-factor"><input type="hidden" name="step" value="rename-passkey"><input type="hidden" name="id" value="{id}"><input name="name" value="{name}" maxlength="60" required aria-label="New name for {name}"><button class="button small secondary" type="submit" aria-label="Rename {name}">Rename</button></form><form method="post" action="/api/two-factor"><input type="hidden" name="step" value="remove-passkey"><input type="hidden" name="id" value="{id}"><button class="button small danger" type="submit" aria-label="Remove {name}">Remove</button></form></li>"#
         ));
     }
-    html.push_str("</ul>");
+    if !passkeys.is_empty() {
+        html.push_str("</ul>");
+    }
     html.push_str(&add_passkey_form());
     html
 }
