@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::request::{
-    cookies, invalid, origin, removal, require_user, services, start_session_cookie,
+    end_second_step, invalid, origin, require_user, second_step_token, services,
+    start_session_cookie,
 };
 use super::AppError;
 #[cfg(feature = "ssr")]
@@ -49,19 +50,15 @@ pub async fn passkey_ceremony(
             Ok(next)
         }
         "second-step-options" | "second-step" => {
-            let cookies = cookies().await?;
-            let cookie_name = services.settings.second_step_cookie_name();
-            let challenge = cookies.get(cookie_name).map(|c| c.value().to_string());
-            let challenge = challenge.as_deref().unwrap_or_default();
+            let challenge = second_step_token(&services).await?;
             if step == "second-step-options" {
                 return Ok(options(
-                    passkeys::begin_second_step(&services, challenge).await?,
+                    passkeys::begin_second_step(&services, &challenge).await?,
                 ));
             }
             let token =
-                passkeys::finish_second_step(&services, challenge, &credential, &origin()).await?;
-            cookies.remove(removal(&services.settings, cookie_name));
-            start_session_cookie(&services, token).await?;
+                passkeys::finish_second_step(&services, &challenge, &credential, &origin()).await?;
+            end_second_step(&services, token).await?;
             Ok(next)
         }
         _ => Err(invalid(

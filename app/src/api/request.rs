@@ -263,6 +263,25 @@ pub fn after_sign_in(
     }
 }
 
+/// The token of the sign-in waiting for its second step (its cookie), empty without one.
+pub async fn second_step_token(services: &Services) -> Result<String, AppError> {
+    let name = services.settings.second_step_cookie_name();
+    Ok(cookies()
+        .await?
+        .get(name)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default())
+}
+
+/// The second step passed: its cookie goes, the session's comes.
+pub async fn end_second_step(services: &Services, token: String) -> Result<(), AppError> {
+    let settings = &services.settings;
+    cookies()
+        .await?
+        .remove(removal(settings, settings.second_step_cookie_name()));
+    start_session_cookie(services, token).await
+}
+
 /// The session cookie for a session just made, in a server function.
 pub async fn start_session_cookie(services: &Services, token: String) -> Result<(), AppError> {
     cookies()

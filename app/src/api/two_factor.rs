@@ -4,8 +4,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::request::{
-    cookies, current, invalid, origin, redirect, removal, require_user, services,
-    start_session_cookie,
+    current, end_second_step, invalid, origin, redirect, require_user, second_step_token, services,
 };
 use super::AppError;
 #[cfg(feature = "ssr")]
@@ -39,13 +38,9 @@ pub async fn two_step(
 ) -> Result<(), AppError> {
     let services = services()?;
     if step == "sign-in" {
-        let cookies = cookies().await?;
-        let name = services.settings.second_step_cookie_name();
-        let challenge = cookies.get(name).map(|c| c.value().to_string());
-        let challenge = challenge.as_deref().unwrap_or_default();
-        let token = two_factor::complete_sign_in(&services, challenge, &code, &origin()).await?;
-        cookies.remove(removal(&services.settings, name));
-        start_session_cookie(&services, token).await?;
+        let challenge = second_step_token(&services).await?;
+        let token = two_factor::complete_sign_in(&services, &challenge, &code, &origin()).await?;
+        end_second_step(&services, token).await?;
         redirect(local_path(&next).unwrap_or("/profile"));
         return Ok(());
     }
