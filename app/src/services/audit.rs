@@ -48,6 +48,9 @@ pub enum Actor<'a> {
     System(&'a str),
 }
 
+/// The label of an event by someone not signed in.
+pub const ANONYMOUS: &str = "anonymous";
+
 /// One event. The target is (user id, label); labels (an email, or what the system was)
 /// keep the record readable after the user is gone.
 pub struct Event<'a> {
@@ -73,7 +76,7 @@ pub async fn record(
             }),
             audit_event::actor_label.eq(match event.actor {
                 Actor::User(_, label) | Actor::System(label) => label,
-                Actor::Anonymous => "anonymous",
+                Actor::Anonymous => ANONYMOUS,
             }),
             audit_event::action.eq(event.action),
             audit_event::target_user_id.eq(event.target.map(|t| t.0)),

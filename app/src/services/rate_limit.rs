@@ -31,6 +31,8 @@ pub enum Attempt {
     /// A wrong code from an authenticator app, or a wrong recovery code: only failures
     /// count ([`second_factor_allowed`]).
     SecondFactor,
+    /// Downloading one's data (each gathers every row about the person).
+    DataExport,
 }
 
 impl Attempt {
@@ -41,6 +43,7 @@ impl Attempt {
             Attempt::PasswordReset => "reset",
             Attempt::ProviderSignIn => "provider",
             Attempt::SecondFactor => "second-factor",
+            Attempt::DataExport => "data-export",
         }
     }
 }

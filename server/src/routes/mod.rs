@@ -7,6 +7,7 @@ mod guard;
 mod health;
 pub mod internal;
 mod live;
+mod my_data;
 mod oauth;
 mod page_cache;
 
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(better_auth)
         .merge(oauth::routes())
+        .merge(my_data::routes())
         // The server functions (given no pages, it registers only them)...
         .leptos_routes_with_context(
             &state,

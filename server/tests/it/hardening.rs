@@ -145,7 +145,7 @@ async fn a_sign_in_flood_from_many_addresses_is_told_busy_and_pages_keep_answeri
 }
 
 /// Moves the sign-in of every session of `email` back by `interval` (a PostgreSQL interval).
-async fn signed_in_ago(app: &TestApp, email: &str, interval: &str) {
+pub(crate) async fn signed_in_ago(app: &TestApp, email: &str, interval: &str) {
     use diesel_async::SimpleAsyncConnection;
     let mut conn = app.db.conn().await;
     conn.batch_execute(&format!(

@@ -15,6 +15,7 @@ mod instances;
 mod live;
 mod local_postgres;
 mod migrations;
+mod my_data;
 mod outage;
 mod pages;
 mod passkeys;

@@ -3,11 +3,13 @@
 //! does to their own account (name, sessions, deletion). No answer here tells whether an
 //! address is registered.
 
+mod export;
 mod own;
 mod password;
 mod sign_in;
 mod sign_up;
 
+pub use export::{my_data, MyData};
 pub use own::{delete_account, end_other_sessions, end_session, update_name};
 pub use password::{
     change_password, request_password_reset, require_recent_sign_in, reset_password,
