@@ -22,3 +22,4 @@ mod providers;
 mod sessions;
 mod tls;
 mod two_factor;
+mod webhooks;
