@@ -273,8 +273,8 @@ impl Worker {
         })
     }
 
-    /// Stops once the round under way is finished (an attempt takes at most `timeout`), so
-    /// no delivery is left half done.
+    /// Stops once the requests under way are answered and recorded (an attempt takes at
+    /// most `timeout`), so no delivery is left half done; nothing more is claimed.
     pub async fn stop(mut self) {
         self.closed.cancel();
         if let Some(task) = self.task.take() {
@@ -295,7 +295,7 @@ async fn run(services: Services, hooks: Arc<Webhooks>, closed: CancellationToken
     let wake = Arc::new(Notify::new());
     let listener = tokio::spawn(listen(services.pool.clone(), wake.clone(), closed.clone()));
     while !closed.is_cancelled() {
-        let wait = match deliver_due(&services, &hooks).await {
+        let wait = match deliver_due(&services, &hooks, &closed).await {
             Ok(Some(due_in)) => due_in.min(hooks.timing.poll),
             Ok(None) => hooks.timing.poll,
             Err(e) => {
@@ -312,13 +312,17 @@ async fn run(services: Services, hooks: Arc<Webhooks>, closed: CancellationToken
     listener.abort();
 }
 
-/// Delivers every event that is due, each endpoint's in order, until none is; returns how
-/// long until the next one is due (`None`: nothing is pending).
+/// Delivers every event that is due, each endpoint's in order, until none is (or the worker
+/// is stopping); returns how long until the next one is due (`None`: nothing is pending).
 async fn deliver_due(
     services: &Services,
     hooks: &Webhooks,
+    closed: &CancellationToken,
 ) -> Result<Option<Duration>, ServiceError> {
     loop {
+        if closed.is_cancelled() {
+            return Ok(None);
+        }
         let mut conn = services.pool.get().await?;
         let claimed = outbox::claim(&mut conn, &hooks.endpoints, hooks.timing.lease()).await?;
         if claimed.is_empty() {
@@ -329,8 +333,16 @@ async fn deliver_due(
         let outcomes =
             futures_util::future::join_all(claimed.iter().map(|delivery| post(hooks, delivery)))
                 .await;
+        // Every outcome is recorded that can be: one left unrecorded is sent again when its
+        // claim runs out.
+        let mut failed = None;
         for (delivery, outcome) in claimed.iter().zip(outcomes) {
-            record(services, hooks, delivery, outcome).await?;
+            if let Err(e) = record(services, hooks, delivery, outcome).await {
+                failed = Some(e);
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
         }
     }
 }
