@@ -27,7 +27,7 @@ impl CheckOutcome {
 
 /// Tables Gatehouse needs: Better Auth's four, its passkey, two-factor and jwt plugins', and
 /// Gatehouse's own.
-pub const REQUIRED_TABLES: [&str; 10] = [
+pub const REQUIRED_TABLES: [&str; 11] = [
     "user",
     "session",
     "account",
@@ -38,6 +38,7 @@ pub const REQUIRED_TABLES: [&str; 10] = [
     "artwork_jobs",
     "audit_event",
     "gatehouse_rate_limit",
+    "webhook_delivery",
 ];
 
 /// (table, column) pairs that must reference `user` with ON DELETE CASCADE.
@@ -50,7 +51,7 @@ pub const CASCADING_TO_USER: [(&str, &str); 5] = [
 ];
 
 /// (index, unique) pairs that must exist.
-pub const REQUIRED_INDEXES: [(&str, bool); 14] = [
+pub const REQUIRED_INDEXES: [(&str, bool); 15] = [
     ("user_email_key", true),
     ("session_token_key", true),
     ("session_userId_idx", false),
@@ -65,6 +66,7 @@ pub const REQUIRED_INDEXES: [(&str, bool); 14] = [
     ("artwork_jobs_job_id_key", true),
     ("artwork_jobs_user_id_created_at_idx", false),
     ("audit_event_created_at_idx", false),
+    ("webhook_delivery_pending_idx", false),
 ];
 
 #[derive(QueryableByName)]

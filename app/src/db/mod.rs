@@ -23,5 +23,6 @@ pub mod shared;
 pub mod two_factor;
 pub mod users;
 pub mod verifications;
+pub mod webhooks;
 
 pub use pool::{DbConn, DbPool, PoolSettings};

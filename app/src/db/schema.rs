@@ -167,6 +167,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_delivery (seq) {
+        seq -> Int8,
+        event_id -> Text,
+        event_type -> Text,
+        endpoint -> Text,
+        body -> Text,
+        created_at -> Timestamptz,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamptz>,
+        failed_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(account -> user (user_id));
 diesel::joinable!(artwork_jobs -> user (user_id));
 diesel::joinable!(passkey -> user (user_id));
@@ -183,4 +199,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     two_factor,
     user,
     verification,
+    webhook_delivery,
 );

@@ -3,9 +3,13 @@
 
 use std::collections::HashSet;
 
+use diesel_async::scoped_futures::ScopedFutureExt;
+use diesel_async::AsyncConnection;
 use serde_json::json;
 
 use super::audit::{self, Actor, Origin};
+use super::webhooks::{self, EventType};
+use super::Services;
 use crate::db::models::User;
 use crate::db::{users, DbConn};
 use crate::views::Role;
@@ -97,48 +101,72 @@ pub fn has_access(user: &User) -> bool {
 }
 
 /// At sign-in with a confirmed email: whitelists and promotes as the configuration says, and
-/// records what changed. `github` is (login, id) for a GitHub sign-in. Returns the user as
-/// it now is.
+/// records what changed (the audit log, and the backend's webhooks), in one transaction on
+/// the user's locked row, so two sign-ins at once make each change once. `github` is
+/// (login, id) for a GitHub sign-in. Returns the user as it now is.
 pub async fn apply_at_sign_in(
     conn: &mut DbConn,
-    rules: &AccessRules,
-    mut user: User,
+    services: &Services,
+    user: User,
     github: Option<(&str, &str)>,
     origin: &Origin,
 ) -> diesel::QueryResult<User> {
+    let rules = &services.access;
     if !user.email_verified {
         return Ok(user);
     }
     let allowed = rules.allows_email(&user.email)
         || github.is_some_and(|(login, id)| rules.allows_github(login, id));
-    if !user.is_whitelisted && allowed {
-        users::set_whitelisted(conn, &user.id, true).await?;
-        user.is_whitelisted = true;
-        audit::record_as(
-            conn,
-            Actor::System("allowlist"),
-            Some((&user.id, &user.email)),
-            "whitelist_changed",
-            json!({ "from": false, "to": true }),
-            origin,
-        )
-        .await?;
+    let promoted = rules.is_admin_email(&user.email);
+    let lets_in = allowed && !user.is_whitelisted;
+    let promotes = promoted && !user.is_admin();
+    if !lets_in && !promotes {
+        // Nothing to change: the usual sign-in takes no lock.
+        return Ok(user);
     }
-    let admin = Role::Admin.as_str();
-    if !user.is_admin() && rules.is_admin_email(&user.email) {
-        users::set_role(conn, &user.id, admin).await?;
-        audit::record_as(
-            conn,
-            Actor::System("ADMIN_EMAILS"),
-            Some((&user.id, &user.email)),
-            "role_changed",
-            json!({ "from": user.role, "to": admin }),
-            origin,
-        )
-        .await?;
-        user.role = admin.into();
-    }
-    Ok(user)
+    conn.transaction(|conn| {
+        async move {
+            let mut user = users::lock(conn, &user.id)
+                .await?
+                .ok_or(diesel::result::Error::NotFound)?;
+            let who = json!({ "user_id": user.id, "email": user.email });
+            if allowed && !user.is_whitelisted {
+                users::set_whitelisted(conn, &user.id, true).await?;
+                user.is_whitelisted = true;
+                audit::record_as(
+                    conn,
+                    Actor::System("allowlist"),
+                    Some((&user.id, &user.email)),
+                    "whitelist_changed",
+                    json!({ "from": false, "to": true }),
+                    origin,
+                )
+                .await?;
+                webhooks::enqueue(conn, services, EventType::UserLetIn, who.clone()).await?;
+            }
+            let admin = Role::Admin;
+            if promoted && !user.is_admin() {
+                users::set_role(conn, &user.id, admin.as_str()).await?;
+                audit::record_as(
+                    conn,
+                    Actor::System("ADMIN_EMAILS"),
+                    Some((&user.id, &user.email)),
+                    "role_changed",
+                    json!({ "from": user.role, "to": admin }),
+                    origin,
+                )
+                .await?;
+                let mut data = who;
+                data["from"] = json!(Role::of(&user.role));
+                data["to"] = json!(admin);
+                webhooks::enqueue(conn, services, EventType::UserRoleChanged, data).await?;
+                user.role = admin.as_str().into();
+            }
+            Ok(user)
+        }
+        .scope_boxed()
+    })
+    .await
 }
 
 #[cfg(test)]

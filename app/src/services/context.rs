@@ -14,6 +14,7 @@ use super::mail::{Mail, Mailer};
 use super::passwords::Passwords;
 use super::providers::Providers;
 use super::rate_limit::Limits;
+use super::webhooks::Webhooks;
 use crate::db::shared::SharedConnections;
 use crate::db::DbPool;
 
@@ -132,6 +133,8 @@ pub struct ServiceSet {
     pub live: Arc<LiveJobs>,
     /// WebAuthn for PUBLIC_URL; none when it has no host name (passkeys are off).
     pub relying_party: Option<Arc<webauthn_rs::Webauthn>>,
+    /// WEBHOOK_URLS and WEBHOOK_SECRET; none: no event is written or sent.
+    pub webhooks: Option<Arc<Webhooks>>,
 }
 
 impl std::ops::Deref for Services {
@@ -162,6 +165,7 @@ impl Services {
             background: Background::default(),
             live: Arc::default(),
             relying_party,
+            webhooks: None,
         }))
     }
 
@@ -189,6 +193,12 @@ impl Services {
 
     pub fn with_providers(mut self, providers: Providers) -> Self {
         self.set().providers = Arc::new(providers);
+        self
+    }
+
+    /// Signed webhooks to these endpoints (services::webhooks).
+    pub fn with_webhooks(mut self, webhooks: Webhooks) -> Self {
+        self.set().webhooks = Some(Arc::new(webhooks));
         self
     }
 

@@ -1,5 +1,6 @@
 //! Housekeeping: removing what has expired, so the tables hold only what can still be used,
-//! audit events past their retention, and rate-limit counters that are full again. The
+//! audit events past their retention, webhook deliveries a week old, and rate-limit
+//! counters that are full again. The
 //! server runs [`sweep`] at start and then every CLEANUP_INTERVAL_SECS.
 
 use chrono::Utc;
@@ -47,6 +48,11 @@ async fn sweep_all(services: &Services, audit_retention: chrono::Duration, owner
         Ok(n) => tracing::info!(events = n, "deleted audit events past retention"),
         Err(e) => tracing::warn!(error = %e, "could not apply audit retention"),
     }
+    match sweep_webhooks(&services.pool).await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(deliveries = n, "deleted webhook deliveries a week old"),
+        Err(e) => tracing::warn!(error = %e, "could not delete old webhook deliveries"),
+    }
     match sweep_expired(&services.pool).await {
         Ok(swept) => tracing::debug!(
             sessions = swept.sessions,
@@ -71,4 +77,16 @@ pub async fn sweep_expired(pool: &DbPool) -> Result<Swept, Refusal> {
 pub async fn sweep_audit(pool: &DbPool, retention: chrono::Duration) -> Result<usize, Refusal> {
     let mut conn = pool.get().await?;
     Ok(maintenance::delete_audit_before(&mut conn, Utc::now() - retention).await?)
+}
+
+/// How long the webhooks' outbox keeps a row: long past its last attempt (a delivery is given
+/// up a day after its event), so a week of deliveries can be looked into.
+pub const WEBHOOK_ROWS_KEPT: chrono::Duration = chrono::Duration::days(7);
+
+/// Deletes webhook deliveries made more than [`WEBHOOK_ROWS_KEPT`] ago: delivered, given up,
+/// or left for an endpoint no longer in WEBHOOK_URLS.
+pub async fn sweep_webhooks(pool: &DbPool) -> Result<usize, Refusal> {
+    let mut conn = pool.get().await?;
+    let before = Utc::now() - WEBHOOK_ROWS_KEPT;
+    Ok(crate::db::webhooks::delete_before(&mut conn, before).await?)
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Origin};
 use super::paging;
 use super::sessions::SignedIn;
+use super::webhooks::{self, EventType};
 use super::Refusal;
 use super::Services;
 use crate::db::jobs::{self, Job};
@@ -259,6 +260,8 @@ pub async fn create_or_adopt(
             match (&existing.user_id, owner_id) {
                 (None, Some(owner)) => {
                     jobs::set_owner(conn, &job_id, owner).await?;
+                    let linked = json!({ "job_id": job_id, "from": null, "to": owner });
+                    webhooks::enqueue(conn, services, EventType::JobOwnerChanged, linked).await?;
                     audit::record_as(
                         conn,
                         Actor::System("backend"),
@@ -365,6 +368,10 @@ pub async fn assign(
         async move {
             let job = jobs::lock(conn, job_id).await?.ok_or(Refusal::NotFound)?;
             jobs::set_owner(conn, &job.job_id, &user.id).await?;
+            if job.user_id.as_deref() != Some(user.id.as_str()) {
+                let moved = json!({ "job_id": job.job_id, "from": job.user_id, "to": user.id });
+                webhooks::enqueue(conn, services, EventType::JobOwnerChanged, moved).await?;
+            }
             audit::record_as(
                 conn,
                 actor,

@@ -25,6 +25,7 @@ pub mod rate_limit;
 pub mod sessions;
 pub mod tokens;
 pub mod two_factor;
+pub mod webhooks;
 
 pub use context::{AuthSettings, Services};
 pub use error::Refusal;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use gatehouse_app::db::DbPool;
 use gatehouse_app::services::mail::Mailer;
+use gatehouse_app::services::webhooks::{self, Timing, Webhooks};
 use gatehouse_app::services::Services;
 
 use super::boot;
@@ -81,6 +82,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Some(url) => gatehouse_app::db::pool::build(url, &Default::default()),
         None => pool.clone(),
     };
+    // Signed webhooks (none without WEBHOOK_URLS).
+    let webhooks = webhooks::Worker::start(&services);
     let cleanup = housekeeping::spawn(services, config.housekeeping, owner);
 
     tracing::info!(bind = %config.bind, "listening");
@@ -109,6 +112,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         } => tracing::warn!("requests still running after {DRAIN_TIMEOUT:?}; stopping anyway"),
     }
     cleanup.abort();
+    if let Some(webhooks) = webhooks {
+        if tokio::time::timeout(DRAIN_TIMEOUT, webhooks.stop())
+            .await
+            .is_err()
+        {
+            tracing::warn!("a webhook still being sent after {DRAIN_TIMEOUT:?}; stopping anyway");
+        }
+    }
     if let Some(metrics) = metrics {
         metrics.abort();
     }
@@ -145,10 +156,25 @@ pub fn build_services(
         mailer,
         secrets.token_keys.cipher(),
     );
-    Ok(services
+    let services = services
         .with_password_hashing(config.password_hash_concurrency)
         .with_access(config.access.clone())
-        .with_providers(config.providers.clone()))
+        .with_providers(config.providers.clone());
+    Ok(match &config.webhooks {
+        Some(hooks) => {
+            tracing::info!(
+                endpoints = hooks.endpoints.len(),
+                "changes are announced to WEBHOOK_URLS, signed"
+            );
+            let timing = Timing::default();
+            services.with_webhooks(Webhooks::new(
+                &hooks.endpoints,
+                hooks.secret.clone(),
+                timing,
+            ))
+        }
+        None => services,
+    })
 }
 
 /// Ctrl-C or SIGTERM.

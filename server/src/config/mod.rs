@@ -23,6 +23,7 @@ mod providers;
 mod public_url;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
 pub use better_auth::BetterAuthConfig;
 pub use database::DatabaseConfig;
@@ -30,6 +31,7 @@ pub use housekeeping::Housekeeping;
 pub use keys::{KeyArgs, SecretKey, TokenKey, TokenKeys};
 pub use mail::MailConfig;
 pub use public_url::PublicUrl;
+pub use webhooks::WebhookConfig;
 
 /// Every setting Gatehouse reads. Flags and variables share names: `--db-pool-max` is
 /// `DB_POOL_MAX`.
@@ -71,6 +73,8 @@ pub struct Settings {
     pub providers: providers::ProviderArgs,
     #[command(flatten)]
     pub better_auth: better_auth::BetterAuthArgs,
+    #[command(flatten)]
+    pub webhooks: webhooks::WebhookArgs,
 }
 
 /// The configuration, parsed and checked: what every command starts from.
@@ -96,6 +100,8 @@ pub struct Config {
     pub housekeeping: Housekeeping,
     /// Better Auth's API, when BETTER_AUTH_COMPAT is on.
     pub better_auth: Option<BetterAuthConfig>,
+    /// WEBHOOK_URLS and WEBHOOK_SECRET; none sends no webhooks.
+    pub webhooks: Option<WebhookConfig>,
 }
 
 /// `client` in the folder above the running binary's.
@@ -159,6 +165,7 @@ impl Settings {
             internal_tokens: self.internal_api.parse()?,
             housekeeping: self.housekeeping.parse()?,
             better_auth: self.better_auth.parse()?,
+            webhooks: self.webhooks.parse()?,
             public_url,
         })
     }

@@ -184,3 +184,70 @@ fn providers_come_from_their_variables_and_gaps_are_named() {
     assert_eq!(refusal(half).variable, "GITHUB_CLIENT_SECRET");
     assert!(settings(&["--github-authorize-url", "not a url"]).is_err());
 }
+
+#[test]
+fn webhooks_need_http_addresses_and_a_standard_secret() {
+    let secret = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let none = config(settings(&[]).unwrap()).unwrap();
+    assert!(none.webhooks.is_none(), "off unless WEBHOOK_URLS is set");
+
+    let s = settings(&[
+        "--webhook-urls",
+        "https://backend.example/hooks, http://10.0.0.5:8080/gatehouse",
+        "--webhook-secret",
+        secret,
+    ])
+    .unwrap();
+    let hooks = config(s).unwrap().webhooks.unwrap();
+    assert_eq!(hooks.endpoints.len(), 2);
+    assert_eq!(
+        hooks.endpoints[1].as_str(),
+        "http://10.0.0.5:8080/gatehouse"
+    );
+
+    for (urls, named) in [
+        (
+            "ftp://backend.example/hooks",
+            "not an http:// or https:// address",
+        ),
+        (
+            "https://backend.example/a, backend.example/b",
+            "is not an address",
+        ),
+        ("https://user:pw@backend.example/", "user name or password"),
+    ] {
+        let s = settings(&["--webhook-urls", urls, "--webhook-secret", secret]).unwrap();
+        let error = refusal(s);
+        assert_eq!(error.variable, "WEBHOOK_URLS", "{urls}");
+        assert!(error.problem.contains(named), "{urls}: {error}");
+        assert!(!error.problem.contains("pw@"), "{error}");
+    }
+    for bad in [
+        "0123456789abcdef0123456789abcdef",
+        "whsec_tooshort",
+        "whsec_not base64 at all!",
+    ] {
+        let s = settings(&[
+            "--webhook-urls",
+            "https://backend.example/hooks",
+            "--webhook-secret",
+            bad,
+        ])
+        .unwrap();
+        let error = refusal(s);
+        assert_eq!(error.variable, "WEBHOOK_SECRET", "{bad}");
+        assert!(error.problem.starts_with("expected `whsec_`"), "{error}");
+        assert!(
+            !error.to_string().contains(bad),
+            "the secret is not repeated"
+        );
+    }
+    let s = settings(&["--webhook-urls", "https://backend.example/hooks"]).unwrap();
+    assert_eq!(
+        refusal(s),
+        ConfigError::new(
+            "WEBHOOK_SECRET",
+            "required with WEBHOOK_URLS: events are always signed"
+        )
+    );
+}

@@ -481,7 +481,7 @@ async fn db_plan_says_what_start_up_would_change_and_changes_nothing() {
 #[test]
 fn a_bad_setting_is_named_with_what_it_expects() {
     let dir = passable_tempdir();
-    let cases: [(&[(&str, &str)], &str); 6] = [
+    let cases: [(&[(&str, &str)], &str); 9] = [
         (&[("DB_POOL_MAX", "lots")], "DB_POOL_MAX"),
         (
             &[("DB_POOL_MIN", "5"), ("DB_POOL_MAX", "2")],
@@ -502,6 +502,21 @@ fn a_bad_setting_is_named_with_what_it_expects() {
                 ("SMTP_URL", "smtp://mail.example:25"),
             ],
             "SECRET_KEY: required when PUBLIC_URL is https",
+        ),
+        (
+            &[("WEBHOOK_URLS", "ftp://backend.example/hooks")],
+            "WEBHOOK_URLS: `ftp://backend.example/hooks` is not an http:// or https:// address",
+        ),
+        (
+            &[
+                ("WEBHOOK_URLS", "https://backend.example/hooks"),
+                ("WEBHOOK_SECRET", "not-a-secret"),
+            ],
+            "WEBHOOK_SECRET: expected `whsec_`",
+        ),
+        (
+            &[("WEBHOOK_URLS", "https://backend.example/hooks")],
+            "WEBHOOK_SECRET: required with WEBHOOK_URLS",
         ),
     ];
     for (env, expected) in cases {

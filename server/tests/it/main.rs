@@ -23,3 +23,4 @@ mod providers;
 mod sessions;
 mod tls;
 mod two_factor;
+mod webhooks;

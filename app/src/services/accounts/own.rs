@@ -10,6 +10,7 @@ use crate::db::{sessions as session_rows, users};
 use crate::services::audit::Origin;
 use crate::services::context::Services;
 use crate::services::sessions;
+use crate::services::webhooks::{self, EventType};
 use crate::services::{admin, policy, Refusal};
 
 pub async fn update_name(
@@ -40,6 +41,8 @@ pub async fn delete_account(
                 return Err(admin::last_admin_refusal());
             }
             users::delete(conn, &user.id).await?;
+            let who = json!({ "user_id": user.id, "email": user.email });
+            webhooks::enqueue(conn, services, EventType::UserDeleted, who).await?;
             record_own(
                 conn,
                 &user,

@@ -90,6 +90,6 @@ async fn check_and_start(
         send_verification(services, &mut conn, &user).await?;
         return Err(Refusal::EmailNotVerified);
     }
-    let user = access::apply_at_sign_in(&mut conn, &services.access, user, None, origin).await?;
+    let user = access::apply_at_sign_in(&mut conn, services, user, None, origin).await?;
     two_factor::finish_sign_in(services, &mut conn, &user, "password", origin).await
 }

@@ -13,6 +13,7 @@ use crate::db::{
 use crate::services::audit::{self, Actor, Event, Origin};
 use crate::services::mail::Mail;
 use crate::services::sessions::SignedIn;
+use crate::services::webhooks::{self, EventType};
 use crate::services::{policy, Refusal, Services};
 use crate::views::{Role, Tier};
 
@@ -68,6 +69,8 @@ pub async fn change(
                 if removes_an_admin && last_admin {
                     return Err(last_admin_refusal());
                 }
+                // What the backend is told, read before the row changes.
+                let event = event_of(&target, &change);
                 let (action, detail): (&str, Value) = match &change {
                     Change::Whitelist(on) => {
                         users::set_whitelisted(conn, &target.id, *on).await?;
@@ -104,6 +107,9 @@ pub async fn change(
                         ("two_factor_reset", json!({ "passkeys_removed": passkeys }))
                     }
                 };
+                if let Some((kind, data)) = event {
+                    webhooks::enqueue(conn, services, kind, data).await?;
+                }
                 let ends_sessions =
                     matches!(change, Change::Whitelist(false) | Change::Ban(Some(_)));
                 let ended = if ends_sessions {
@@ -146,6 +152,47 @@ pub async fn change(
         });
     }
     Ok(())
+}
+
+/// The webhook event `change` makes of `target` (as it was before), if it changes
+/// something the backend acts on: letting in someone already in, the same tier again or
+/// lifting a ban that is not there is no news. A ban with a new reason is.
+fn event_of(target: &User, change: &Change) -> Option<(EventType, Value)> {
+    let mut data = json!({ "user_id": target.id, "email": target.email });
+    let kind = match change {
+        Change::Whitelist(on) if *on == target.is_whitelisted => return None,
+        Change::Whitelist(true) => EventType::UserLetIn,
+        Change::Whitelist(false) => EventType::UserAccessRemoved,
+        Change::Role(role) => {
+            let was = Role::of(&target.role);
+            if was == *role {
+                return None;
+            }
+            data["from"] = json!(was);
+            data["to"] = json!(role);
+            EventType::UserRoleChanged
+        }
+        Change::Tier(tier) => {
+            if target.tier == tier.as_str() {
+                return None;
+            }
+            data["from"] = json!(target.tier);
+            data["to"] = json!(tier);
+            EventType::UserTierChanged
+        }
+        Change::Ban(Some(reason)) => {
+            let reason = reason.trim();
+            if target.banned && target.ban_reason.as_deref() == Some(reason) {
+                return None;
+            }
+            data["reason"] = json!(reason);
+            EventType::UserBanned
+        }
+        Change::Ban(None) if !target.banned => return None,
+        Change::Ban(None) => EventType::UserUnbanned,
+        Change::ResetTwoFactor => return None,
+    };
+    Some((kind, data))
 }
 
 /// Whitelists every listed user who is waiting; returns how many changed.
@@ -234,6 +281,8 @@ pub async fn delete_user(
                 return Err(last_admin_refusal());
             }
             users::delete(conn, &target.id).await?;
+            let who = json!({ "user_id": target.id, "email": target.email });
+            webhooks::enqueue(conn, services, EventType::UserDeleted, who).await?;
             audit::record(
                 conn,
                 Event {

@@ -131,7 +131,7 @@ pub async fn sign_in(
         .login
         .as_deref()
         .map(|login| (login, identity.account_id.as_str()));
-    let user = access::apply_at_sign_in(&mut conn, &services.access, user, github, origin).await?;
+    let user = access::apply_at_sign_in(&mut conn, services, user, github, origin).await?;
     two_factor::finish_sign_in(services, &mut conn, &user, &identity.provider, origin).await
 }
 

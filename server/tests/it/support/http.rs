@@ -20,6 +20,7 @@ use gatehouse_app::services::providers::{GithubSettings, OidcSettings, Providers
 use gatehouse_app::services::rate_limit::{
     per_account_quota, per_address_quota, sign_up_quota, Limits,
 };
+use gatehouse_app::services::webhooks::{Webhooks, Worker};
 use gatehouse_app::services::{AuthSettings, Services};
 use governor::Quota;
 use http_body_util::BodyExt;
@@ -48,6 +49,8 @@ struct Setup {
     better_auth: Option<BetterAuthConfig>,
     client: Option<ClientBuild>,
     require_admin_mfa: bool,
+    /// Webhooks, with a worker delivering them.
+    webhooks: Option<Webhooks>,
 }
 
 impl Default for Setup {
@@ -60,6 +63,7 @@ impl Default for Setup {
             better_auth: None,
             require_admin_mfa: false,
             client: None,
+            webhooks: None,
         }
     }
 }
@@ -72,6 +76,8 @@ pub struct TestApp {
     /// The keys provider tokens are encrypted with.
     pub token_keys: TokenKeys,
     router: Router,
+    /// Delivers webhooks, when they are on; stops when the app is dropped.
+    pub webhook_worker: Option<Worker>,
 }
 
 impl TestApp {
@@ -157,7 +163,22 @@ impl TestApp {
             url: self.db.url.clone(),
             pool: gatehouse_app::db::pool::build(&self.db.url, &Default::default()),
         };
-        Self::assembled(db, Setup::default()).await
+        let setup = Setup {
+            // The same webhooks, with a worker of its own.
+            webhooks: self.services.webhooks.as_deref().cloned(),
+            ..Setup::default()
+        };
+        Self::assembled(db, setup).await
+    }
+
+    /// With ALLOWLIST, ADMIN_EMAILS and `webhooks`, and a worker delivering them.
+    pub async fn with_webhooks(allowlist: &str, admin_emails: &str, webhooks: Webhooks) -> Self {
+        let setup = Setup {
+            access: AccessRules::parse(allowlist, admin_emails).unwrap(),
+            webhooks: Some(webhooks),
+            ..Setup::default()
+        };
+        Self::assembled(TestDb::migrated().await, setup).await
     }
 
     /// The app with ALLOWLIST and ADMIN_EMAILS.
@@ -207,6 +228,7 @@ impl TestApp {
             better_auth,
             client,
             require_admin_mfa,
+            webhooks,
         } = setup;
         let mail = MailSink::start().await;
         let public_url: PublicUrl = public_url.parse().expect("a valid public URL");
@@ -222,6 +244,11 @@ impl TestApp {
             .with_limits(test_limits())
             .with_access(access)
             .with_providers(providers);
+        let services = match webhooks {
+            Some(webhooks) => services.with_webhooks(webhooks),
+            None => services,
+        };
+        let webhook_worker = Worker::start(&services);
         let secrets = Secrets {
             secret_key: SecretKey::generate(),
             token_keys: token_keys.clone(),
@@ -242,6 +269,7 @@ impl TestApp {
             services,
             token_keys,
             router,
+            webhook_worker,
         }
     }
 
