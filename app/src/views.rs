@@ -291,9 +291,11 @@ pub struct ProfileView {
     pub me: Me,
     pub sessions: Vec<SessionView>,
     pub methods: SignInMethods,
-    /// Their passkeys, as the card's HTML (`components::form::passkey_card`); `None` where
-    /// passkeys are off (PUBLIC_URL without a host name).
-    pub passkeys: Option<String>,
+    /// Cards written on the server as HTML, so the client (which has a size budget) has no
+    /// code for them: their passkeys (`components::form::passkey_card`; not where passkeys
+    /// are off, PUBLIC_URL without a host name) and "Your data"
+    /// (`components::form::data_card`).
+    pub cards: String,
 }
 
 /// A passkey on its owner's profile, as the server writes the card (it never reaches the

@@ -1,6 +1,7 @@
 // A person's own account: sign up, confirm, sign in, profile, sign out; a forgotten password;
 // ending another session. Each journey runs with JavaScript on and off.
 import assert from "node:assert/strict";
+import fs from "node:fs/promises";
 import { BASE, JAVASCRIPT, PASSWORD, accessible, address, confirm, context, journey, noticed, link, mail, member, signIn, signUp, withoutReload } from "./helpers.mjs";
 
 {
@@ -26,6 +27,31 @@ import { BASE, JAVASCRIPT, PASSWORD, accessible, address, confirm, context, jour
     await page.waitForURL(`${BASE}/`);
     await page.goto("/profile");
     await page.waitForURL(/\/login\?next=\/profile/);
+  });
+
+  journey(`download my data: a wrong password is said beside the field, the right one gives the file`, async (browser) => {
+    const { page } = await context(browser, { javaScriptEnabled });
+    const email = address("export");
+    await member(page, "Ida Export", email);
+    await page.getByLabel("Password to download your data").fill("not my password");
+    await page.getByRole("button", { name: "Download my data" }).click();
+    await page.waitForURL(/\/profile\?export=password/);
+    const field = page.getByLabel("Password to download your data");
+    assert.equal(await field.getAttribute("aria-invalid"), "true");
+    assert.match(await page.locator("#your-data").textContent(), /That is not your current password/);
+
+    await field.fill(PASSWORD);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Download my data" }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^gatehouse-data-\d{4}-\d{2}-\d{2}\.json$/);
+    const data = JSON.parse(await fs.readFile(await download.path(), "utf8"));
+    assert.equal(data.format, "gatehouse.data-export.v1");
+    assert.equal(data.account.email, email);
+    assert.equal(data.account.name, "Ida Export");
+    assert.ok(data.sessions.some((s) => s.this_session));
+    assert.doesNotMatch(JSON.stringify(data), /argon2|\$2[aby]\$/);
   });
 
   journey(`a wrong password is refused beside the form, the email kept`, async (browser) => {

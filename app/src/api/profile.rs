@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::request::{
-    clear_session_cookie, current, invalid, origin, redirect, require_user, services,
+    clear_session_cookie, current, invalid, origin, page_query, redirect, require_user, services,
 };
 use super::AppError;
 #[cfg(feature = "ssr")]
@@ -69,21 +69,30 @@ pub async fn my_profile() -> Result<Option<ProfileView>, AppError> {
     let services = services()?;
     let passkeys = async {
         if !passkeys::has_relying_party(&services) {
-            return Ok(None);
+            return Ok(String::new());
         }
         let theirs = passkeys::list(&services, current.user_id()).await?;
-        Ok(Some(crate::components::form::passkey_card(&theirs)))
+        Ok(crate::components::form::passkey_card(&theirs))
     };
     let (sessions, methods, passkeys) = tokio::try_join!(
         sessions::list(&services, &current),
         linking::methods(&services, &current),
         passkeys
     )?;
+    // A refused download of the person's data comes back as a new page, `?export=REASON`:
+    // the page's own query, read where the page is rendered (a later call of this function
+    // from the browser has none, and the card then shows no stale reason).
+    let refused = page_query("export").unwrap_or_default();
+    let mut cards = passkeys;
+    cards.push_str(&crate::components::form::data_card(
+        methods.has_password,
+        &refused,
+    ));
     Ok(Some(ProfileView {
         me: current.me(),
         sessions,
         methods,
-        passkeys,
+        cards,
     }))
 }
 

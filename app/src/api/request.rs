@@ -63,6 +63,14 @@ fn internal(what: &str) -> AppError {
     AppError::refused(500, OUR_FAILURE)
 }
 
+/// A value of the request's query: while a page renders, the page's own (`/profile?x=1`).
+pub fn page_query(name: &str) -> Option<String> {
+    let parts = parts().ok()?;
+    url::form_urlencoded::parse(parts.uri.query()?.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
 /// The caller's address and browser.
 pub fn origin() -> Origin {
     let (Ok(parts), Ok(services)) = (parts(), services()) else {

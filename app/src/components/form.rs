@@ -223,15 +223,16 @@ fn passkey_form_with(kind: &str, name: &str, label: &str, next: &str) -> String 
     )
 }
 
-/// The profile's passkeys (in its "Two-step sign-in" card): what they are, the list, each
-/// with its rename and remove forms (plain forms to `two_step`: with JavaScript or without, the page comes back with a
-/// notice, or with the refusal in the card's message), and the form that adds one. Written
-/// on the server as text, which the page carries as its data: the client (which has a size
-/// budget) has no code for it at all. The names people gave are escaped.
+/// The profile's "Passkeys" card (after its "Two-step sign-in" card, which shows a refused
+/// rename or removal): what they are, the list, each with its rename and remove forms
+/// (plain forms to `two_step`: with JavaScript or without, the page comes back with a notice
+/// or the refusal), and the form that adds one. Written on the server as text, which the
+/// page carries as its data: the client (which has a size budget) has no code for it at all.
+/// The names people gave are escaped.
 #[cfg(feature = "ssr")]
 pub fn passkey_card(passkeys: &[crate::views::PasskeyView]) -> String {
     let mut html = String::from(
-        r#"<h3>Passkeys</h3><p>A passkey signs you in with your device's screen lock or a security key, no password needed. Once you have one, signing in with a password asks for it too.</p>"#,
+        r#"<section class="card" aria-labelledby="passkeys-title"><h2 id="passkeys-title">Passkeys</h2><p>A passkey signs you in with your device's screen lock or a security key, no password needed. Once you have one, signing in with a password asks for it too.</p>"#,
     );
     if !passkeys.is_empty() {
         html.push_str(r#"<ul class="passkeys">"#);
@@ -253,7 +254,61 @@ pub fn passkey_card(passkeys: &[crate::views::PasskeyView]) -> String {
         html.push_str("</ul>");
     }
     html.push_str(&add_passkey_form());
+    html.push_str("</section>");
     html
+}
+
+/// The profile's "Your data" card: a plain form to `POST /profile/data` (its answer is a
+/// file, not a page), with the password once more where there is one. A refused download
+/// comes back to the profile as `?export=REASON`: a code of a closed set, said here in words
+/// beside the form (any other code says nothing, so a link cannot put words on the page).
+/// Written on the server as text, as the passkey card is: the client has no code for it.
+#[cfg(feature = "ssr")]
+pub fn data_card(has_password: bool, refused: &str) -> String {
+    let (field_error, form_error) = match refused {
+        "password" => (Some("That is not your current password."), None),
+        "sign-in-again" => (
+            None,
+            Some(format!(
+                r#"{} <a href="/login?next=/profile">Sign in again</a>"#,
+                crate::views::SIGN_IN_AGAIN
+            )),
+        ),
+        "rate-limited" => (
+            None,
+            Some("Too many downloads or wrong passwords. Wait a few minutes and try again.".into()),
+        ),
+        "unavailable" => (
+            None,
+            Some("Your data could not be gathered just now. Try again in a minute.".into()),
+        ),
+        _ => (None, None),
+    };
+    let form_error = form_error
+        .map(|m| format!(r#"<p class="form-error" role="alert">{m}</p>"#))
+        .unwrap_or_default();
+    let password = if has_password {
+        let (invalid, message) = match field_error {
+            Some(m) => (
+                r#" aria-invalid="true" aria-describedby="field-data_password-error" autofocus"#,
+                format!(r#"<p class="field-error" id="field-data_password-error">{m}</p>"#),
+            ),
+            None => ("", String::new()),
+        };
+        let class = if field_error.is_some() {
+            "field has-error"
+        } else {
+            "field"
+        };
+        format!(
+            r#"<div class="{class}"><label for="field-data_password">Password to download your data</label><input id="field-data_password" name="data_password" type="password" autocomplete="current-password" required maxlength="256"{invalid}>{message}</div>"#
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<section class="card" id="your-data" aria-labelledby="data-title"><h2 id="data-title">Your data</h2><p>Download everything Gatehouse holds about you as one JSON file: your account, how you sign in (never a password or a token), your sessions, your artwork jobs and the events about your account.</p><form method="post" action="/profile/data" novalidate>{form_error}{password}<button class="button secondary" type="submit">Download my data</button></form></section>"#
+    )
 }
 
 #[cfg(feature = "ssr")]

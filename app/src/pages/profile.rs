@@ -2,20 +2,18 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::profile::{
     my_profile, ChangePassword, DeleteAccount, EndOtherSessions, EndSession, ResendMyVerification,
     UnlinkAccount, UpdateName,
 };
 use crate::api::two_factor::TwoStep;
-use crate::api::AppError;
 use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::components::{boxed, page_data};
 use crate::views::{
-    FieldError, LinkedAccount, Me, Notice, ProfileView, ProviderChoice, SessionView, SignInMethods,
-    SIGN_IN_AGAIN, TWO_FACTOR_PAGE,
+    LinkedAccount, Me, Notice, ProfileView, ProviderChoice, SessionView, SignInMethods,
+    TWO_FACTOR_PAGE,
 };
 
 use crate::components::when;
@@ -31,8 +29,8 @@ pub fn ProfilePage() -> impl IntoView {
         <Transition fallback=Loading>
             {move || loaded(async move {
                 match profile.await {
-                    Ok(Some(ProfileView { me, sessions, methods, passkeys })) => {
-                        view! { <Profile me sessions methods passkeys /> }.into_any()
+                    Ok(Some(ProfileView { me, sessions, methods, cards })) => {
+                        view! { <Profile me sessions methods cards /> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/login?next=/profile" /> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -47,7 +45,7 @@ fn Profile(
     me: Me,
     sessions: Vec<SessionView>,
     methods: SignInMethods,
-    passkeys: Option<String>,
+    cards: String,
 ) -> impl IntoView {
     let update_name = ServerAction::<UpdateName>::new();
     let resend = ServerAction::<ResendMyVerification>::new();
@@ -135,10 +133,12 @@ fn Profile(
                     " "
                     <a href=TWO_FACTOR_PAGE>{if me.two_factor { "Manage two-step sign-in" } else { "Set up two-step sign-in" }}</a>
                 </p>
-                // Passkeys, as the server wrote them (`components::form::passkey_card`), under
-                // the message of a refused rename or removal.
-                {passkeys.map(|passkeys| view! { <FormMessage error=passkey_error /> <div inner_html=passkeys /> })}
+                // A refused rename or removal of a passkey (their card follows).
+                <FormMessage error=passkey_error />
             </section>
+
+            // Passkeys and "Your data", as the server wrote them (`ProfileView::cards`).
+            <div class="stack" inner_html=cards />
 
             <section class="card" aria-labelledby="sessions-title">
                 <h2 id="sessions-title">"Sessions"</h2>
@@ -179,8 +179,6 @@ fn Profile(
                 })}
             </section>
 
-            <YourData has_password />
-
             <section class="card danger" aria-labelledby="delete-title">
                 <h2 id="delete-title">"Delete your account"</h2>
                 <p>"This deletes your account, your sessions and your artwork jobs. It cannot be undone."</p>
@@ -194,45 +192,6 @@ fn Profile(
                 </ActionForm>
             </section>
         </div>
-    }
-}
-
-/// "Your data": a plain form (its answer is a file, not a page) to `POST /profile/data`,
-/// with the password once more. A refused download comes back as `?export=REASON`, a code
-/// of a closed set that the page says in words (so a link cannot put words on the page).
-#[component]
-fn YourData(has_password: bool) -> impl IntoView {
-    let query = use_query_map();
-    let error = Signal::derive(move || {
-        query.with(|query| match query.get_str("export")? {
-            "password" => Some(AppError::invalid(vec![FieldError {
-                field: "data_password".into(),
-                message: "That is not your current password.".into(),
-            }])),
-            "sign-in-again" => Some(AppError::refused(403, SIGN_IN_AGAIN)),
-            "rate-limited" => Some(AppError::refused(
-                429,
-                "Too many downloads or wrong passwords. Wait a few minutes and try again.",
-            )),
-            "unavailable" => Some(AppError::refused(
-                503,
-                "Your data could not be gathered just now. Try again in a minute.",
-            )),
-            _ => None,
-        })
-    });
-    view! {
-        <section class="card" id="your-data" aria-labelledby="data-title">
-            <h2 id="data-title">"Your data"</h2>
-            <p>"Download everything Gatehouse holds about you as one JSON file: your account, how you sign in (never a password or a token), your sessions, your artwork jobs and the events about your account."</p>
-            <form method="post" action="/profile/data" novalidate>
-                <FormMessage error />
-                <Show when=move || has_password>
-                    <Field name="data_password" label="Password to download your data" kind="password" autocomplete="current-password" error maxlength=256 />
-                </Show>
-                <button class="button secondary" type="submit">"Download my data"</button>
-            </form>
-        </section>
     }
 }
 
