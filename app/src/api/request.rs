@@ -56,7 +56,8 @@ fn parts() -> Result<Parts, AppError> {
     use_context::<Parts>().ok_or_else(|| internal("the request is missing from the context"))
 }
 
-const OUR_FAILURE: &str = "Something went wrong on our side. Try again in a moment.";
+/// What a person is told of a failure of Gatehouse's own (the log says more).
+pub const OUR_FAILURE: &str = "Something went wrong on our side. Try again in a moment.";
 
 fn internal(what: &str) -> AppError {
     tracing::error!("{what}");
@@ -105,13 +106,16 @@ pub fn origin_of(services: &Services, peer: Option<SocketAddr>, headers: &Header
 
 /// A browser posting a plain form (no JavaScript): it is answered with a redirect.
 fn is_form_post() -> bool {
-    parts().is_ok_and(|parts| {
-        parts
-            .headers
-            .get(header::ACCEPT)
-            .and_then(|a| a.to_str().ok())
-            .is_some_and(|a| a.contains("text/html"))
-    })
+    parts().is_ok_and(|parts| posted_by_a_page(&parts.headers))
+}
+
+/// Whether a request was sent by a browser for a page (a plain form post: `text/html` in
+/// `Accept`), not by a script asking for JSON.
+pub fn posted_by_a_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 pub async fn cookies() -> Result<Cookies, AppError> {

@@ -12,7 +12,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
-use gatehouse_app::api::request::{json_error, origin_of, session_of};
+use gatehouse_app::api::request::{
+    json_error, origin_of, posted_by_a_page, session_of, OUR_FAILURE,
+};
 use gatehouse_app::services::{accounts, Refusal};
 use serde::Deserialize;
 use tower_cookies::Cookies;
@@ -65,10 +67,7 @@ async fn download(
             }
             Err(e) => {
                 tracing::error!("could not write a data export: {e}");
-                json_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong on our side.",
-                )
+                json_error(StatusCode::INTERNAL_SERVER_ERROR, OUR_FAILURE)
             }
         },
         Err(refusal) if posted_by_a_page(&headers) => {
@@ -76,14 +75,6 @@ async fn download(
         }
         Err(refusal) => refusal.into_response(),
     }
-}
-
-/// A browser posting the form, not a script asking for JSON.
-fn posted_by_a_page(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 /// Where a refused browser goes: sign in first, or back to the profile with the reason.
