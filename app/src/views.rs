@@ -368,6 +368,8 @@ pub struct UserPage {
     pub next: Option<String>,
     /// How many people wait for access.
     pub waiting: i64,
+    /// The invitations and failing webhook deliveries, written on the server as HTML.
+    pub cards: String,
 }
 
 /// What the admin users list searches for, shows and in what order, as its address carries

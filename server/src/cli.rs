@@ -61,6 +61,17 @@ pub enum AdminCommand {
     Grant { email: String },
     /// Make the admin with this email a plain user again (never the last admin).
     Revoke { email: String },
+    /// Invite this email address: a mail with a link (single use, 7 days) to sign up
+    /// already let in, with this role and tier.
+    Invite {
+        email: String,
+        /// user or admin.
+        #[arg(long, default_value = "user")]
+        role: String,
+        /// anonymous, free or member.
+        #[arg(long, default_value = "free")]
+        tier: String,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone, PartialEq, Eq)]

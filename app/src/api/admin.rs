@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::request::{choice, invalid, origin, redirect, require_admin, services};
+use super::request::{choice, invalid, origin, page_query, redirect, require_admin, services};
 use super::AppError;
 #[cfg(feature = "ssr")]
 use crate::services::admin::{self, Change};
@@ -22,7 +22,7 @@ pub async fn admin_users(
     #[server(default)] oldest_first: bool,
     #[server(default)] after: String,
 ) -> Result<UserPage, AppError> {
-    require_admin().await?;
+    let admin = require_admin().await?;
     let filter = choice(
         &filter,
         UserFilter::parse,
@@ -36,9 +36,38 @@ pub async fn admin_users(
         "tier",
         "Choose one of the listed tiers.",
     )?;
-    admin::list_users(&services()?, &q, filter, tier, oldest_first, &after)
-        .await
-        .map_err(AppError::from)
+    let services = services()?;
+    let (mut page, cards) = tokio::try_join!(
+        admin::list_users(&services, &q, filter, tier, oldest_first, &after),
+        dashboard_cards(&services, &admin)
+    )?;
+    page.cards = cards;
+    Ok(page)
+}
+
+/// The dashboard's cards written on the server (`components::admin_cards`): invitations,
+/// and failing webhook deliveries when there are webhooks. An invitation form's outcome comes
+/// back as the page's own query (`?invite=CODE`, `?invite_result=ID`), read where the page
+/// is rendered; a later call from the browser has none, and the card shows no stale one.
+#[cfg(feature = "ssr")]
+async fn dashboard_cards(
+    services: &crate::services::Services,
+    admin: &crate::services::sessions::SignedIn,
+) -> Result<String, crate::services::Refusal> {
+    use crate::components::admin_cards;
+    use crate::services::{invitations, webhooks};
+    let code = page_query("invite").unwrap_or_default();
+    let kept = match page_query("invite_result") {
+        Some(id) => invitations::kept_outcomes(services, admin, &id).await?,
+        None => None,
+    };
+    let pending = invitations::pending(services).await?;
+    let mut cards = admin_cards::invitations_card(&code, kept.as_deref(), &pending);
+    let failing = webhooks::failing(services).await?;
+    if services.webhooks.is_some() || !failing.is_empty() {
+        cards.push_str(&admin_cards::failing_deliveries_card(&failing));
+    }
+    Ok(cards)
 }
 
 #[server(endpoint = "admin/user")]

@@ -5,6 +5,8 @@ pub mod admin;
 pub mod artworks;
 pub mod auth;
 mod error;
+#[cfg(feature = "ssr")]
+pub mod invitation;
 pub mod passkeys;
 pub mod portal;
 pub mod profile;

@@ -5,6 +5,8 @@ use std::pin::Pin;
 
 use leptos::prelude::Resource;
 
+#[cfg(feature = "ssr")]
+pub mod admin_cards;
 pub mod form;
 pub mod layout;
 pub mod live;

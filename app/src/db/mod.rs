@@ -8,6 +8,7 @@ pub mod check;
 pub mod connect;
 pub mod export;
 pub mod grants;
+pub mod invitations;
 pub mod jobs;
 pub mod jwks;
 pub mod maintenance;

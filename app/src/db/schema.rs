@@ -57,6 +57,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    invitation (id) {
+        id -> Text,
+        email -> Text,
+        role -> Text,
+        tier -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<Text>,
+        invited_by_label -> Text,
+        created_at -> Timestamptz,
+        sent_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        accepted_at -> Nullable<Timestamptz>,
+        accepted_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamptz>,
+        expired_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    invitation_result (id) {
+        id -> Text,
+        admin_id -> Text,
+        outcomes -> Jsonb,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     jwks (id) {
         id -> Text,
         #[sql_name = "publicKey"]
@@ -193,6 +221,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     account,
     artwork_jobs,
     audit_event,
+    invitation,
+    invitation_result,
     jwks,
     passkey,
     session,

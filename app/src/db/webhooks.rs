@@ -174,3 +174,43 @@ pub async fn delete_before(
 fn millis(duration: std::time::Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// A delivery that failed at least once: still retried, or given up.
+#[derive(Clone, Debug, Queryable)]
+pub struct Failing {
+    pub seq: i64,
+    pub event_type: String,
+    pub endpoint: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+/// Deliveries not delivered whose last attempt failed: those still retried, and those given
+/// up since `given_up_since`; the newest first, at most `limit`.
+pub async fn failing(
+    conn: &mut AsyncPgConnection,
+    given_up_since: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Failing>> {
+    use webhook_delivery as d;
+    d::table
+        .filter(d::delivered_at.is_null())
+        .filter(d::attempts.gt(0))
+        .filter(d::last_error.is_not_null())
+        .filter(d::failed_at.is_null().or(d::failed_at.gt(given_up_since)))
+        .order(d::seq.desc())
+        .limit(limit)
+        .select((
+            d::seq,
+            d::event_type,
+            d::endpoint,
+            d::attempts,
+            d::last_error,
+            d::next_attempt_at,
+            d::failed_at,
+        ))
+        .load(conn)
+        .await
+}

@@ -115,6 +115,8 @@ pub async fn apply_at_sign_in(
     if !user.email_verified {
         return Ok(user);
     }
+    // An invitation for the confirmed address lets them in (and sets its role and tier).
+    let user = super::invitations::accept_at_sign_in(conn, services, user, origin).await?;
     let allowed = rules.allows_email(&user.email)
         || github.is_some_and(|(login, id)| rules.allows_github(login, id));
     let promoted = rules.is_admin_email(&user.email);

@@ -33,6 +33,11 @@ pub enum Refusal {
     LinkExpired,
     #[error("This link was already used or is not valid. Ask for a new one below.")]
     LinkInvalid,
+    /// An invitation's link that was used, revoked, or whose week ran out.
+    #[error(
+        "This invitation has expired or was already used. Ask whoever invited you for a new one."
+    )]
+    InvitationEnded,
     #[error("Sign in to continue.")]
     Unauthenticated,
     /// The second step of a sign-in came too late, or without its first.
@@ -149,6 +154,7 @@ impl Refusal {
             | Refusal::UntrustedEmail
             | Refusal::LinkedElsewhere
             | Refusal::AlreadyConnected => 409,
+            Refusal::InvitationEnded => 410,
             Refusal::LinkExpired
             | Refusal::LinkInvalid
             | Refusal::SignInExpired

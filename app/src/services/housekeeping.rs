@@ -1,6 +1,6 @@
 //! Housekeeping: removing what has expired, so the tables hold only what can still be used,
-//! audit events past their retention, webhook deliveries a week old, and rate-limit
-//! counters that are full again. The
+//! audit events past their retention, webhook deliveries a week old, rate-limit counters
+//! that are full again, and invitations whose week ran out (marked expired, audited). The
 //! server runs [`sweep`] at start and then every CLEANUP_INTERVAL_SECS.
 
 use chrono::Utc;
@@ -52,6 +52,11 @@ async fn sweep_all(services: &Services, audit_retention: chrono::Duration, owner
         Ok(0) => {}
         Ok(n) => tracing::debug!(deliveries = n, "deleted webhook deliveries a week old"),
         Err(e) => tracing::warn!(error = %e, "could not delete old webhook deliveries"),
+    }
+    match super::invitations::sweep(services).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(invitations = n, "invitations expired"),
+        Err(e) => tracing::warn!(error = %e, "could not expire invitations"),
     }
     match sweep_expired(&services.pool).await {
         Ok(swept) => tracing::debug!(

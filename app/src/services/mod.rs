@@ -11,6 +11,7 @@ pub mod context;
 pub mod crypto;
 pub mod error;
 pub mod housekeeping;
+pub mod invitations;
 pub mod jobs;
 pub mod jwt;
 pub mod keys;

@@ -33,6 +33,9 @@ pub enum Attempt {
     SecondFactor,
     /// Downloading one's data (each gathers every row about the person).
     DataExport,
+    /// An admin inviting (or inviting again): each sends mail to addresses the admin typed.
+    /// Counted per admin, once for each form sent (a bulk one holds at most 100 addresses).
+    Invite,
 }
 
 impl Attempt {
@@ -44,6 +47,7 @@ impl Attempt {
             Attempt::ProviderSignIn => "provider",
             Attempt::SecondFactor => "second-factor",
             Attempt::DataExport => "data-export",
+            Attempt::Invite => "invite",
         }
     }
 }

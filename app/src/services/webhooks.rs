@@ -249,6 +249,43 @@ pub async fn enqueue(
     outbox::insert(conn, &id, kind.as_str(), &body, &endpoints).await
 }
 
+/// A delivery that is failing, as the admin dashboard shows it.
+#[derive(Clone, Debug)]
+pub struct FailingDelivery {
+    pub endpoint: String,
+    pub event_type: String,
+    pub attempts: i32,
+    pub last_error: String,
+    /// When it is tried again; `None` once it was given up.
+    pub next_attempt_at: Option<chrono::DateTime<Utc>>,
+    pub given_up_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// How long a given-up delivery stays on the dashboard.
+pub const GIVEN_UP_SHOWN: chrono::Duration = chrono::Duration::days(1);
+/// The most failing deliveries the dashboard shows.
+pub const FAILING_SHOWN: i64 = 20;
+
+/// Deliveries whose last attempt failed and that were not delivered since: those still
+/// retried, and those given up in the last day; the newest first (at most
+/// [`FAILING_SHOWN`]). An attempt on its way that has not failed yet is not one.
+pub async fn failing(services: &Services) -> Result<Vec<FailingDelivery>, ServiceError> {
+    let mut conn = services.pool.get().await?;
+    let since = Utc::now() - GIVEN_UP_SHOWN;
+    let rows = outbox::failing(&mut conn, since, FAILING_SHOWN).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| FailingDelivery {
+            endpoint: row.endpoint,
+            event_type: row.event_type,
+            attempts: row.attempts,
+            last_error: row.last_error.unwrap_or_default(),
+            next_attempt_at: row.failed_at.is_none().then_some(row.next_attempt_at),
+            given_up_at: row.failed_at,
+        })
+        .collect())
+}
+
 /// After a failure to listen, the wait before trying again (the worker's own looks cover
 /// the gap).
 const LISTEN_AGAIN_AFTER: Duration = Duration::from_secs(5);

@@ -6,6 +6,7 @@ mod better_auth;
 mod guard;
 mod health;
 pub mod internal;
+mod invitations;
 mod live;
 mod my_data;
 mod oauth;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(better_auth)
         .merge(oauth::routes())
         .merge(my_data::routes())
+        .merge(invitations::routes())
         // The server functions (given no pages, it registers only them)...
         .leptos_routes_with_context(
             &state,

@@ -75,6 +75,9 @@ pub fn AdminUsersPage() -> impl IntoView {
                                 </ActionForm>
                                 <LetInForms rows=page.rows back action=bulk />
                                 {next.map(|href| view! { <p><a href=href rel="next">"Next page"</a></p> })}
+                                // Invitations and failing webhook deliveries, as the server
+                                // wrote them (`UserPage::cards`).
+                                <div class="stack" inner_html=page.cards />
                             }
                             .into_any()
                         }

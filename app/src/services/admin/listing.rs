@@ -42,6 +42,7 @@ pub async fn list_users(
         rows: rows.into_iter().map(row).collect(),
         next,
         waiting: queries::count_waiting(&mut conn, WAITING_CAP + 1).await?,
+        cards: String::new(),
     })
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS invitation_result;
+DROP TABLE IF EXISTS invitation;

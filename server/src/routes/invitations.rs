@@ -1,0 +1,332 @@
+//! Admin invitations (issue 20, part 2): the dashboard's plain forms and the invitee's.
+//!
+//! - `POST /admin/invitations`: one address (`email`), or many (`addresses`, one a line, or
+//!   an uploaded `file`, as `multipart/form-data`), with `role` and `tier`.
+//! - `POST /admin/invitations/resend` and `/revoke`: a pending invitation by `id`.
+//! - `POST /invitation`: the invitee's `token`, `name` and `password`; a new account, signed
+//!   in.
+//!
+//! A browser that posted a form (`Accept: text/html`) goes back to its page with a code of
+//! a closed set (`/admin?invite=CODE#invitations`), which the page says in words, or, for a
+//! bulk invitation, with the id of its outcomes kept for that admin
+//! (`?invite_result=ID`); a script gets the status and JSON. Anyone but an admin gets 404
+//! from the admin routes, as from every admin function. The routes sit with the pages, so
+//! the same-origin check, the cookie layer and the body limit apply.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, Multipart, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use gatehouse_app::api::invitation::refusal_code;
+use gatehouse_app::api::request::{after_sign_in, origin_of, posted_by_a_page, session_of};
+use gatehouse_app::services::audit::Origin;
+use gatehouse_app::services::invitations::{self, Inviter, Verdict};
+use gatehouse_app::services::sessions::SignedIn;
+use gatehouse_app::services::{admin, Refusal, Services};
+use gatehouse_app::views::{Role, Tier};
+use serde::Deserialize;
+use serde_json::json;
+use tower_cookies::Cookies;
+
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/invitations", post(invite))
+        .route("/admin/invitations/resend", post(resend))
+        .route("/admin/invitations/revoke", post(revoke))
+        .route("/invitation", post(accept))
+}
+
+/// The admin behind the request's session, or 404 for anyone else.
+async fn admin_of(services: &Services, cookies: &Cookies) -> Result<SignedIn, Refusal> {
+    let current = session_of(services, cookies)
+        .await?
+        .ok_or(Refusal::NotFound)?;
+    admin::require_admin(services, &current).await?;
+    Ok(current)
+}
+
+/// What the invitation forms send, as a plain form or `multipart/form-data`.
+#[derive(Default, Deserialize)]
+struct InviteForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    addresses: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    tier: String,
+}
+
+/// Reads the form: fields of a URL-encoded body, or of a multipart one, where an uploaded
+/// `file`'s lines join the pasted `addresses`. `None` for a body that is neither.
+async fn read_form(request: Request, state: &AppState) -> Option<InviteForm> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        return Form::<InviteForm>::from_request(request, state)
+            .await
+            .ok()
+            .map(|Form(form)| form);
+    }
+    let mut parts = Multipart::from_request(request, state).await.ok()?;
+    let mut form = InviteForm::default();
+    while let Some(field) = parts.next_field().await.ok()? {
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = field.bytes().await.ok()?;
+        let text = String::from_utf8(bytes.to_vec()).ok()?;
+        match name.as_str() {
+            "email" => form.email = text,
+            "role" => form.role = text,
+            "tier" => form.tier = text,
+            "addresses" | "file" => {
+                if !form.addresses.is_empty() && !form.addresses.ends_with('\n') {
+                    form.addresses.push('\n');
+                }
+                form.addresses.push_str(&text);
+            }
+            _ => {}
+        }
+    }
+    Some(form)
+}
+
+/// `role` and `tier` as chosen ("" for the defaults: a user, free).
+fn choices(form: &InviteForm) -> Result<(Role, Tier), Refusal> {
+    let role = match form.role.trim() {
+        "" => Role::User,
+        name => {
+            Role::parse(name).ok_or_else(|| Refusal::invalid("role", "Choose user or admin."))?
+        }
+    };
+    let tier = match form.tier.trim() {
+        "" => Tier::Free,
+        name => Tier::parse(name)
+            .ok_or_else(|| Refusal::invalid("tier", "Choose anonymous, free or member."))?,
+    };
+    Ok((role, tier))
+}
+
+async fn invite(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    cookies: Cookies,
+    request: Request,
+) -> Response {
+    let headers = request.headers().clone();
+    let services = &state.services;
+    let origin = origin_of(services, Some(peer), &headers);
+    let admin = match admin_of(services, &cookies).await {
+        Ok(admin) => admin,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let Some(form) = read_form(request, &state).await else {
+        return refused(
+            &headers,
+            "list",
+            Refusal::invalid("addresses", "Send the form as a browser does."),
+        );
+    };
+    let (role, tier) = match choices(&form) {
+        Ok(chosen) => chosen,
+        Err(refusal) => return refused(&headers, "choice", refusal),
+    };
+    if form.email.trim().is_empty() && !form.addresses.trim().is_empty() {
+        return invite_many(
+            services,
+            &admin,
+            &form.addresses,
+            role,
+            tier,
+            &origin,
+            &headers,
+        )
+        .await;
+    }
+    let by = Inviter::Admin(&admin);
+    match invitations::invite(services, by, &form.email, role, tier, &origin).await {
+        Ok((email, Verdict::Invited)) => {
+            if posted_by_a_page(&headers) {
+                back("invite=sent")
+            } else {
+                let body = json!({ "email": email, "result": Verdict::Invited });
+                (StatusCode::CREATED, Json(body)).into_response()
+            }
+        }
+        Ok((email, verdict)) => {
+            let code = match verdict {
+                Verdict::Member => "member",
+                _ => "pending",
+            };
+            let refusal = invitations::refusal(&email, verdict).unwrap_or(Refusal::NotFound);
+            refused(&headers, code, refusal)
+        }
+        Err(refusal) => {
+            let code = match &refusal {
+                Refusal::Invalid(_) => "email",
+                other => general_code(other),
+            };
+            refused(&headers, code, refusal)
+        }
+    }
+}
+
+async fn invite_many(
+    services: &Services,
+    admin: &SignedIn,
+    list: &str,
+    role: Role,
+    tier: Tier,
+    origin: &Origin,
+    headers: &HeaderMap,
+) -> Response {
+    let by = Inviter::Admin(admin);
+    let outcomes = match invitations::invite_many(services, by, list, role, tier, origin).await {
+        Ok(outcomes) => outcomes,
+        Err(refusal) => {
+            let code = match &refusal {
+                Refusal::Invalid(_) => "list",
+                other => general_code(other),
+            };
+            return refused(headers, code, refusal);
+        }
+    };
+    if !posted_by_a_page(headers) {
+        return Json(json!({ "results": outcomes })).into_response();
+    }
+    match invitations::keep_outcomes(services, admin, &outcomes).await {
+        Ok(id) => back(&format!("invite_result={id}")),
+        Err(refusal) => refused(headers, general_code(&refusal), refusal),
+    }
+}
+
+#[derive(Deserialize)]
+struct IdForm {
+    #[serde(default)]
+    id: String,
+}
+
+async fn resend(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    cookies: Cookies,
+    Form(form): Form<IdForm>,
+) -> Response {
+    let services = &state.services;
+    let admin = match admin_of(services, &cookies).await {
+        Ok(admin) => admin,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let origin = origin_of(services, Some(peer), &headers);
+    let by = Inviter::Admin(&admin);
+    match invitations::resend(services, by, &form.id, &origin).await {
+        Ok(email) if !posted_by_a_page(&headers) => Json(json!({ "email": email })).into_response(),
+        Ok(_) => back("invite=resent"),
+        Err(Refusal::NotFound) => refused(&headers, "gone", gone()),
+        Err(refusal) => refused(&headers, general_code(&refusal), refusal),
+    }
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    cookies: Cookies,
+    Form(form): Form<IdForm>,
+) -> Response {
+    let services = &state.services;
+    let admin = match admin_of(services, &cookies).await {
+        Ok(admin) => admin,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let origin = origin_of(services, Some(peer), &headers);
+    let by = Inviter::Admin(&admin);
+    match invitations::revoke(services, by, &form.id, &origin).await {
+        Ok(email) if !posted_by_a_page(&headers) => Json(json!({ "email": email })).into_response(),
+        Ok(_) => back("invite=revoked"),
+        Err(Refusal::NotFound) => refused(&headers, "gone", gone()),
+        Err(refusal) => refused(&headers, general_code(&refusal), refusal),
+    }
+}
+
+/// A pending invitation that is not there (any more): 410, as a link that ended.
+fn gone() -> Refusal {
+    Refusal::Conflict("That invitation is no longer pending.".into())
+}
+
+fn general_code(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::RateLimited(_) => "rate-limited",
+        _ => "unavailable",
+    }
+}
+
+/// Back to the dashboard's invitations, with `query`.
+fn back(query: &str) -> Response {
+    Redirect::to(&format!("/admin?{query}#invitations")).into_response()
+}
+
+/// A refusal: for a browser, back to the dashboard with `code`; for a script, its status
+/// and JSON.
+fn refused(headers: &HeaderMap, code: &str, refusal: Refusal) -> Response {
+    if posted_by_a_page(headers) {
+        back(&format!("invite={code}"))
+    } else {
+        refusal.into_response()
+    }
+}
+
+#[derive(Deserialize)]
+struct AcceptForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// The invitee's form: a new account, signed in, and on to the profile (or the second
+/// step's page, were there one). A refused browser goes back to the invitation's page with
+/// the reason's code; one whose link no longer works, to the page that says so.
+async fn accept(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    cookies: Cookies,
+    Form(form): Form<AcceptForm>,
+) -> Response {
+    let services = &state.services;
+    let origin = origin_of(services, Some(peer), &headers);
+    let accepted =
+        invitations::accept(services, &form.token, &form.name, &form.password, &origin).await;
+    match accepted {
+        Ok(step) => {
+            let next = after_sign_in(&cookies, &services.settings, step, "/profile");
+            if posted_by_a_page(&headers) {
+                Redirect::to(&next).into_response()
+            } else {
+                Json(json!({ "redirect": next })).into_response()
+            }
+        }
+        Err(refusal) if posted_by_a_page(&headers) => {
+            let token =
+                url::form_urlencoded::byte_serialize(form.token.as_bytes()).collect::<String>();
+            let to = match refusal_code(&refusal) {
+                Some(code) => format!("/invitation?token={token}&refused={code}"),
+                None => format!("/invitation?token={token}"),
+            };
+            Redirect::to(&to).into_response()
+        }
+        Err(refusal) => refusal.into_response(),
+    }
+}
