@@ -23,6 +23,17 @@ pub async fn admin_users(
     #[server(default)] after: String,
 ) -> Result<UserPage, AppError> {
     let admin = require_admin().await?;
+    // The list's view as the page's address names it, for the next page's link.
+    let view = UsersView {
+        q: q.clone(),
+        filter: filter.clone(),
+        tier: tier.clone(),
+        order: if oldest_first {
+            "oldest".into()
+        } else {
+            String::new()
+        },
+    };
     let filter = choice(
         &filter,
         UserFilter::parse,
@@ -41,7 +52,15 @@ pub async fn admin_users(
         admin::list_users(&services, &q, filter, tier, oldest_first, &after),
         dashboard_cards(&services, &admin)
     )?;
-    page.cards = cards;
+    // The next page's link is written here too: as a view of its own it cost the client's
+    // module (which has a size budget) what the cards' element now does.
+    let next = page.next.as_ref().map(|after| {
+        format!(
+            r#"<p><a href="{}" rel="next">Next page</a></p>"#,
+            crate::components::form::escaped(&view.href(&[("after", after)]))
+        )
+    });
+    page.cards = next.unwrap_or_default() + &cards;
     Ok(page)
 }
 

@@ -105,7 +105,7 @@ pub fn invitations_card(code: &str, outcomes: Option<&[Outcome]>, pending: &[Pen
     let (email_invalid, email_error, email_class) = field_error("email", "invite-email");
     let (list_invalid, list_error, list_class) = field_error("addresses", "invite-list");
     let one = format!(
-        r#"<form method="post" action="{INVITE}" novalidate><div class="field{email_class}"><label for="invite-email">Email address to invite</label><input id="invite-email" name="email" type="email" autocomplete="off" required maxlength="254"{email_invalid}>{email_error}</div>{choices}<button class="button" type="submit">Invite</button></form>"#,
+        r#"<form method="post" action="{INVITE}" novalidate aria-label="Invite someone"><div class="field{email_class}"><label for="invite-email">Email address to invite</label><input id="invite-email" name="email" type="email" autocomplete="off" required maxlength="254"{email_invalid}>{email_error}</div>{choices}<button class="button" type="submit">Invite</button></form>"#,
         choices = role_and_tier("invite"),
     );
     let many = format!(
@@ -120,23 +120,24 @@ pub fn invitations_card(code: &str, outcomes: Option<&[Outcome]>, pending: &[Pen
     )
 }
 
+// Lists, not tables: the dashboard's users are its one table (`tbody tr`).
 fn outcomes_table(outcomes: &[Outcome]) -> String {
     let invited = outcomes
         .iter()
         .filter(|o| o.result == Verdict::Invited)
         .count();
-    let rows: String = outcomes
+    let items: String = outcomes
         .iter()
         .map(|o| {
             format!(
-                "<tr><td>{}</td><td>{}</td></tr>",
+                "<li><strong>{}</strong>: {}</li>",
                 escaped(&o.email),
                 o.result.words()
             )
         })
         .collect();
     format!(
-        r#"<div role="status"><p class="notice">{invited} of {} invited.</p><div class="table-wrap" tabindex="0" role="region" aria-label="What became of each address"><table><caption>What became of each address</caption><thead><tr><th scope="col">Address</th><th scope="col">Result</th></tr></thead><tbody>{rows}</tbody></table></div></div>"#,
+        r#"<div role="status" aria-labelledby="invite-result-title"><p class="notice" id="invite-result-title">{invited} of {} invited:</p><ul class="invitations">{items}</ul></div>"#,
         outcomes.len()
     )
 }
@@ -145,12 +146,12 @@ fn pending_list(pending: &[Pending]) -> String {
     if pending.is_empty() {
         return r#"<h3>Pending</h3><p>No invitation is waiting.</p>"#.to_string();
     }
-    let rows: String = pending
+    let items: String = pending
         .iter()
         .map(|p| {
             let (email, id) = (escaped(&p.email), escaped(&p.id));
             format!(
-                r#"<tr><td>{email}</td><td>{role}</td><td>{tier}</td><td>{by}</td><td>{sent}</td><td>{expires}</td><td><form class="inline-form" method="post" action="{RESEND}"><input type="hidden" name="id" value="{id}"><button class="button small secondary" type="submit" aria-label="Resend the invitation to {email}">Resend</button></form> <form class="inline-form" method="post" action="{REVOKE}"><input type="hidden" name="id" value="{id}"><button class="button small danger" type="submit" aria-label="Revoke the invitation to {email}">Revoke</button></form></td></tr>"#,
+                r#"<li><span><strong>{email}</strong> <span class="muted">{role}, {tier}; invited by {by}, sent {sent}, expires {expires}</span></span><form class="inline-form" method="post" action="{RESEND}"><input type="hidden" name="id" value="{id}"><button class="button small secondary" type="submit" aria-label="Resend the invitation to {email}">Resend</button></form><form class="inline-form" method="post" action="{REVOKE}"><input type="hidden" name="id" value="{id}"><button class="button small danger" type="submit" aria-label="Revoke the invitation to {email}">Revoke</button></form></li>"#,
                 role = p.role.as_str(),
                 tier = p.tier.as_str(),
                 by = escaped(&p.invited_by),
@@ -159,9 +160,7 @@ fn pending_list(pending: &[Pending]) -> String {
             )
         })
         .collect();
-    format!(
-        r#"<h3>Pending</h3><div class="table-wrap" tabindex="0" role="region" aria-label="Pending invitations"><table><caption class="visually-hidden">Pending invitations</caption><thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Tier</th><th scope="col">Invited by</th><th scope="col">Sent</th><th scope="col">Expires</th><th scope="col"><span class="visually-hidden">Resend or revoke</span></th></tr></thead><tbody>{rows}</tbody></table></div>"#
-    )
+    format!(r#"<h3>Pending</h3><ul class="invitations">{items}</ul>"#)
 }
 
 /// The "Failing webhook deliveries" card: each delivery whose last attempt failed (the

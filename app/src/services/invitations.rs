@@ -223,13 +223,14 @@ pub async fn invite_many(
 /// comma-separated field, quotes and blanks trimmed; blank lines and an `email` header left
 /// out.
 fn lines_of(list: &str) -> Vec<String> {
+    let is_header = |i: usize, line: &str| i == 0 && line.eq_ignore_ascii_case("email");
     list.lines()
         .map(|line| {
             let first = line.split([',', ';', '\t']).next().unwrap_or("");
             first.trim().trim_matches('"').trim().to_string()
         })
         .enumerate()
-        .filter(|(i, line)| !line.is_empty() && !(*i == 0 && line.eq_ignore_ascii_case("email")))
+        .filter(|(i, line)| !line.is_empty() && !is_header(*i, line))
         .map(|(_, line)| line)
         .collect()
 }

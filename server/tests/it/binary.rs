@@ -613,6 +613,62 @@ async fn admin_grant_and_revoke_from_the_command_line() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn admin_invite_from_the_command_line() {
+    let db = TestDb::migrated().await;
+    let dir = passable_tempdir();
+    let mut conn = AsyncPgConnection::establish(&db.url).await.unwrap();
+    conn.batch_execute(
+        "INSERT INTO \"user\" (id, name, email, \"emailVerified\") VALUES ('u1', 'Ada', 'ada@example.com', true)",
+    )
+    .await
+    .unwrap();
+    let invite = |args: &[&str]| {
+        run(gatehouse(dir.path())
+            .env("DATABASE_URL", &db.url)
+            .args(["admin", "invite"])
+            .args(args))
+    };
+
+    let invited = invite(&["Bea@Example.com", "--role", "admin", "--tier", "member"]);
+    assert!(invited.status.success(), "{}", text(&invited.stderr));
+    assert_eq!(
+        text(&invited.stdout).trim(),
+        "invited bea@example.com as admin with the member tier; the link works for 7 days"
+    );
+    for (args, says) in [
+        (vec!["ada@example.com"], "already has an account"),
+        (vec!["bea@example.com"], "already invited"),
+        (vec!["not-an-address"], "like name@example.com"),
+        (
+            vec!["cy@example.com", "--role", "owner"],
+            "--role must be user or admin",
+        ),
+        (vec!["cy@example.com", "--tier", "gold"], "--tier must be"),
+    ] {
+        let refused = invite(&args);
+        assert_eq!(refused.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&refused.stderr).contains(says),
+            "{args:?}: {}",
+            text(&refused.stderr)
+        );
+    }
+    let row = "SELECT 1 FROM invitation WHERE email = 'bea@example.com' AND role = 'admin' \
+               AND tier = 'member' AND invited_by_label = 'An administrator'";
+    conn.batch_execute(&format!(
+        "DO $$ BEGIN IF NOT EXISTS ({row}) THEN RAISE EXCEPTION 'no invitation'; END IF; END $$"
+    ))
+    .await
+    .expect("one invitation, as asked");
+    let events = "SELECT 1 FROM audit_event WHERE actor_label = 'command line' AND action = 'invitation_sent'";
+    conn.batch_execute(&format!(
+        "DO $$ BEGIN IF NOT EXISTS ({events}) THEN RAISE EXCEPTION 'no audit'; END IF; END $$"
+    ))
+    .await
+    .expect("the invitation is on record");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn jobs_are_linked_from_the_command_line_one_by_one_or_from_csv() {
     let db = TestDb::migrated().await;
     let dir = passable_tempdir();

@@ -12,6 +12,7 @@ mod client;
 mod hardening;
 mod housekeeping;
 mod instances;
+mod invitations;
 mod live;
 mod local_postgres;
 mod migrations;

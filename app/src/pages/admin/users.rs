@@ -62,7 +62,6 @@ pub fn AdminUsersPage() -> impl IntoView {
                         Err(e) => failed(e),
                         Ok(page) => {
                             let back = view.query(&[]);
-                            let next = page.next.map(|next| view.href(&[("after", &next)]));
                             // The bulk form's children are a closure of their own.
                             let (rows, form_back) = (page.rows.clone(), back.clone());
                             view! {
@@ -74,9 +73,8 @@ pub fn AdminUsersPage() -> impl IntoView {
                                     <button class="button secondary" type="submit">"Let the selected people in"</button>
                                 </ActionForm>
                                 <LetInForms rows=page.rows back action=bulk />
-                                {next.map(|href| view! { <p><a href=href rel="next">"Next page"</a></p> })}
-                                // Invitations and failing webhook deliveries, as the server
-                                // wrote them (`UserPage::cards`).
+                                // The next page's link, invitations and failing webhook
+                                // deliveries, as the server wrote them (`UserPage::cards`).
                                 <div class="stack" inner_html=page.cards />
                             }
                             .into_any()

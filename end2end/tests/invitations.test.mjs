@@ -1,0 +1,47 @@
+// An admin invites someone by email from /admin; the invitee opens the mailed link, signs up
+// with a name and a password, and arrives on their profile already let in, with the tier the
+// admin chose. With JavaScript on and off (the forms and the invitation's page are written
+// on the server: plain forms either way).
+import assert from "node:assert/strict";
+import { before } from "node:test";
+import { BASE, PASSWORD, accessible, address, adminAccount, asAdmin, context, journey, link, mail } from "./helpers.mjs";
+
+before(adminAccount);
+
+journey("an invited person signs up from the mailed link and arrives let in", async (browser) => {
+  const admin = await asAdmin(browser);
+  const email = address("invitee");
+  await admin.page.goto("/admin");
+  const form = admin.page.getByRole("form", { name: "Invite someone" });
+  await form.getByLabel("Email address to invite").fill(email);
+  await form.getByLabel("Tier").selectOption("member");
+  await form.getByRole("button", { name: "Invite", exact: true }).click();
+  await admin.page.waitForURL(/invite=sent/);
+  await admin.page.getByText("The invitation is on its way.").waitFor();
+  await admin.page.getByRole("button", { name: `Revoke the invitation to ${email}` }).waitFor();
+  await accessible(admin.page);
+
+  const invitee = await context(browser);
+  await invitee.page.goto(link(await mail(email), `${BASE}/invitation?token=`));
+  await invitee.page.getByRole("heading", { name: "You are invited" }).waitFor();
+  assert.match(await invitee.page.textContent("main"), /with the member tier/);
+  assert.equal(await invitee.page.getByLabel("Email").inputValue(), email);
+  await accessible(invitee.page);
+  await invitee.page.getByLabel("Name").fill("Invitee");
+  await invitee.page.getByLabel("Password").fill(PASSWORD);
+  await invitee.page.getByRole("button", { name: "Create my account" }).click();
+  await invitee.page.waitForURL(/\/profile/);
+  await invitee.page.getByRole("heading", { name: "Your profile" }).waitFor();
+  await invitee.page.goto("/");
+  assert.match(await invitee.page.textContent("main"), /Welcome back, Invitee/);
+
+  // The link worked once.
+  const again = await context(browser);
+  const response = await again.page.goto(link(await mail(email), `${BASE}/invitation?token=`));
+  assert.equal(response.status(), 410);
+  assert.match(await again.page.textContent("main"), /This invitation has expired or was already used/);
+
+  // No longer pending on the dashboard.
+  await admin.page.goto("/admin");
+  assert.equal(await admin.page.getByRole("button", { name: `Revoke the invitation to ${email}` }).count(), 0);
+});
