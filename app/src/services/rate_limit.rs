@@ -33,6 +33,9 @@ pub enum Attempt {
     SecondFactor,
     /// Downloading one's data (each gathers every row about the person).
     DataExport,
+    /// Asking to change one's email address (each mails two addresses, one perhaps a
+    /// stranger's).
+    EmailChange,
 }
 
 impl Attempt {
@@ -44,6 +47,7 @@ impl Attempt {
             Attempt::ProviderSignIn => "provider",
             Attempt::SecondFactor => "second-factor",
             Attempt::DataExport => "data-export",
+            Attempt::EmailChange => "email-change",
         }
     }
 }
