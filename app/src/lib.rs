@@ -30,17 +30,15 @@ use pages::admin::{
     audit::AdminAuditPage, jobs::AdminJobsPage, user::AdminUserPage, users::AdminUsersPage,
 };
 use pages::artworks::{ArtworkPage, ArtworksPage};
-use pages::check_email::CheckEmailPage;
 use pages::forgot_password::ForgotPasswordPage;
 use pages::home::HomePage;
 use pages::login::LoginPage;
-use pages::not_found::NotFound;
 use pages::profile::ProfilePage;
 use pages::reset_password::ResetPasswordPage;
-use pages::sign_in_failed::SignInFailedPage;
 use pages::signup::SignupPage;
 use pages::two_factor::TwoFactorPage;
 use pages::verify_email::VerifyEmailPage;
+use pages::written::ServerWritten;
 
 /// The stylesheet's address; the server serves `style/main.css` there.
 pub const STYLESHEET_PATH: &str = "/style/main.css";
@@ -124,12 +122,10 @@ pub fn App() -> impl IntoView {
             <Layout>
                 // The server renders every page whole, its data awaited (SsrMode::Async:
                 // the router's `page`), so it is complete without JavaScript.
-                <Routes fallback=NotFound>
+                <Routes fallback=ServerWritten>
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/sign-in-failed") view=SignInFailedPage />
                     <Route path=path!("/signup") view=SignupPage />
-                    <Route path=path!("/check-email") view=CheckEmailPage />
                     <Route path=path!("/verify-email") view=VerifyEmailPage />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />

@@ -292,10 +292,22 @@ pub struct ProfileView {
     pub sessions: Vec<SessionView>,
     pub methods: SignInMethods,
     /// Cards written on the server as HTML, so the client (which has a size budget) has no
-    /// code for them: their passkeys (`components::form::passkey_card`; not where passkeys
-    /// are off, PUBLIC_URL without a host name) and "Your data"
-    /// (`components::form::data_card`).
+    /// code for them: "Email address" (`components::written::email_card`), their passkeys
+    /// (`components::form::passkey_card`; not where passkeys are off, PUBLIC_URL without a
+    /// host name) and "Your data" (`components::form::data_card`).
     pub cards: String,
+}
+
+/// "Page not found", as the 404 page and every page that found nothing say it.
+pub const NOT_FOUND_TITLE: &str = "Page not found";
+pub const NOT_FOUND_HTML: &str = r#"<section class="card" aria-labelledby="not-found-title"><h1 id="not-found-title">Page not found</h1><p>There is no page at this address. It may have moved, or the link may be mistyped.</p><p><a href="/">Go to the home page</a></p></section>"#;
+
+/// A page written on the server as HTML (`api::written`): the landing pages of mailed links,
+/// and "Page not found". The client has no code for what is on it; its forms post plainly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrittenPage {
+    pub title: String,
+    pub html: String,
 }
 
 /// A passkey on its owner's profile, as the server writes the card (it never reaches the

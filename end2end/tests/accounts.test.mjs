@@ -54,6 +54,46 @@ import { BASE, JAVASCRIPT, PASSWORD, accessible, address, confirm, context, jour
     assert.doesNotMatch(JSON.stringify(data), /argon2|\$2[aby]\$/);
   });
 
+  journey(`change my email address: the new address confirms it, the old one undoes it`, async (browser) => {
+    const { page } = await context(browser, { javaScriptEnabled });
+    const email = address("moving");
+    const next = address("moved");
+    await member(page, "Mo Ving", email);
+    const card = page.locator("#email-address");
+    // A wrong password is said beside its field; the new address typed is kept.
+    await page.getByLabel("New email address").fill(next);
+    await page.getByLabel("Password to change your address").fill("not my password");
+    await page.getByRole("button", { name: "Send a confirmation link" }).click();
+    await page.waitForURL(/__err=/);
+    const password = page.getByLabel("Password to change your address");
+    assert.equal(await password.getAttribute("aria-invalid"), "true");
+    assert.match(await card.textContent(), /That is not your current password/);
+    assert.equal(await page.getByLabel("New email address").inputValue(), next);
+
+    await password.fill(PASSWORD);
+    await page.getByRole("button", { name: "Send a confirmation link" }).click();
+    await page.locator("#email-address", { hasText: `Waiting for you to confirm ${next}` }).waitFor();
+    assert.match(await card.textContent(), new RegExp(`You sign in with ${email}`));
+
+    // The new address's link shows a button; pressing it makes the address hers.
+    await page.goto(link(await mail(next), `${BASE}/email-change?token=`));
+    await page.getByRole("button", { name: "Confirm my new address" }).click();
+    await page.waitForURL(/done=confirmed/);
+    assert.match(await page.textContent("main"), /Your new address is confirmed/);
+    await page.goto("/profile");
+    assert.match(await card.textContent(), new RegExp(`You sign in with ${next}`));
+
+    // The old address was told, with a link that puts it back and signs out everywhere.
+    await page.goto(link(await mail(email, 3), `${BASE}/email-change?undo=`));
+    await page.getByRole("button", { name: "Undo the change and sign out everywhere" }).click();
+    await page.waitForURL(/done=undone/);
+    assert.match(await page.textContent("main"), /every session of your account is signed out/);
+    await page.goto("/profile");
+    await page.waitForURL(/\/login\?next=\/profile/);
+    await signIn(page, email);
+    assert.match(await card.textContent(), new RegExp(`You sign in with ${email}`));
+  });
+
   journey(`a wrong password is refused beside the form, the email kept`, async (browser) => {
     const { page } = await context(browser, { javaScriptEnabled });
     await page.goto("/login");
@@ -147,7 +187,7 @@ journey("keyboard-only sign-in", async (browser) => {
 
 journey("every page passes axe-core without serious violations, and every control has a label", async (browser) => {
   const { page } = await context(browser);
-  for (const path of ["/", "/login", "/signup", "/forgot-password", "/check-email", "/verify-email?token=x", "/reset-password?token=x", "/no-such-page"]) {
+  for (const path of ["/", "/login", "/signup", "/forgot-password", "/check-email", "/verify-email?token=x", "/reset-password?token=x", "/email-change?token=x", "/no-such-page"]) {
     await page.goto(path);
     await accessible(page);
   }

@@ -1,7 +1,7 @@
 //! The invitee's page, `/invitation?token=T`, written on the server as HTML: the client has
 //! no code for it (its size budget), and the Leptos router's fallback asks the server for
 //! it. It says who invited which address as what, with a form (name and password; the
-//! address fixed) that posts to `POST /invitation` (server/src/routes/invitations.rs). A
+//! address fixed) that posts to `POST /invitation/accept` (server/src/routes/invitations.rs). A
 //! refused form comes back as `&refused=CODE`, a code of a closed set said here in words.
 
 use crate::components::form::escaped;
@@ -100,7 +100,7 @@ pub async fn invitation_page(
         password_error,
     );
     Ok(format!(
-        r#"<section class="card" aria-labelledby="invitation-title"><h1 id="invitation-title">You are invited</h1><p>{by} invited <strong>{email}</strong> to Gatehouse, as {role} with the {tier} tier. This invitation works once, until {until}.</p>{signed_in}<form method="post" action="/invitation" novalidate>{form_error}<input type="hidden" name="token" value="{token}"><div class="field"><label for="invited-email">Email</label><input id="invited-email" type="email" value="{email}" readonly aria-describedby="invited-email-hint"><p class="hint" id="invited-email-hint">The invited address, already confirmed by this link.</p></div>{name}{password}<button class="button wide" type="submit">Create my account</button></form><p>Or <a href="/login">sign in with a provider</a> that vouches for {email}: the invitation applies when you do.</p></section>"#,
+        r#"<section class="card" aria-labelledby="invitation-title"><h1 id="invitation-title">You are invited</h1><p>{by} invited <strong>{email}</strong> to Gatehouse, as {role} with the {tier} tier. This invitation works once, until {until}.</p>{signed_in}<form method="post" action="/invitation/accept" novalidate>{form_error}<input type="hidden" name="token" value="{token}"><div class="field"><label for="invited-email">Email</label><input id="invited-email" type="email" value="{email}" readonly aria-describedby="invited-email-hint"><p class="hint" id="invited-email-hint">The invited address, already confirmed by this link.</p></div>{name}{password}<button class="button wide" type="submit">Create my account</button></form><p>Or <a href="/login">sign in with a provider</a> that vouches for {email}: the invitation applies when you do.</p></section>"#,
         by = escaped(&invited.invited_by),
         tier = invited.tier.as_str(),
         until = when(invited.expires_at),
@@ -113,7 +113,7 @@ pub fn ended_html() -> String {
     r#"<section class="card" aria-labelledby="invitation-title"><h1 id="invitation-title">This invitation has expired or was already used</h1><p>Ask whoever invited you for a new one. Already accepted it? <a href="/login">Sign in</a>.</p></section>"#.to_string()
 }
 
-/// The words for a code `POST /invitation` sends a refused browser back with: (the field it
+/// The words for a code `POST /invitation/accept` sends a refused browser back with: (the field it
 /// is about, the words).
 pub fn refusal_words(code: &str) -> Option<(Option<&'static str>, &'static str)> {
     Some(match code {
@@ -138,7 +138,7 @@ pub fn refusal_words(code: &str) -> Option<(Option<&'static str>, &'static str)>
     })
 }
 
-/// The code for a refusal of `POST /invitation` (`None`: the link no longer works).
+/// The code for a refusal of `POST /invitation/accept` (`None`: the link no longer works).
 pub fn refusal_code(refusal: &Refusal) -> Option<&'static str> {
     Some(match refusal {
         Refusal::InvitationEnded => return None,

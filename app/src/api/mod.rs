@@ -13,5 +13,6 @@ pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod request;
 pub mod two_factor;
+pub mod written;
 
 pub use error::AppError;

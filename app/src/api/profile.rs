@@ -4,7 +4,8 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::request::{
-    clear_session_cookie, current, invalid, origin, page_query, redirect, require_user, services,
+    clear_session_cookie, current, form_error, invalid, origin, page_query, redirect, require_user,
+    services,
 };
 use super::AppError;
 #[cfg(feature = "ssr")]
@@ -72,24 +73,37 @@ pub async fn my_profile() -> Result<Option<ProfileView>, AppError> {
             return Ok(String::new());
         }
         let theirs = passkeys::list(&services, current.user_id()).await?;
-        Ok(crate::components::form::passkey_card(&theirs))
+        // A refused rename or removal (the card's forms post to `two-factor`).
+        let refused = form_error("/api/two-factor");
+        Ok(crate::components::form::passkey_card(
+            &theirs,
+            refused.as_ref(),
+        ))
     };
-    let (sessions, methods, passkeys) = tokio::try_join!(
+    let (sessions, methods, passkeys, email_change) = tokio::try_join!(
         sessions::list(&services, &current),
         linking::methods(&services, &current),
-        passkeys
+        passkeys,
+        accounts::pending_email_change(&services, &current),
     )?;
     // A refused download of the person's data comes back as a new page, `?export=REASON`:
     // the page's own query, read where the page is rendered (a later call of this function
     // from the browser has none, and the card then shows no stale reason).
     let refused = page_query("export").unwrap_or_default();
-    let mut cards = passkeys;
+    let me = current.me();
+    let mut cards = crate::components::written::email_card(
+        &me.email,
+        email_change.as_ref(),
+        methods.has_password,
+        form_error("/api/change-email").as_ref(),
+    );
+    cards.push_str(&passkeys);
     cards.push_str(&crate::components::form::data_card(
         methods.has_password,
         &refused,
     ));
     Ok(Some(ProfileView {
-        me: current.me(),
+        me,
         sessions,
         methods,
         cards,
@@ -121,6 +135,37 @@ pub async fn resend_my_verification() -> Result<(), AppError> {
         .await
         .map_err(AppError::from)?;
     redirect(&Notice::VerificationSent.after("/profile"));
+    Ok(())
+}
+
+/// Asks to change the account's address: a link to confirm goes to the new one.
+#[server(endpoint = "change-email")]
+pub async fn change_email(
+    #[server(default)] new_email: String,
+    #[server(default)] email_password: String,
+) -> Result<(), AppError> {
+    let current = require_user().await?;
+    accounts::request_email_change(
+        &services()?,
+        &current,
+        &new_email,
+        &email_password,
+        &origin(),
+    )
+    .await
+    .map_err(|e| AppError::from(e).keeping(&[("new_email", &new_email)]))?;
+    redirect("/profile#email-address");
+    Ok(())
+}
+
+/// Withdraws the change of address waiting for its confirmation.
+#[server(endpoint = "withdraw-email-change")]
+pub async fn withdraw_email_change() -> Result<(), AppError> {
+    let current = require_user().await?;
+    accounts::withdraw_email_change(&services()?, &current, &origin())
+        .await
+        .map_err(AppError::from)?;
+    redirect("/profile#email-address");
     Ok(())
 }
 

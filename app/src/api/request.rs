@@ -72,6 +72,28 @@ pub fn page_query(name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
+/// The refusal a plain form posted to the server function at `path` (`/api/change-email`)
+/// came back with, while its page renders: Leptos puts it in the page's address (`__path`,
+/// `__err`), and `guard::signed_form_errors` lets through only what Gatehouse signed, so a
+/// link cannot put words on the page. For forms the server writes as HTML.
+pub fn form_error(path: &str) -> Option<AppError> {
+    if page_query("__path")? != path {
+        return None;
+    }
+    let error = page_query("__err")?;
+    Some(leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(&error))
+}
+
+/// Sets the status of the page being rendered by the server function at `own_path`, unless
+/// this is that function's own call (from the browser, after a navigation), whose answer
+/// must stay a success to be read.
+pub fn set_page_status(own_path: &str, status: StatusCode) {
+    let rendering = parts().is_ok_and(|parts| parts.uri.path() != own_path);
+    if let (true, Some(response)) = (rendering, use_context::<ResponseOptions>()) {
+        response.set_status(status);
+    }
+}
+
 /// The caller's address and browser.
 pub fn origin() -> Origin {
     let (Ok(parts), Ok(services)) = (parts(), services()) else {

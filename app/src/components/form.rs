@@ -223,17 +223,17 @@ fn passkey_form_with(kind: &str, name: &str, label: &str, next: &str) -> String 
     )
 }
 
-/// The profile's "Passkeys" card (after its "Two-step sign-in" card, which shows a refused
-/// rename or removal): what they are, the list, each with its rename and remove forms
-/// (plain forms to `two_step`: with JavaScript or without, the page comes back with a notice
-/// or the refusal), and the form that adds one. Written on the server as text, which the
+/// The profile's "Passkeys" card: what they are, the list, each with its rename and remove
+/// forms (plain forms to `two_step`: with JavaScript or without, the page comes back with a
+/// notice or the refusal, `refused`, said at the top of the card), and the form that adds one. Written on the server as text, which the
 /// page carries as its data: the client (which has a size budget) has no code for it at all.
 /// The names people gave are escaped.
 #[cfg(feature = "ssr")]
-pub fn passkey_card(passkeys: &[crate::views::PasskeyView]) -> String {
+pub fn passkey_card(passkeys: &[crate::views::PasskeyView], refused: Option<&AppError>) -> String {
     let mut html = String::from(
         r#"<section class="card" aria-labelledby="passkeys-title"><h2 id="passkeys-title">Passkeys</h2><p>A passkey signs you in with your device's screen lock or a security key, no password needed. Once you have one, signing in with a password asks for it too.</p>"#,
     );
+    html.push_str(&form_message_html(refused));
     if !passkeys.is_empty() {
         html.push_str(r#"<ul class="passkeys">"#);
     }
@@ -309,6 +309,68 @@ pub fn data_card(has_password: bool, refused: &str) -> String {
     format!(
         r#"<section class="card" id="your-data" aria-labelledby="data-title"><h2 id="data-title">Your data</h2><p>Download everything Gatehouse holds about you as one JSON file: your account, how you sign in (never a password or a token), your sessions, your artwork jobs and the events about your account.</p><form method="post" action="/profile/data" novalidate>{form_error}{password}<button class="button secondary" type="submit">Download my data</button></form></section>"#
     )
+}
+
+/// A labelled input as [`Field`] writes it, for forms the server writes as HTML: its error
+/// (from `error`, the form's refusal) under it, linked for screen readers; what was typed
+/// comes back after an error, except for passwords.
+#[cfg(feature = "ssr")]
+pub struct HtmlField<'a> {
+    pub name: &'a str,
+    pub label: &'a str,
+    pub kind: &'a str,
+    pub autocomplete: &'a str,
+    pub maxlength: usize,
+}
+
+#[cfg(feature = "ssr")]
+impl HtmlField<'_> {
+    pub fn html(&self, error: Option<&AppError>) -> String {
+        let (name, id) = (self.name, format!("field-{}", self.name));
+        let message = error.and_then(|e| e.field(name));
+        let kept = error
+            .filter(|_| self.kind != "password")
+            .and_then(|e| e.kept(name))
+            .map(|value| format!(r#" value="{}""#, escaped(&value)))
+            .unwrap_or_default();
+        let (class, invalid, message) = match message {
+            Some(m) => (
+                "field has-error",
+                format!(r#" aria-invalid="true" aria-describedby="{id}-error""#),
+                format!(
+                    r#"<p class="field-error" id="{id}-error">{}</p>"#,
+                    escaped(&m)
+                ),
+            ),
+            None => ("field", String::new(), String::new()),
+        };
+        format!(
+            r#"<div class="{class}"><label for="{id}">{label}</label><input id="{id}" name="{name}" type="{kind}" autocomplete="{autocomplete}" required maxlength="{max}"{kept}{invalid}>{message}</div>"#,
+            label = self.label,
+            kind = self.kind,
+            autocomplete = self.autocomplete,
+            max = self.maxlength,
+        )
+    }
+}
+
+/// [`FormMessage`] as HTML, for forms the server writes.
+#[cfg(feature = "ssr")]
+pub fn form_message_html(error: Option<&AppError>) -> String {
+    let Some(error) = error else {
+        return String::new();
+    };
+    let text = if error.fields.is_empty() {
+        escaped(&error.message)
+    } else {
+        "Some fields need attention: see below.".into()
+    };
+    let again = if error.message == crate::views::SIGN_IN_AGAIN {
+        r#" <a href="/login?next=/profile">Sign in again</a>"#
+    } else {
+        ""
+    };
+    format!(r#"<p class="form-error" role="alert">{text}{again}</p>"#)
 }
 
 #[cfg(feature = "ssr")]

@@ -11,6 +11,8 @@ pub mod form;
 pub mod layout;
 pub mod live;
 pub mod whole;
+#[cfg(feature = "ssr")]
+pub mod written;
 
 /// A page resource's fetch, boxed. A server function's future holds the state of every await
 /// below it (kilobytes, on the server), and Leptos moves it by value several times before it

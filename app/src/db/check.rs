@@ -27,7 +27,7 @@ impl CheckOutcome {
 
 /// Tables Gatehouse needs: Better Auth's four, its passkey, two-factor and jwt plugins', and
 /// Gatehouse's own.
-pub const REQUIRED_TABLES: [&str; 13] = [
+pub const REQUIRED_TABLES: [&str; 14] = [
     "user",
     "session",
     "account",
@@ -39,21 +39,23 @@ pub const REQUIRED_TABLES: [&str; 13] = [
     "audit_event",
     "gatehouse_rate_limit",
     "webhook_delivery",
+    "email_change",
     "invitation",
     "invitation_result",
 ];
 
 /// (table, column) pairs that must reference `user` with ON DELETE CASCADE.
-pub const CASCADING_TO_USER: [(&str, &str); 5] = [
+pub const CASCADING_TO_USER: [(&str, &str); 6] = [
     ("session", "userId"),
     ("account", "userId"),
     ("passkey", "userId"),
     ("twoFactor", "userId"),
     ("artwork_jobs", "user_id"),
+    ("email_change", "user_id"),
 ];
 
 /// (index, unique) pairs that must exist.
-pub const REQUIRED_INDEXES: [(&str, bool); 16] = [
+pub const REQUIRED_INDEXES: [(&str, bool); 17] = [
     ("user_email_key", true),
     ("session_token_key", true),
     ("session_userId_idx", false),
@@ -69,6 +71,7 @@ pub const REQUIRED_INDEXES: [(&str, bool); 16] = [
     ("artwork_jobs_user_id_created_at_idx", false),
     ("audit_event_created_at_idx", false),
     ("webhook_delivery_pending_idx", false),
+    ("email_change_user_id_idx", false),
     ("invitation_pending_email_key", true),
 ];
 

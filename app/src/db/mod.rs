@@ -6,6 +6,7 @@ pub mod admin;
 pub mod catalog;
 pub mod check;
 pub mod connect;
+pub mod email_changes;
 pub mod export;
 pub mod grants;
 pub mod invitations;

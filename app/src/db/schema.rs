@@ -57,6 +57,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_change (id) {
+        id -> Text,
+        user_id -> Text,
+        old_email -> Text,
+        new_email -> Text,
+        confirm_token -> Text,
+        undo_token -> Text,
+        second_undo_token -> Nullable<Text>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        confirmed_at -> Nullable<Timestamptz>,
+        undo_until -> Timestamptz,
+    }
+}
+
+diesel::table! {
     invitation (id) {
         id -> Text,
         email -> Text,
@@ -213,6 +229,7 @@ diesel::table! {
 
 diesel::joinable!(account -> user (user_id));
 diesel::joinable!(artwork_jobs -> user (user_id));
+diesel::joinable!(email_change -> user (user_id));
 diesel::joinable!(passkey -> user (user_id));
 diesel::joinable!(session -> user (user_id));
 diesel::joinable!(two_factor -> user (user_id));
@@ -221,6 +238,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account,
     artwork_jobs,
     audit_event,
+    email_change,
     invitation,
     invitation_result,
     jwks,

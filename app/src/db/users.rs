@@ -132,3 +132,31 @@ pub async fn lock_active_admins(conn: &mut AsyncPgConnection) -> QueryResult<Vec
         .load(conn)
         .await
 }
+
+/// Sets a confirmed address: `None` when another account holds it already (the unique index
+/// decides, whoever else is taking it at the same moment).
+pub async fn set_confirmed_email(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    email: &str,
+) -> QueryResult<Option<User>> {
+    let taken = user::table
+        .filter(user::email.eq(email).and(user::id.ne(id)))
+        .select(user::id)
+        .first::<String>(conn)
+        .await
+        .optional()?;
+    if taken.is_some() {
+        return Ok(None);
+    }
+    diesel::update(user::table.find(id))
+        .set((
+            user::email.eq(email),
+            user::email_verified.eq(true),
+            user::updated_at.eq(Utc::now()),
+        ))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}

@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Shown for every address no route matches, with status 404.
+use crate::views::{NOT_FOUND_HTML, NOT_FOUND_TITLE};
+
+/// "Page not found" with status 404, for a page that found nothing to show.
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -9,11 +11,7 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text="Page not found" />
-        <section class="card" aria-labelledby="not-found-title">
-            <h1 id="not-found-title">"Page not found"</h1>
-            <p>"There is no page at this address. It may have moved, or the link may be mistyped."</p>
-            <p><a href="/">"Go to the home page"</a></p>
-        </section>
+        <Title text=NOT_FOUND_TITLE />
+        <div class="stack" inner_html=NOT_FOUND_HTML />
     }
 }

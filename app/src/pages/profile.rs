@@ -7,7 +7,6 @@ use crate::api::profile::{
     my_profile, ChangePassword, DeleteAccount, EndOtherSessions, EndSession, ResendMyVerification,
     UnlinkAccount, UpdateName,
 };
-use crate::api::two_factor::TwoStep;
 use crate::components::form::{error_of, first_error, Field, FormMessage, Loading, Notices};
 use crate::components::layout::reloads;
 use crate::components::{boxed, page_data};
@@ -58,7 +57,6 @@ fn Profile(
     let password_error = error_of(change_password);
     let session_error = first_error([error_of(end_session), error_of(end_others)]);
     let delete_error = error_of(delete);
-    let passkey_error = error_of(ServerAction::<TwoStep>::new());
     let others = sessions.iter().filter(|s| !s.this_device).count();
     let has_password = methods.has_password;
     let access = if me.whitelisted {
@@ -101,6 +99,10 @@ fn Profile(
                 </ActionForm>
             </section>
 
+            // "Email address", "Passkeys" and "Your data", as the server wrote them
+            // (`ProfileView::cards`).
+            <div class="stack" inner_html=cards />
+
             <Connected linked=methods.linked available=methods.available />
 
             <section class="card" aria-labelledby="password-title">
@@ -133,12 +135,7 @@ fn Profile(
                     " "
                     <a href=TWO_FACTOR_PAGE>{if me.two_factor { "Manage two-step sign-in" } else { "Set up two-step sign-in" }}</a>
                 </p>
-                // A refused rename or removal of a passkey (their card follows).
-                <FormMessage error=passkey_error />
             </section>
-
-            // Passkeys and "Your data", as the server wrote them (`ProfileView::cards`).
-            <div class="stack" inner_html=cards />
 
             <section class="card" aria-labelledby="sessions-title">
                 <h2 id="sessions-title">"Sessions"</h2>

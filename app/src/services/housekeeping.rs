@@ -13,6 +13,8 @@ use crate::db::{maintenance, DbPool};
 pub struct Swept {
     pub sessions: usize,
     pub verifications: usize,
+    /// Changes of email address whose links have both run out.
+    pub email_changes: usize,
 }
 
 /// One round of housekeeping, on one instance at a time: the others, finding the lock
@@ -62,19 +64,22 @@ async fn sweep_all(services: &Services, audit_retention: chrono::Duration, owner
         Ok(swept) => tracing::debug!(
             sessions = swept.sessions,
             verifications = swept.verifications,
+            email_changes = swept.email_changes,
             "deleted expired rows"
         ),
         Err(e) => tracing::warn!(error = %e, "could not delete expired rows"),
     }
 }
 
-/// Deletes every expired session and verification token.
+/// Deletes every expired session and verification token, and every change of email
+/// address whose links have run out.
 pub async fn sweep_expired(pool: &DbPool) -> Result<Swept, Refusal> {
     let mut conn = pool.get().await?;
     let now = Utc::now();
     Ok(Swept {
         sessions: maintenance::delete_expired_sessions(&mut conn, now).await?,
         verifications: maintenance::delete_expired_verifications(&mut conn, now).await?,
+        email_changes: crate::db::email_changes::delete_finished(&mut conn, now).await?,
     })
 }
 

@@ -33,6 +33,9 @@ pub enum Attempt {
     SecondFactor,
     /// Downloading one's data (each gathers every row about the person).
     DataExport,
+    /// Asking to change one's email address (each mails two addresses, one perhaps a
+    /// stranger's).
+    EmailChange,
     /// An admin inviting (or inviting again): each sends mail to addresses the admin typed.
     /// Counted per admin, once for each form sent (a bulk one holds at most 100 addresses).
     Invite,
@@ -47,6 +50,7 @@ impl Attempt {
             Attempt::ProviderSignIn => "provider",
             Attempt::SecondFactor => "second-factor",
             Attempt::DataExport => "data-export",
+            Attempt::EmailChange => "email-change",
             Attempt::Invite => "invite",
         }
     }

@@ -3,7 +3,7 @@
 //! - `POST /admin/invitations`: one address (`email`), or many (`addresses`, one a line, or
 //!   an uploaded `file`, as `multipart/form-data`), with `role` and `tier`.
 //! - `POST /admin/invitations/resend` and `/revoke`: a pending invitation by `id`.
-//! - `POST /invitation`: the invitee's `token`, `name` and `password`; a new account, signed
+//! - `POST /invitation/accept`: the invitee's `token`, `name` and `password`; a new account, signed
 //!   in.
 //!
 //! A browser that posted a form (`Accept: text/html`) goes back to its page with a code of
@@ -38,7 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/invitations", post(invite))
         .route("/admin/invitations/resend", post(resend))
         .route("/admin/invitations/revoke", post(revoke))
-        .route("/invitation", post(accept))
+        .route("/invitation/accept", post(accept))
 }
 
 /// The admin behind the request's session, or 404 for anyone else.

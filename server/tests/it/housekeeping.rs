@@ -53,7 +53,8 @@ async fn the_sweep_deletes_expired_sessions_and_verifications_only() {
         swept,
         Swept {
             sessions: 1,
-            verifications: 1
+            verifications: 1,
+            email_changes: 0,
         }
     );
     let sessions: Vec<String> = session::table

@@ -57,7 +57,7 @@ async fn accept(
     browser
         .submit(
             &page,
-            "/invitation",
+            "/invitation/accept",
             &[("token", token), ("name", name), ("password", password)],
         )
         .await
@@ -162,6 +162,16 @@ async fn an_invited_person_signs_up_from_the_link_let_in_with_the_role_and_tier_
     assert!(html.contains(r#"<label for="field-password">Password</label>"#));
 
     let mut cleo = app.browser_at("10.0.40.2");
+    let opened = cleo.get(&format!("/invitation?token={token}")).await;
+    assert_eq!(opened.status, StatusCode::OK);
+    assert!(
+        opened.body.contains("<title>Your invitation"),
+        "{}",
+        opened.body
+    );
+    assert!(opened
+        .body
+        .contains(r#"<button class="button wide" type="submit">Create my account</button>"#));
     let landed = accept(&mut cleo, &token, "Cleo", NEW_PASSWORD).await;
     assert_eq!(landed.location(), "/profile");
     let profile = cleo.get("/profile").await;
@@ -183,7 +193,7 @@ async fn an_invited_person_signs_up_from_the_link_let_in_with_the_role_and_tier_
     assert_eq!(reused.location(), format!("/invitation?token={token}"));
     let reused = again
         .call(
-            "/invitation",
+            "/invitation/accept",
             &[
                 ("token", &token),
                 ("name", "Mallory"),
@@ -200,6 +210,11 @@ async fn an_invited_person_signs_up_from_the_link_let_in_with_the_role_and_tier_
     let ended =
         gatehouse_app::api::invitation::invitation_page(&app.services, None, &token, "").await;
     assert!(ended.is_err());
+    let ended = again.get(&format!("/invitation?token={token}")).await;
+    assert_eq!(ended.status, StatusCode::GONE);
+    assert!(ended
+        .body
+        .contains("This invitation has expired or was already used"));
 
     // And she signs in with her password later.
     let mut later = app.browser_at("10.0.40.4");
@@ -233,7 +248,10 @@ async fn two_acceptances_at_once_make_one_account() {
     let (fa, fb) = (fields("A".to_string()), fields("B".to_string()));
     let fa: Vec<(&str, &str)> = fa.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let fb: Vec<(&str, &str)> = fb.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (ra, rb) = tokio::join!(a.call("/invitation", &fa), b.call("/invitation", &fb));
+    let (ra, rb) = tokio::join!(
+        a.call("/invitation/accept", &fa),
+        b.call("/invitation/accept", &fb)
+    );
     let mut statuses = [ra.status.as_u16(), rb.status.as_u16()];
     statuses.sort();
     assert_eq!(statuses[0], 200, "{} {}", ra.body, rb.body);
@@ -269,7 +287,7 @@ async fn expired_revoked_and_resent_links_and_bad_input_on_the_invitee_form() {
         .unwrap();
     let expired = browser
         .call(
-            "/invitation",
+            "/invitation/accept",
             &[("token", &eve), ("name", "Eve"), ("password", NEW_PASSWORD)],
         )
         .await;
@@ -307,7 +325,7 @@ async fn expired_revoked_and_resent_links_and_bad_input_on_the_invitee_form() {
     );
     let revoked = browser
         .call(
-            "/invitation",
+            "/invitation/accept",
             &[
                 ("token", &finn),
                 ("name", "Finn"),
@@ -342,7 +360,7 @@ async fn expired_revoked_and_resent_links_and_bad_input_on_the_invitee_form() {
     assert_ne!(fresh, gus);
     let old = browser
         .call(
-            "/invitation",
+            "/invitation/accept",
             &[("token", &gus), ("name", "Gus"), ("password", NEW_PASSWORD)],
         )
         .await;
@@ -351,7 +369,7 @@ async fn expired_revoked_and_resent_links_and_bad_input_on_the_invitee_form() {
     // Bad input on the invitee's form: a clear refusal, the link still good.
     let short = browser
         .call(
-            "/invitation",
+            "/invitation/accept",
             &[("token", &fresh), ("name", "Gus"), ("password", "short")],
         )
         .await;
@@ -365,6 +383,14 @@ async fn expired_revoked_and_resent_links_and_bad_input_on_the_invitee_form() {
     assert_eq!(
         page.location(),
         format!("/invitation?token={fresh}&refused=name")
+    );
+    let shown = browser.get(page.location()).await;
+    assert!(
+        shown
+            .body
+            .contains(r#"id="field-name-error">Enter your name"#),
+        "{}",
+        shown.body
     );
     let html = gatehouse_app::api::invitation::invitation_page(&app.services, None, &fresh, "name")
         .await
@@ -380,7 +406,7 @@ async fn expired_revoked_and_resent_links_and_bad_input_on_the_invitee_form() {
     assert!(!crafted.contains("555") && !crafted.contains("form-error"));
     let garbage = browser
         .call(
-            "/invitation",
+            "/invitation/accept",
             &[
                 ("token", "nonsense"),
                 ("name", "Gus"),
@@ -494,7 +520,7 @@ async fn strangers_and_other_sites_cannot_invite_resend_or_revoke() {
         .body(Body::from("email=x%40example.com"))
         .unwrap();
     assert_eq!(boss.raw(forged).await.status, StatusCode::FORBIDDEN);
-    let forged = Request::post("/invitation")
+    let forged = Request::post("/invitation/accept")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ORIGIN, "http://evil.test")
         .body(Body::from("token=x&name=x&password=x"))

@@ -9,6 +9,7 @@ mod artworks;
 mod better_auth;
 mod binary;
 mod client;
+mod email_change;
 mod hardening;
 mod housekeeping;
 mod instances;

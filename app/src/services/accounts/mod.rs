@@ -3,12 +3,17 @@
 //! does to their own account (name, sessions, deletion). No answer here tells whether an
 //! address is registered.
 
+mod email;
 mod export;
 mod own;
 mod password;
 mod sign_in;
 mod sign_up;
 
+pub use email::{
+    confirm_email_change, email_change_link, pending_email_change, request_email_change,
+    undo_email_change, withdraw_email_change, EmailChangeLink, PendingEmailChange, SAME_EMAIL,
+};
 pub use export::{my_data, MyData};
 pub use own::{delete_account, end_other_sessions, end_session, update_name};
 pub use password::{
