@@ -143,6 +143,8 @@ export async function signUp(page, name, email) {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
   await page.waitForURL(/\/check-email/);
+  // With JavaScript, "Check your email" is a written page: it arrives after the address.
+  await page.getByText(/We have sent a link/).waitFor();
   assert.match(await page.textContent("main"), /We have sent a link/);
 }
 
