@@ -224,7 +224,9 @@ pub async fn invite_many(
 /// out.
 fn lines_of(list: &str) -> Vec<String> {
     let is_header = |i: usize, line: &str| i == 0 && line.eq_ignore_ascii_case("email");
-    list.lines()
+    // A spreadsheet's export may start with a byte-order mark.
+    list.trim_start_matches('\u{feff}')
+        .lines()
         .map(|line| {
             let first = line.split([',', ';', '\t']).next().unwrap_or("");
             first.trim().trim_matches('"').trim().to_string()
@@ -652,7 +654,8 @@ mod tests {
 
     #[test]
     fn a_list_is_read_a_line_each_with_a_csv_header_left_out() {
-        let list = "email\r\n\"Ada@Example.com\",Ada\n\n  bob@example.com ; x\nnot an address\n";
+        let list =
+            "\u{feff}email\r\n\"Ada@Example.com\",Ada\n\n  bob@example.com ; x\nnot an address\n";
         assert_eq!(
             lines_of(list),
             vec!["Ada@Example.com", "bob@example.com", "not an address"]

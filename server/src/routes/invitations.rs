@@ -132,7 +132,10 @@ async fn invite(
         return refused(
             &headers,
             "list",
-            Refusal::invalid("addresses", "Send the form as a browser does."),
+            Refusal::invalid(
+                "addresses",
+                "Send the form as a browser does, the addresses as UTF-8 text, one a line.",
+            ),
         );
     };
     let (role, tier) = match choices(&form) {
