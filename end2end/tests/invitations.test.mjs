@@ -1,4 +1,4 @@
-// An admin invites someone by email from /admin; the invitee opens the mailed link, signs up
+// An admin invites someone by email from /admin (and more from a file); the invitee opens the mailed link, signs up
 // with a name and a password, and arrives on their profile already let in, with the tier the
 // admin chose. With JavaScript on and off (the forms and the invitation's page are written
 // on the server: plain forms either way).
@@ -44,4 +44,21 @@ journey("an invited person signs up from the mailed link and arrives let in", as
   // No longer pending on the dashboard.
   await admin.page.goto("/admin");
   assert.equal(await admin.page.getByRole("button", { name: `Revoke the invitation to ${email}` }).count(), 0);
+
+  // Many at once, from a file: an answer for each address.
+  const other = address("uploaded");
+  const many = admin.page.getByRole("form", { name: "Invite many" });
+  await many.getByLabel("Or a CSV or text file, one address a line").setInputFiles({
+    name: "people.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(`email\n${other}\nnot an address\n${email}\n`),
+  });
+  await many.getByRole("button", { name: "Invite them all" }).click();
+  await admin.page.waitForURL(/invite_result=/);
+  await admin.page.getByText("1 of 3 invited:").waitFor();
+  const said = await admin.page.textContent("#invitations");
+  assert.match(said, new RegExp(`${other.replace(/[.]/g, "\\.")}: invited`));
+  assert.match(said, /not an address: not an email address/);
+  assert.match(said, /: already has an account/);
+  await mail(other);
 });
