@@ -1,7 +1,7 @@
-// An admin invites someone by email from /admin (and more from a file); the invitee opens the mailed link, signs up
-// with a name and a password, and arrives on their profile already let in, with the tier the
-// admin chose. With JavaScript on and off (the forms and the invitation's page are written
-// on the server: plain forms either way).
+// An admin invites someone by email from /admin; the invitee opens the mailed link, signs
+// up with a name and a password, and arrives on their profile already let in, with the tier
+// the admin chose; then the admin invites more from a file. With JavaScript on and off (the
+// forms and the invitation's page are written on the server: plain forms either way).
 import assert from "node:assert/strict";
 import { before } from "node:test";
 import { BASE, PASSWORD, accessible, address, adminAccount, asAdmin, context, journey, link, mail } from "./helpers.mjs";
