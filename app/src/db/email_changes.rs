@@ -77,22 +77,25 @@ pub async fn pending_of(
         .optional()
 }
 
-/// The unconfirmed change a confirmation link's digest belongs to, locked.
-pub async fn lock_by_confirm_token(
+/// The unconfirmed change a confirmation link's digest belongs to; `lock`ed for the rest
+/// of the transaction when it is to be confirmed.
+pub async fn find_by_confirm_token(
     conn: &mut AsyncPgConnection,
     digest: &str,
+    lock: bool,
 ) -> QueryResult<Option<EmailChange>> {
-    email_change::table
+    let query = email_change::table
         .filter(
             email_change::confirm_token
                 .eq(digest)
                 .and(email_change::confirmed_at.is_null()),
         )
-        .select(EmailChange::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()
+        .select(EmailChange::as_select());
+    if lock {
+        query.for_update().first(conn).await.optional()
+    } else {
+        query.first(conn).await.optional()
+    }
 }
 
 /// The change either undo link's digest belongs to, if any, leaving it in place.
@@ -105,23 +108,6 @@ pub async fn find_by_undo_token(
             email_change::undo_token
                 .eq(digest)
                 .or(email_change::second_undo_token.eq(digest)),
-        )
-        .select(EmailChange::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
-/// The unconfirmed change a confirmation link's digest belongs to, leaving it in place.
-pub async fn find_by_confirm_token(
-    conn: &mut AsyncPgConnection,
-    digest: &str,
-) -> QueryResult<Option<EmailChange>> {
-    email_change::table
-        .filter(
-            email_change::confirm_token
-                .eq(digest)
-                .and(email_change::confirmed_at.is_null()),
         )
         .select(EmailChange::as_select())
         .first(conn)

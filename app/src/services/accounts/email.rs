@@ -168,9 +168,11 @@ pub async fn email_change_link(
     let mut conn = services.pool.get().await?;
     let now = Utc::now();
     let found = match link {
-        EmailChangeLink::Confirm(_) => email_changes::find_by_confirm_token(&mut conn, &digest)
-            .await?
-            .filter(|change| change.expires_at > now),
+        EmailChangeLink::Confirm(_) => {
+            email_changes::find_by_confirm_token(&mut conn, &digest, false)
+                .await?
+                .filter(|change| change.expires_at > now)
+        }
         EmailChangeLink::Undo(_) => email_changes::find_by_undo_token(&mut conn, &digest)
             .await?
             .filter(|change| change.undo_until > now),
@@ -207,7 +209,8 @@ pub async fn confirm_email_change(
     let (user, change) = conn
         .transaction::<_, Refusal, _>(|conn| {
             async move {
-                let Some(change) = email_changes::lock_by_confirm_token(conn, &digest).await?
+                let Some(change) =
+                    email_changes::find_by_confirm_token(conn, &digest, true).await?
                 else {
                     return Err(Refusal::LinkInvalid);
                 };

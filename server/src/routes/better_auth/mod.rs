@@ -667,7 +667,7 @@ async fn change_email(
         }
         other => wrong_password_as_better_auth_says(other, "email_password"),
     })?;
-    Ok(Json(json!({ "status": true })))
+    Ok(done())
 }
 
 /// Mails a reset link to Gatehouse's reset page if the address has an account; the answer
