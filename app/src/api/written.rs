@@ -49,13 +49,7 @@ pub async fn written(#[server(default)] address: String) -> Result<WrittenPage, 
             ))
         }
         "/email-change" => email_change_page(value("token"), value("undo"), value("done")).await?,
-        "/invitation" => Some(
-            invitation_page(
-                value("token").unwrap_or_default(),
-                value("refused").unwrap_or_default(),
-            )
-            .await?,
-        ),
+        "/invitation" => Some(invitation_page(value("token").unwrap_or_default()).await?),
         _ => None,
     };
     Ok(page.unwrap_or_else(|| {
@@ -98,25 +92,26 @@ async fn email_change_page(
     }))
 }
 
-/// `/invitation?token=T`: who invited which address as what, and the form that accepts it
-/// (`api::invitation`); a link that was used, revoked or ran out says so, with 410.
+/// `/invitation?token=T`: who invited which address as what, and the form that accepts it;
+/// a link that was used, revoked or ran out says so, with 410.
 #[cfg(feature = "ssr")]
-async fn invitation_page(token: &str, refused: &str) -> Result<WrittenPage, AppError> {
-    use super::invitation;
+async fn invitation_page(token: &str) -> Result<WrittenPage, AppError> {
     let services = services()?;
-    let current = super::request::current().await?;
-    let page = invitation::invitation_page(&services, current.as_ref(), token, refused).await;
-    match page {
-        Ok(html) => Ok(WrittenPage {
-            title: invitation::TITLE.into(),
-            html,
-        }),
+    match crate::services::invitations::open_by_token(&services, token).await {
+        Ok(invited) => {
+            let current = super::request::current().await?;
+            let signed_in_as = current.as_ref().map(|current| current.me().email);
+            let refused = form_error("/api/accept-invitation");
+            Ok(written::invitation(
+                &invited,
+                token,
+                signed_in_as.as_deref(),
+                refused.as_ref(),
+            ))
+        }
         Err(crate::services::Refusal::InvitationEnded) => {
             set_page_status(Written::PATH, http::StatusCode::GONE);
-            Ok(WrittenPage {
-                title: invitation::TITLE.into(),
-                html: invitation::ended_html(),
-            })
+            Ok(written::invitation_ended())
         }
         Err(other) => Err(other.into()),
     }

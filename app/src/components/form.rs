@@ -321,6 +321,7 @@ pub struct HtmlField<'a> {
     pub kind: &'a str,
     pub autocomplete: &'a str,
     pub maxlength: usize,
+    pub hint: Option<&'a str>,
 }
 
 #[cfg(feature = "ssr")]
@@ -333,19 +334,36 @@ impl HtmlField<'_> {
             .and_then(|e| e.kept(name))
             .map(|value| format!(r#" value="{}""#, escaped(&value)))
             .unwrap_or_default();
+        let mut described = Vec::new();
+        let hint = self
+            .hint
+            .map(|hint| {
+                described.push(format!("{id}-hint"));
+                format!(r#"<p class="hint" id="{id}-hint">{hint}</p>"#)
+            })
+            .unwrap_or_default();
         let (class, invalid, message) = match message {
-            Some(m) => (
-                "field has-error",
-                format!(r#" aria-invalid="true" aria-describedby="{id}-error""#),
-                format!(
-                    r#"<p class="field-error" id="{id}-error">{}</p>"#,
-                    escaped(&m)
-                ),
-            ),
-            None => ("field", String::new(), String::new()),
+            Some(m) => {
+                described.push(format!("{id}-error"));
+                (
+                    "field has-error",
+                    // The first field in error takes the focus as the page loads.
+                    r#" aria-invalid="true" autofocus"#,
+                    format!(
+                        r#"<p class="field-error" id="{id}-error">{}</p>"#,
+                        escaped(&m)
+                    ),
+                )
+            }
+            None => ("field", "", String::new()),
+        };
+        let described = if described.is_empty() {
+            String::new()
+        } else {
+            format!(r#" aria-describedby="{}""#, described.join(" "))
         };
         format!(
-            r#"<div class="{class}"><label for="{id}">{label}</label><input id="{id}" name="{name}" type="{kind}" autocomplete="{autocomplete}" required maxlength="{max}"{kept}{invalid}>{message}</div>"#,
+            r#"<div class="{class}"><label for="{id}">{label}</label>{hint}<input id="{id}" name="{name}" type="{kind}" autocomplete="{autocomplete}" required maxlength="{max}"{kept}{invalid}{described}>{message}</div>"#,
             label = self.label,
             kind = self.kind,
             autocomplete = self.autocomplete,

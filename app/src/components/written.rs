@@ -1,7 +1,7 @@
 //! Pages and cards written on the server as HTML, which the client (whose module has a size
 //! budget) has no code for: "Check your email", a refused provider sign-in, the landing pages
-//! of the links a change of email address mails, "Page not found", and the profile's "Email
-//! address" card. Their forms post plainly to
+//! of the links a change of email address and an invitation mail, "Page not found", and the
+//! profile's "Email address" card. Their forms post plainly to
 //! server functions; a refusal comes back in the page's address, signed, and is written
 //! beside the form ([`crate::api::request::form_error`]). What people typed is escaped.
 
@@ -9,6 +9,9 @@ use super::form::{escaped, form_message_html, HtmlField};
 use super::when;
 use crate::api::AppError;
 use crate::services::accounts::PendingEmailChange;
+use crate::services::invitations::Invited;
+use crate::services::policy;
+use crate::views::Role;
 use crate::views::{WrittenPage, NOT_FOUND_HTML, NOT_FOUND_TITLE};
 
 /// A page of one card: its title as the tab's and the heading's.
@@ -205,6 +208,7 @@ pub fn email_card(
         kind: "email",
         autocomplete: "email",
         maxlength: 254,
+        hint: None,
     }
     .html(error);
     let password = if has_password {
@@ -214,6 +218,7 @@ pub fn email_card(
             kind: "password",
             autocomplete: "current-password",
             maxlength: 256,
+            hint: None,
         }
         .html(error)
     } else {
@@ -223,5 +228,66 @@ pub fn email_card(
         r#"<section class="card" id="email-address" aria-labelledby="email-title"><h2 id="email-title">Email address</h2><p>You sign in with <strong>{email}</strong>. To change it, we send a link to the new address to confirm it, and tell this one, which can undo the change for 24 hours.</p>{pending}<form method="post" action="/api/change-email" novalidate>{message}{new_email}{password}<button class="button" type="submit">Send a confirmation link</button></form></section>"#,
         email = escaped(email),
         message = form_message_html(error),
+    )
+}
+
+/// The page an invitation's link opens, `/invitation?token=…`: who invited which address as
+/// what, and the form that accepts it (name and password; the address fixed, confirmed by
+/// the link), posting to `accept_invitation`. `signed_in_as`: whoever this browser is signed
+/// in as, who is told that accepting makes another account.
+pub fn invitation(
+    invited: &Invited,
+    token: &str,
+    signed_in_as: Option<&str>,
+    error: Option<&AppError>,
+) -> WrittenPage {
+    let role = match invited.role {
+        Role::Admin => "an administrator",
+        Role::User => "a user",
+    };
+    let email = escaped(&invited.email);
+    let signed_in = signed_in_as
+        .map(|who| {
+            format!(
+                r#"<p class="hint">You are signed in as {}. Accepting makes a new account for {email} and signs you in to it.</p>"#,
+                escaped(who)
+            )
+        })
+        .unwrap_or_default();
+    let name = HtmlField {
+        name: "name",
+        label: "Name",
+        kind: "text",
+        autocomplete: "name",
+        maxlength: policy::NAME_MAX,
+        hint: None,
+    }
+    .html(error);
+    let password = HtmlField {
+        name: "password",
+        label: "Password",
+        kind: "password",
+        autocomplete: "new-password",
+        maxlength: policy::PASSWORD_MAX,
+        hint: Some("At least 8 characters."),
+    }
+    .html(error);
+    let body = format!(
+        r#"<p>{by} invited <strong>{email}</strong> to Gatehouse, as {role} with the {tier} tier. This invitation works once, until {until}.</p>{signed_in}<form method="post" action="/api/accept-invitation" novalidate>{message}<input type="hidden" name="token" value="{token}"><div class="field"><label for="invited-email">Email</label><input id="invited-email" type="email" value="{email}" readonly aria-describedby="invited-email-hint"><p class="hint" id="invited-email-hint">The invited address, already confirmed by this link.</p></div>{name}{password}<button class="button wide" type="submit">Create my account</button></form><p>Or <a href="/login">sign in with a provider</a> that vouches for {email}: the invitation applies when you do.</p>"#,
+        by = escaped(&invited.invited_by),
+        tier = invited.tier.as_str(),
+        until = when(invited.expires_at),
+        token = escaped(token),
+        message = form_message_html(error),
+    );
+    card_page("invitation", "You are invited", &body)
+}
+
+/// An invitation's link that was used, revoked, or whose week ran out.
+pub fn invitation_ended() -> WrittenPage {
+    card_page(
+        "invitation",
+        "This invitation has expired or was already used",
+        r#"<p>Ask whoever invited you for a new one. Already accepted it? <a href="/login">Sign in</a>.</p>"#,
     )
 }

@@ -1,10 +1,9 @@
-//! Admin invitations (issue 20, part 2): the dashboard's plain forms and the invitee's.
+//! Admin invitations (issue 20, part 2): the dashboard's plain forms (the invitee's form
+//! posts to the server function `accept_invitation`).
 //!
 //! - `POST /admin/invitations`: one address (`email`), or many (`addresses`, one a line, or
 //!   an uploaded `file`, as `multipart/form-data`), with `role` and `tier`.
 //! - `POST /admin/invitations/resend` and `/revoke`: a pending invitation by `id`.
-//! - `POST /invitation/accept`: the invitee's `token`, `name` and `password`; a new account, signed
-//!   in.
 //!
 //! A browser that posted a form (`Accept: text/html`) goes back to its page with a code of
 //! a closed set (`/admin?invite=CODE#invitations`), which the page says in words, or, for a
@@ -20,8 +19,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Json, Router};
-use gatehouse_app::api::invitation::refusal_code;
-use gatehouse_app::api::request::{after_sign_in, origin_of, posted_by_a_page, session_of};
+use gatehouse_app::api::request::{origin_of, posted_by_a_page, session_of};
 use gatehouse_app::services::audit::Origin;
 use gatehouse_app::services::invitations::{self, Inviter, Verdict};
 use gatehouse_app::services::sessions::SignedIn;
@@ -38,7 +36,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/invitations", post(invite))
         .route("/admin/invitations/resend", post(resend))
         .route("/admin/invitations/revoke", post(revoke))
-        .route("/invitation/accept", post(accept))
 }
 
 /// The admin behind the request's session, or 404 for anyone else.
@@ -285,51 +282,5 @@ fn refused(headers: &HeaderMap, code: &str, refusal: Refusal) -> Response {
         back(&format!("invite={code}"))
     } else {
         refusal.into_response()
-    }
-}
-
-#[derive(Deserialize)]
-struct AcceptForm {
-    #[serde(default)]
-    token: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    password: String,
-}
-
-/// The invitee's form: a new account, signed in, and on to the profile (or the second
-/// step's page, were there one). A refused browser goes back to the invitation's page with
-/// the reason's code; one whose link no longer works, to the page that says so.
-async fn accept(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    cookies: Cookies,
-    Form(form): Form<AcceptForm>,
-) -> Response {
-    let services = &state.services;
-    let origin = origin_of(services, Some(peer), &headers);
-    let accepted =
-        invitations::accept(services, &form.token, &form.name, &form.password, &origin).await;
-    match accepted {
-        Ok(step) => {
-            let next = after_sign_in(&cookies, &services.settings, step, "/profile");
-            if posted_by_a_page(&headers) {
-                Redirect::to(&next).into_response()
-            } else {
-                Json(json!({ "redirect": next })).into_response()
-            }
-        }
-        Err(refusal) if posted_by_a_page(&headers) => {
-            let token =
-                url::form_urlencoded::byte_serialize(form.token.as_bytes()).collect::<String>();
-            let to = match refusal_code(&refusal) {
-                Some(code) => format!("/invitation?token={token}&refused={code}"),
-                None => format!("/invitation?token={token}"),
-            };
-            Redirect::to(&to).into_response()
-        }
-        Err(refusal) => refusal.into_response(),
     }
 }
