@@ -27,8 +27,16 @@ journey("an invited person signs up from the mailed link and arrives let in", as
   assert.match(await invitee.page.textContent("main"), /with the member tier/);
   assert.equal(await invitee.page.getByLabel("Email").inputValue(), email);
   await accessible(invitee.page);
+  // A password the rules refuse is said beside its field, in the rule's words; the name kept.
   await invitee.page.getByLabel("Name").fill("Invitee");
-  await invitee.page.getByLabel("Password").fill(PASSWORD);
+  await invitee.page.getByLabel("Password").fill("password");
+  await invitee.page.getByRole("button", { name: "Create my account" }).click();
+  await invitee.page.waitForURL(/__err=/);
+  const password = invitee.page.getByLabel("Password");
+  assert.equal(await password.getAttribute("aria-invalid"), "true");
+  assert.match(await invitee.page.locator("#field-password-error").textContent(), /one of the most common ones/);
+  assert.equal(await invitee.page.getByLabel("Name").inputValue(), "Invitee");
+  await password.fill(PASSWORD);
   await invitee.page.getByRole("button", { name: "Create my account" }).click();
   await invitee.page.waitForURL(/\/profile/);
   await invitee.page.getByRole("heading", { name: "Your profile" }).waitFor();
