@@ -108,56 +108,42 @@ pub async fn open(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<I
         .await
 }
 
-/// Marks the pending invitation of this token accepted by `user_id`, if it is still
-/// pending and in time; `None` otherwise. One statement: of two acceptances at once, the
-/// second waits on the row and then finds it taken.
-pub async fn accept(
-    conn: &mut AsyncPgConnection,
-    token_hash: &str,
-    user_id: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<Option<Invitation>> {
-    diesel::update(
-        invitation::table
-            .filter(invitation::token_hash.eq(token_hash))
-            .filter(invitation::accepted_at.is_null())
-            .filter(invitation::revoked_at.is_null())
-            .filter(invitation::expired_at.is_null())
-            .filter(invitation::expires_at.gt(now)),
-    )
-    .set((
-        invitation::accepted_at.eq(now),
-        invitation::accepted_by.eq(user_id),
-    ))
-    .returning(Invitation::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
+/// Which pending invitation [`accept`] takes.
+#[derive(Clone, Copy, Debug)]
+pub enum Pending<'a> {
+    /// The one whose link has this token's digest.
+    ByToken(&'a str),
+    /// The address's (a sign-in with that verified address).
+    ForEmail(&'a str),
 }
 
-/// [`accept`] for the address's pending invitation (a sign-in with that verified address).
-pub async fn accept_for_email(
+/// Marks the pending invitation accepted by `user_id`, if it is still pending and in time;
+/// `None` otherwise. One statement: of two acceptances at once, the second waits on the row
+/// and then finds it taken.
+pub async fn accept(
     conn: &mut AsyncPgConnection,
-    email: &str,
+    which: Pending<'_>,
     user_id: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Invitation>> {
-    diesel::update(
-        invitation::table
-            .filter(invitation::email.eq(email))
-            .filter(invitation::accepted_at.is_null())
-            .filter(invitation::revoked_at.is_null())
-            .filter(invitation::expired_at.is_null())
-            .filter(invitation::expires_at.gt(now)),
-    )
-    .set((
-        invitation::accepted_at.eq(now),
-        invitation::accepted_by.eq(user_id),
-    ))
-    .returning(Invitation::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
+    let pending = diesel::update(invitation::table)
+        .filter(invitation::accepted_at.is_null())
+        .filter(invitation::revoked_at.is_null())
+        .filter(invitation::expired_at.is_null())
+        .filter(invitation::expires_at.gt(now))
+        .set((
+            invitation::accepted_at.eq(now),
+            invitation::accepted_by.eq(user_id),
+        ))
+        .into_boxed();
+    let this = match which {
+        Pending::ByToken(token_hash) => pending.filter(invitation::token_hash.eq(token_hash)),
+        Pending::ForEmail(email) => pending.filter(invitation::email.eq(email)),
+    };
+    this.returning(Invitation::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// A new token and a new expiry for a pending invitation (resending): the old link stops

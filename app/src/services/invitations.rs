@@ -535,8 +535,13 @@ pub async fn accept(
                         "{email} already has an account: sign in, and the invitation applies."
                     )));
                 };
-                let Some(invitation) =
-                    rows::accept(conn, &token_hash, &user.id, Utc::now()).await?
+                let Some(invitation) = rows::accept(
+                    conn,
+                    rows::Pending::ByToken(&token_hash),
+                    &user.id,
+                    Utc::now(),
+                )
+                .await?
                 else {
                     return Err(Refusal::InvitationEnded);
                 };
@@ -579,7 +584,8 @@ pub async fn accept_at_sign_in(
             let Some(user) = users::lock(conn, &user.id).await? else {
                 return Ok(user);
             };
-            let Some(invitation) = rows::accept_for_email(conn, &user.email, &user.id, now).await?
+            let Some(invitation) =
+                rows::accept(conn, rows::Pending::ForEmail(&user.email), &user.id, now).await?
             else {
                 return Ok(user);
             };

@@ -215,33 +215,41 @@ struct IdForm {
 }
 
 async fn resend(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    state: State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     cookies: Cookies,
     Form(form): Form<IdForm>,
 ) -> Response {
-    let services = &state.services;
-    let admin = match admin_of(services, &cookies).await {
-        Ok(admin) => admin,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let origin = origin_of(services, Some(peer), &headers);
-    let by = Inviter::Admin(&admin);
-    match invitations::resend(services, by, &form.id, &origin).await {
-        Ok(email) if !posted_by_a_page(&headers) => Json(json!({ "email": email })).into_response(),
-        Ok(_) => back("invite=resent"),
-        Err(Refusal::NotFound) => refused(&headers, "gone", gone()),
-        Err(refusal) => refused(&headers, general_code(&refusal), refusal),
-    }
+    pending(Change::Resend, state, peer, headers, cookies, &form.id).await
 }
 
 async fn revoke(
+    state: State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    cookies: Cookies,
+    Form(form): Form<IdForm>,
+) -> Response {
+    pending(Change::Revoke, state, peer, headers, cookies, &form.id).await
+}
+
+/// What an admin does to a pending invitation from its row.
+#[derive(Clone, Copy)]
+enum Change {
+    Resend,
+    Revoke,
+}
+
+/// Resends or revokes the pending invitation `id`: its address for a script, back to the
+/// dashboard with what happened for a browser.
+async fn pending(
+    change: Change,
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     cookies: Cookies,
-    Form(form): Form<IdForm>,
+    id: &str,
 ) -> Response {
     let services = &state.services;
     let admin = match admin_of(services, &cookies).await {
@@ -250,9 +258,19 @@ async fn revoke(
     };
     let origin = origin_of(services, Some(peer), &headers);
     let by = Inviter::Admin(&admin);
-    match invitations::revoke(services, by, &form.id, &origin).await {
+    let (done, code) = match change {
+        Change::Resend => (
+            invitations::resend(services, by, id, &origin).await,
+            "invite=resent",
+        ),
+        Change::Revoke => (
+            invitations::revoke(services, by, id, &origin).await,
+            "invite=revoked",
+        ),
+    };
+    match done {
         Ok(email) if !posted_by_a_page(&headers) => Json(json!({ "email": email })).into_response(),
-        Ok(_) => back("invite=revoked"),
+        Ok(_) => back(code),
         Err(Refusal::NotFound) => refused(&headers, "gone", gone()),
         Err(refusal) => refused(&headers, general_code(&refusal), refusal),
     }
