@@ -312,6 +312,18 @@ fn send(services: &Services, inviter: &str, email: &str, role: Role, tier: Tier,
     });
 }
 
+/// Records something that happened to an invitation (its id and address), by `actor`.
+async fn record(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    action: &str,
+    invitation: &Invitation,
+    origin: &Origin,
+) -> diesel::QueryResult<()> {
+    let detail = json!({ "invitation": invitation.id, "email": invitation.email });
+    audit::record_as(conn, actor, None, action, detail, origin).await
+}
+
 /// Marks every pending invitation whose week ran out expired, each audited.
 async fn expire_due(
     conn: &mut AsyncPgConnection,
@@ -319,12 +331,11 @@ async fn expire_due(
 ) -> diesel::QueryResult<usize> {
     let expired = rows::mark_expired(conn, now).await?;
     for invitation in &expired {
-        audit::record_as(
+        record(
             conn,
             Actor::System("housekeeping"),
-            None,
             "invitation_expired",
-            json!({ "invitation": invitation.id, "email": invitation.email }),
+            invitation,
             &Origin::default(),
         )
         .await?;
@@ -365,15 +376,7 @@ pub async fn resend(
                 let Some(invitation) = rows::renew(conn, id, &token_hash, expires_at).await? else {
                     return Ok(None);
                 };
-                audit::record_as(
-                    conn,
-                    by.actor(),
-                    None,
-                    "invitation_resent",
-                    json!({ "invitation": invitation.id, "email": invitation.email }),
-                    origin,
-                )
-                .await?;
+                record(conn, by.actor(), "invitation_resent", &invitation, origin).await?;
                 Ok(Some(invitation))
             }
             .scope_boxed()
@@ -406,15 +409,7 @@ pub async fn revoke(
                 let Some(invitation) = rows::revoke(conn, id).await? else {
                     return Ok(None);
                 };
-                audit::record_as(
-                    conn,
-                    by.actor(),
-                    None,
-                    "invitation_revoked",
-                    json!({ "invitation": invitation.id, "email": invitation.email }),
-                    origin,
-                )
-                .await?;
+                record(conn, by.actor(), "invitation_revoked", &invitation, origin).await?;
                 Ok(Some(invitation.email))
             }
             .scope_boxed()
