@@ -22,7 +22,8 @@ async fn flags(app: &TestApp, email: &str) -> (bool, String, String, bool) {
         .unwrap()
 }
 
-async fn events(app: &TestApp, action: &str) -> i64 {
+/// How many audit events of `action` there are.
+pub(crate) async fn events(app: &TestApp, action: &str) -> i64 {
     let mut conn = app.db.conn().await;
     audit_event::table
         .filter(audit_event::action.eq(action))

@@ -10,10 +10,11 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use diesel::prelude::*;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-use gatehouse_app::db::schema::{audit_event, invitation, user, webhook_delivery};
+use gatehouse_app::db::schema::{invitation, user, webhook_delivery};
 use gatehouse_app::services::webhooks::{self, Timing, WebhookSecret, Webhooks};
 
 use crate::accounts::{person, sign_in, sign_up, PASSWORD};
+use crate::admin::events;
 use crate::support::http::{Browser, TestResponse, PUBLIC_URL};
 use crate::support::provider::{GithubUser, StandIn};
 use crate::support::TestApp;
@@ -62,15 +63,6 @@ async fn accept(
         )
         .await
         .0
-}
-
-async fn events(app: &TestApp, action: &str) -> i64 {
-    audit_event::table
-        .filter(audit_event::action.eq(action))
-        .count()
-        .get_result(&mut app.db.conn().await)
-        .await
-        .unwrap()
 }
 
 async fn flags(app: &TestApp, email: &str) -> Option<(bool, String, String, bool)> {
