@@ -22,8 +22,6 @@ pub struct Shared {
     pub public_url: PublicUrl,
     /// The public URL's origin, as browsers send it in `Origin` (made once).
     pub public_origin: Arc<str>,
-    /// Vouches for a form's error carried in a URL; SECRET_KEY's bytes.
-    pub form_error_key: Arc<[u8]>,
     /// What server functions use, through Leptos context.
     pub services: Services,
     /// Bearer tokens the processing backend may use on /api/internal.
@@ -58,7 +56,6 @@ impl AppState {
             leptos_options: LeptosOptions::builder().output_name("gatehouse").build(),
             public_origin: Arc::from(public_url.origin()),
             public_url,
-            form_error_key: Arc::from(&secrets.secret_key.bytes()[..]),
             services,
         }))
     }

@@ -73,9 +73,10 @@ pub fn page_query(name: &str) -> Option<String> {
 }
 
 /// The refusal a plain form posted to the server function at `path` (`/api/change-email`)
-/// came back with, while its page renders: Leptos puts it in the page's address (`__path`,
-/// `__err`), and `guard::signed_form_errors` lets through only what Gatehouse signed, so a
-/// link cannot put words on the page. For forms the server writes as HTML.
+/// came back with, while its page renders: the server puts it in the page's own request
+/// (`__path`, `__err`, where Leptos looks) from a sealed cookie of that browser, once
+/// (`server/src/routes/form_refusals.rs`); an address never carries one. For forms the
+/// server writes as HTML.
 pub fn form_error(path: &str) -> Option<AppError> {
     if page_query("__path")? != path {
         return None;

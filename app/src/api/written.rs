@@ -74,18 +74,26 @@ async fn email_change_page(
         (_, _, Some("undone")) => return Ok(Some(written::email_change_undone())),
         _ => return Ok(None),
     };
-    let Some(new_email) = accounts::email_change_link(&services, link).await? else {
+    let Some(change) = accounts::email_change_link(&services, link).await? else {
         set_page_status(Written::PATH, http::StatusCode::BAD_REQUEST);
         return Ok(Some(written::email_change_link_dead()));
     };
     Ok(Some(match link {
-        EmailChangeLink::Confirm(token) => written::confirm_email_change(
-            &new_email,
-            token,
-            form_error("/api/confirm-email-change").as_ref(),
-        ),
+        EmailChangeLink::Confirm(token) => {
+            // Signed in to the account that asked: the button is enough. Anyone else must
+            // give that account's password.
+            let requester = super::request::current()
+                .await?
+                .is_some_and(|current| current.user_id() == change.user_id);
+            written::confirm_email_change(
+                &change.new_email,
+                token,
+                requester,
+                form_error("/api/confirm-email-change").as_ref(),
+            )
+        }
         EmailChangeLink::Undo(token) => written::undo_email_change(
-            &new_email,
+            &change.new_email,
             token,
             form_error("/api/undo-email-change").as_ref(),
         ),
@@ -117,10 +125,16 @@ async fn invitation_page(token: &str) -> Result<WrittenPage, AppError> {
     }
 }
 
-/// Makes the new address the account's, from the link mailed to it.
+/// Makes the new address the account's, from the link mailed to it: in the browser where
+/// the account that asked is signed in, or with that account's password.
 #[server(endpoint = "confirm-email-change")]
-pub async fn confirm_email_change(#[server(default)] token: String) -> Result<(), AppError> {
-    accounts::confirm_email_change(&services()?, &token, &origin()).await?;
+pub async fn confirm_email_change(
+    #[server(default)] token: String,
+    #[server(default)] password: String,
+) -> Result<(), AppError> {
+    let current = super::request::current().await?;
+    accounts::confirm_email_change(&services()?, current.as_ref(), &token, &password, &origin())
+        .await?;
     redirect("/email-change?done=confirmed");
     Ok(())
 }
@@ -130,9 +144,13 @@ pub async fn confirm_email_change(#[server(default)] token: String) -> Result<()
 #[server(endpoint = "undo-email-change")]
 pub async fn undo_email_change(#[server(default)] token: String) -> Result<(), AppError> {
     let services = services()?;
-    accounts::undo_email_change(&services, &token, &origin()).await?;
+    let reset = accounts::undo_email_change(&services, &token, &origin()).await?;
     // This browser's session, if it had one, has ended with the others.
     clear_session_cookie(&services).await?;
-    redirect("/email-change?done=undone");
+    // The password was cleared: the owner chooses a new one at once.
+    match reset {
+        Some(reset) => redirect(&format!("/reset-password?token={reset}")),
+        None => redirect("/email-change?done=undone"),
+    }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! budget) has no code for: "Check your email", a refused provider sign-in, the landing pages
 //! of the links a change of email address and an invitation mail, "Page not found", and the
 //! profile's "Email address" card. Their forms post plainly to
-//! server functions; a refusal comes back in the page's address, signed, and is written
+//! server functions; a refusal comes back to the browser that sent it, once, and is written
 //! beside the form ([`crate::api::request::form_error`]). What people typed is escaped.
 
 use super::form::{escaped, form_message_html, HtmlField};
@@ -104,30 +104,53 @@ pub fn sign_in_failed(reason: &str, provider: Option<&str>, connecting: bool) ->
     )
 }
 
-/// A form of one button posting `token` to the server function at `action`.
+/// A form posting `token` (and the `fields` before its button) to the server function at
+/// `action`.
 fn token_form(
     action: &str,
     token: &str,
+    fields: &str,
     button: &str,
     class: &str,
     error: Option<&AppError>,
 ) -> String {
     format!(
-        r#"<form method="post" action="{action}">{message}<input type="hidden" name="token" value="{token}"><button class="button {class}" type="submit">{button}</button></form>"#,
+        r#"<form method="post" action="{action}" novalidate>{message}<input type="hidden" name="token" value="{token}">{fields}<button class="button {class}" type="submit">{button}</button></form>"#,
         message = form_message_html(error),
         token = escaped(token),
     )
 }
 
 /// `/email-change?token=…` (from the new address's mail): a button that makes it the
-/// account's address. A click, not the opening of the link: mail scanners open links.
-pub fn confirm_email_change(new_email: &str, token: &str, error: Option<&AppError>) -> WrittenPage {
+/// account's address. A click, not the opening of the link: mail scanners open links. In a
+/// browser where the account that asked is not signed in (`requester`), its password is
+/// asked for too: the link alone proves only the mailbox.
+pub fn confirm_email_change(
+    new_email: &str,
+    token: &str,
+    requester: bool,
+    error: Option<&AppError>,
+) -> WrittenPage {
+    let password = if requester {
+        String::new()
+    } else {
+        let field = HtmlField {
+            name: "password",
+            label: "Password of the account that asked for this change",
+            kind: "password",
+            autocomplete: "current-password",
+            maxlength: policy::PASSWORD_MAX,
+            hint: Some("Not signed in here: the password proves the change is yours."),
+        };
+        field.html(error)
+    };
     let body = format!(
         r#"<p>Make <strong>{email}</strong> the email address of your Gatehouse account? You will sign in with it from now on.</p>{form}"#,
         email = escaped(new_email),
         form = token_form(
             "/api/confirm-email-change",
             token,
+            &password,
             "Confirm my new address",
             "",
             error
@@ -145,6 +168,7 @@ pub fn undo_email_change(new_email: &str, token: &str, error: Option<&AppError>)
         form = token_form(
             "/api/undo-email-change",
             token,
+            "",
             "Undo the change and sign out everywhere",
             "danger",
             error

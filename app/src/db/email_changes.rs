@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::models::new_id;
-use super::schema::email_change;
+use super::schema::{account, email_change, passkey, two_factor, user};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = email_change, check_for_backend(diesel::pg::Pg))]
@@ -15,6 +15,7 @@ pub struct EmailChange {
     pub user_id: String,
     pub old_email: String,
     pub new_email: String,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub undo_until: DateTime<Utc>,
@@ -150,6 +151,99 @@ pub async fn take_by_undo_token(
     .get_result(conn)
     .await
     .optional()
+}
+
+/// Deletes the changes of `user_id` asked for at or after `since`, confirmed or not: after
+/// an undo, their links (mailed to addresses the owner may not hold) give nothing back.
+pub async fn delete_asked_since(
+    conn: &mut AsyncPgConnection,
+    user_id: &str,
+    since: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::delete(
+        email_change::table.filter(
+            email_change::user_id
+                .eq(user_id)
+                .and(email_change::created_at.ge(since)),
+        ),
+    )
+    .execute(conn)
+    .await
+}
+
+/// What an undo took away from an account: the ways in added since the change was asked
+/// for, and the password.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TakenBack {
+    pub passkeys: usize,
+    pub authenticator_apps: usize,
+    pub providers: usize,
+    pub password: bool,
+}
+
+/// Takes from `user_id` every way in added at or after `since` (passkeys, an authenticator
+/// app, connected providers) and the password, whoever set it: after an undo the owner
+/// chooses a new one from the link the undo gives them.
+pub async fn take_back_ways_in(
+    conn: &mut AsyncPgConnection,
+    user_id: &str,
+    since: DateTime<Utc>,
+) -> QueryResult<TakenBack> {
+    let passkeys = diesel::delete(
+        passkey::table.filter(
+            passkey::user_id
+                .eq(user_id)
+                .and(passkey::created_at.ge(since)),
+        ),
+    )
+    .execute(conn)
+    .await?;
+    let authenticator_apps = diesel::delete(
+        two_factor::table.filter(
+            two_factor::user_id
+                .eq(user_id)
+                .and(two_factor::created_at.ge(since)),
+        ),
+    )
+    .execute(conn)
+    .await?;
+    if authenticator_apps > 0 {
+        diesel::update(user::table.find(user_id))
+            .set(user::two_factor_enabled.eq(false))
+            .execute(conn)
+            .await?;
+    }
+    let providers = diesel::delete(
+        account::table.filter(
+            account::user_id
+                .eq(user_id)
+                .and(account::provider_id.ne(super::accounts::CREDENTIAL))
+                .and(account::created_at.ge(since)),
+        ),
+    )
+    .execute(conn)
+    .await?;
+    let password = diesel::update(
+        account::table.filter(
+            account::user_id
+                .eq(user_id)
+                .and(account::provider_id.eq(super::accounts::CREDENTIAL))
+                .and(account::password.is_not_null()),
+        ),
+    )
+    .set((
+        account::password.eq(None::<String>),
+        account::updated_at.eq(Utc::now()),
+    ))
+    .execute(conn)
+    .await?
+        > 0;
+    Ok(TakenBack {
+        passkeys,
+        authenticator_apps,
+        providers,
+        password,
+    })
 }
 
 /// Deletes the changes whose links have all run out.

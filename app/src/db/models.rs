@@ -24,6 +24,9 @@ pub struct User {
     pub ban_expires: Option<DateTime<Utc>>,
     /// A code from an authenticator app is asked for after every sign-in.
     pub two_factor_enabled: bool,
+    /// When the account last took its address by a change of address: the address then
+    /// grants nothing by itself (ADMIN_EMAILS, ALLOWLIST, invitations).
+    pub email_changed_at: Option<DateTime<Utc>>,
 }
 
 impl User {

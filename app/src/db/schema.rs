@@ -168,6 +168,8 @@ diesel::table! {
         user_id -> Text,
         #[sql_name = "lastUsedStep"]
         last_used_step -> Nullable<Int8>,
+        #[sql_name = "createdAt"]
+        created_at -> Timestamptz,
     }
 }
 
@@ -194,6 +196,8 @@ diesel::table! {
         ban_expires -> Nullable<Timestamptz>,
         #[sql_name = "twoFactorEnabled"]
         two_factor_enabled -> Bool,
+        #[sql_name = "emailChangedAt"]
+        email_changed_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -133,6 +133,14 @@ pub async fn lock_active_admins(conn: &mut AsyncPgConnection) -> QueryResult<Vec
         .await
 }
 
+/// Marks the account's address as one taken by a change of address, now.
+pub async fn mark_email_changed(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<usize> {
+    diesel::update(user::table.find(id))
+        .set(user::email_changed_at.eq(Utc::now()))
+        .execute(conn)
+        .await
+}
+
 /// Sets a confirmed address: `None` when another account holds it already (the unique index
 /// decides, whoever else is taking it at the same moment).
 pub async fn set_confirmed_email(

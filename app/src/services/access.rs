@@ -115,11 +115,19 @@ pub async fn apply_at_sign_in(
     if !user.email_verified {
         return Ok(user);
     }
+    // An address taken by a change of address grants nothing by itself: whoever asked for
+    // the change would get what was meant for the address's owner (an invitation, a role).
+    // Admins were told at the change (`email_change_grants_withheld`).
+    let by_address = user.email_changed_at.is_none();
     // An invitation for the confirmed address lets them in (and sets its role and tier).
-    let user = super::invitations::accept_at_sign_in(conn, services, user, origin).await?;
-    let allowed = rules.allows_email(&user.email)
+    let user = if by_address {
+        super::invitations::accept_at_sign_in(conn, services, user, origin).await?
+    } else {
+        user
+    };
+    let allowed = (by_address && rules.allows_email(&user.email))
         || github.is_some_and(|(login, id)| rules.allows_github(login, id));
-    let promoted = rules.is_admin_email(&user.email);
+    let promoted = by_address && rules.is_admin_email(&user.email);
     let lets_in = allowed && !user.is_whitelisted;
     let promotes = promoted && !user.is_admin();
     if !lets_in && !promotes {
@@ -169,6 +177,30 @@ pub async fn apply_at_sign_in(
         .scope_boxed()
     })
     .await
+}
+
+/// What `email` would be given by itself at a sign-in: the rules that name it (ADMIN_EMAILS,
+/// ALLOWLIST) and a pending invitation. A change of address to such an address gets none of
+/// it; admins are told instead.
+pub async fn grants_of_address(
+    conn: &mut DbConn,
+    services: &Services,
+    email: &str,
+) -> diesel::QueryResult<Vec<&'static str>> {
+    let rules = &services.access;
+    let mut grants = Vec::new();
+    if rules.is_admin_email(email) {
+        grants.push("ADMIN_EMAILS");
+    } else if rules.allows_email(email) {
+        grants.push("ALLOWLIST");
+    }
+    if crate::db::invitations::open_for(conn, email)
+        .await?
+        .is_some()
+    {
+        grants.push("invitation");
+    }
+    Ok(grants)
 }
 
 #[cfg(test)]

@@ -89,6 +89,16 @@ impl AuthSettings {
         }
     }
 
+    /// `__Host-` over https, like the session cookie: the cookie that brings a form refused
+    /// without JavaScript back to its page, in this browser only.
+    pub fn form_refusal_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Host-gatehouse_refusal"
+        } else {
+            "gatehouse_refusal"
+        }
+    }
+
     /// `__Host-` over https, like the session cookie: the cookie that carries a sign-in from
     /// its first step (a password, a provider) to its second (a code).
     pub fn second_step_cookie_name(&self) -> &'static str {

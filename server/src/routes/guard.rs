@@ -1,6 +1,5 @@
 //! What every request passes before it reaches a handler: the origin check on state
-//! changes, limits on what a server function accepts, signed form errors, and the security
-//! headers.
+//! changes, limits on what a server function accepts, and the security headers.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -51,89 +50,6 @@ pub(super) fn sent_origin(headers: &HeaderMap) -> Option<String> {
         .and_then(|referer| referer.to_str().ok())
         .and_then(|referer| url::Url::parse(referer).ok())
         .map(|referer| referer.origin().ascii_serialization())
-}
-
-/// The query parameter Leptos sends a failed form's error back in, and ours that vouches for it.
-const FORM_ERROR: &str = "__err";
-const FORM_ERROR_MAC: &str = "__errmac";
-
-/// Without JavaScript, a failed form sends the browser back to its page with the error in
-/// the URL (`?__err=`), and the page shows it. A link anyone can make must not put their
-/// words on a Gatehouse page ("call this number to unlock your account"): each such
-/// redirect gets a MAC of the error under SECRET_KEY, and a page asked for with an error
-/// that has no valid MAC renders without it.
-pub async fn signed_form_errors(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let key = &state.form_error_key[..];
-    if let Some(query) = request.uri().query() {
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
-        let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-        if let Some(error) = value(FORM_ERROR) {
-            let vouched = value(FORM_ERROR_MAC).is_some_and(|mac| verify_mac(key, error, mac));
-            if !vouched {
-                let kept = pairs
-                    .iter()
-                    .filter(|(k, _)| k != FORM_ERROR && k != FORM_ERROR_MAC);
-                let query = url::form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(kept)
-                    .finish();
-                let path = request.uri().path();
-                let uri = if query.is_empty() {
-                    path.to_string()
-                } else {
-                    format!("{path}?{query}")
-                };
-                if let Ok(uri) = uri.parse() {
-                    *request.uri_mut() = uri;
-                }
-            }
-        }
-    }
-    let mut response = next.run(request).await;
-    let location = response
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .map(str::to_owned);
-    if let Some(location) = location {
-        let error = location.split_once('?').and_then(|(_, query)| {
-            url::form_urlencoded::parse(query.as_bytes())
-                .find(|(k, _)| k == FORM_ERROR)
-                .map(|(_, v)| v.into_owned())
-        });
-        if let Some(error) = error {
-            let signed = format!("{location}&{FORM_ERROR_MAC}={}", mac(key, &error));
-            if let Ok(value) = HeaderValue::from_str(&signed) {
-                response.headers_mut().insert(header::LOCATION, value);
-            }
-        }
-    }
-    response
-}
-
-type FormErrorMac = hmac::Hmac<sha2::Sha256>;
-
-fn form_error_mac(key: &[u8], error: &str) -> FormErrorMac {
-    use hmac::Mac;
-    let mut mac = FormErrorMac::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(b"gatehouse form error\0");
-    mac.update(error.as_bytes());
-    mac
-}
-
-fn mac(key: &[u8], error: &str) -> String {
-    use hmac::Mac;
-    hex::encode(form_error_mac(key, error).finalize().into_bytes())
-}
-
-fn verify_mac(key: &[u8], error: &str, given: &str) -> bool {
-    use hmac::Mac;
-    hex::decode(given).is_ok_and(|given| form_error_mac(key, error).verify_slice(&given).is_ok())
 }
 
 /// Server functions (under /api/) take URL-encoded forms, what a browser posts, and nothing

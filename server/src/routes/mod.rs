@@ -3,6 +3,7 @@
 
 mod assets;
 mod better_auth;
+mod form_refusals;
 mod guard;
 mod health;
 pub mod internal;
@@ -93,7 +94,7 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
-                    guard::signed_form_errors,
+                    form_refusals::form_refusals,
                 ))
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
@@ -212,7 +213,17 @@ async fn page(State(state): State<AppState>, request: Request<Body>) -> Response
     let nonce = Nonce::new();
     let services = state.services.clone();
     let options = state.leptos_options.clone();
-    let client = state.client.as_ref().map(|build| build.scripts.clone());
+    // A page showing a refused form is served without the client (`form_refusals`).
+    let client = state
+        .client
+        .as_ref()
+        .filter(|_| {
+            request
+                .extensions()
+                .get::<form_refusals::ShowsRefusal>()
+                .is_none()
+        })
+        .map(|build| build.scripts.clone());
     let render = leptos_axum::render_app_async_with_context(
         {
             let nonce = nonce.clone();

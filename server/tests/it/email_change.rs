@@ -5,7 +5,8 @@
 use axum::http::StatusCode;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use gatehouse_app::db::schema::{email_change, session, user};
+use gatehouse_app::db::schema::{account, email_change, invitation, passkey, session, user};
+use gatehouse_app::services::accounts;
 use serde_json::json;
 
 use crate::accounts::{person, sign_in, user_id, PASSWORD};
@@ -14,6 +15,7 @@ use crate::support::http::{Browser, TestResponse};
 use crate::support::TestApp;
 
 const PROFILE: &str = "/profile";
+const NEW_PASSWORD: &str = "a fresh and unusual passphrase";
 const CHANGE: &str = "/api/change-email";
 
 /// The profile's "Email address" form, posted as a browser without JavaScript does.
@@ -54,6 +56,20 @@ fn path_of(link: &str) -> String {
     link.trim_start_matches("http://gatehouse.test").to_string()
 }
 
+/// Opens a confirmation link's page and gives the password of the account that asked.
+async fn press_with(
+    browser: &mut Browser<'_>,
+    link: &str,
+    password: &str,
+) -> (TestResponse, TestResponse) {
+    let path = path_of(link);
+    let token = path.split('=').nth(1).unwrap().to_string();
+    let fields = [("token", token.as_str()), ("password", password)];
+    browser
+        .submit(&path, "/api/confirm-email-change", &fields)
+        .await
+}
+
 /// Opens a link's page and presses its one button: the token is the link's own.
 async fn press(
     browser: &mut Browser<'_>,
@@ -66,7 +82,7 @@ async fn press(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_new_address_counts_only_once_confirmed_and_then_admin_rules_apply_to_it() {
+async fn a_new_address_counts_only_once_confirmed_and_grants_nothing_by_itself() {
     let app = TestApp::with_access("", "boss@example.com").await;
     let mut ada = person(&app, "Ada", "ada@example.com", "10.0.0.1").await;
     let id = user_id(&app, "ada@example.com").await;
@@ -116,8 +132,14 @@ async fn a_new_address_counts_only_once_confirmed_and_then_admin_rules_apply_to_
         .contains(r#"action="/api/confirm-email-change""#));
     assert_eq!(address_of(&app, &id).await.0, "ada@example.com");
 
+    // In a browser where she is not signed in, the link alone is not enough: her password
+    // proves that the change is hers.
     let mut phone = app.browser_at("10.0.0.9");
-    let (posted, page) = press(&mut phone, &confirm, "/api/confirm-email-change").await;
+    let opened = phone.get(&path_of(&confirm)).await;
+    assert!(opened.body.contains(
+        r#"<label for="field-password">Password of the account that asked for this change</label>"#
+    ));
+    let (posted, page) = press_with(&mut phone, &confirm, PASSWORD).await;
     assert_eq!(posted.location(), "/email-change?done=confirmed");
     assert!(
         page.body.contains("Your email address is changed"),
@@ -126,13 +148,19 @@ async fn a_new_address_counts_only_once_confirmed_and_then_admin_rules_apply_to_
     );
     assert_eq!(
         address_of(&app, &id).await,
-        ("boss@example.com".into(), true, "admin".into()),
-        "confirmed, and ADMIN_EMAILS now applies to the new address"
+        ("boss@example.com".into(), true, "user".into()),
+        "confirmed; ADMIN_EMAILS does not apply to an address taken by a change"
     );
     assert_eq!(events(&app, "email_changed").await, 1);
+    assert_eq!(events(&app, "email_change_grants_withheld").await, 1);
     // Her session goes on; her sign-in is the new address.
     assert!(ada.get(PROFILE).await.body.contains("boss@example.com"));
     sign_in(&mut app.browser(), "boss@example.com", PASSWORD).await;
+    assert_eq!(
+        address_of(&app, &id).await.2,
+        "user",
+        "nor at a later sign-in"
+    );
     let old = app
         .browser()
         .call(
@@ -188,10 +216,10 @@ async fn the_old_address_undoes_a_confirmed_change_and_every_session_ends() {
     );
     assert_eq!(sessions_of(&app, &id).await, 1);
     let (posted, page) = press(&mut owner, &undo, "/api/undo-email-change").await;
-    assert_eq!(posted.location(), "/email-change?done=undone");
-    assert!(page
-        .body
-        .contains("every session of your account is signed out"));
+    // Whoever asked knew the password: it is cleared, and the owner chooses a new one.
+    let reset = posted.location().to_string();
+    assert!(reset.starts_with("/reset-password?token="), "{reset}");
+    assert!(page.body.contains("Choose a new password"), "{}", page.body);
     assert_eq!(
         address_of(&app, &id).await.0,
         "ada@example.com",
@@ -215,7 +243,21 @@ async fn the_old_address_undoes_a_confirmed_change_and_every_session_ends() {
         owner.get(&path_of(&second)).await.status,
         StatusCode::BAD_REQUEST
     );
-    sign_in(&mut owner, "ada@example.com", PASSWORD).await;
+    let refused = owner
+        .call(
+            "/api/sign-in",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNAUTHORIZED,
+        "the old password is gone"
+    );
+    let token = reset.split('=').nth(1).unwrap();
+    let fields = [("token", token), ("password", NEW_PASSWORD)];
+    owner.submit(&reset, "/api/reset-password", &fields).await;
+    sign_in(&mut owner, "ada@example.com", NEW_PASSWORD).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -316,13 +358,8 @@ async fn bad_input_strangers_and_dead_links_are_refused_and_nothing_changes() {
 
     // A malformed address: said beside the field, what was typed kept.
     let (posted, page) = ask(&mut ada, "not an address", PASSWORD).await;
-    assert!(
-        posted
-            .location()
-            .contains("/profile?__path=%2Fapi%2Fchange-email&__err="),
-        "{}",
-        posted.location()
-    );
+    // Back to the form; the refusal rides in this browser's cookie, not in the address.
+    assert_eq!(posted.location(), "http://gatehouse.test/profile");
     assert!(
         page.body.contains(r#"<p class="field-error" id="field-new_email-error">Enter an email address like name@example.com.</p>"#),
         "{}",
@@ -523,7 +560,231 @@ async fn better_auths_change_email_asks_the_same() {
         .wait_for("ada@new.example", 1)
         .await
         .link("http://gatehouse.test/email-change?token=");
-    press(&mut app.browser(), &link, "/api/confirm-email-change").await;
+    press_with(&mut app.browser(), &link, PASSWORD).await;
     let id = user_id(&app, "ada@new.example").await;
     assert_eq!(address_of(&app, &id).await.0, "ada@new.example");
+}
+
+/// The attack of issue 37: Mallory, with any account, asks to move it to Bob's address, which
+/// carries an admin invitation, ADMIN_EMAILS and ALLOWLIST. Bob gets a genuine mail and
+/// presses "Confirm". His click must hand Mallory nothing: without her session or password
+/// it confirms nothing, and even a change she confirms herself gets nothing the address was
+/// given, then or at a later sign-in.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_address_owners_click_hands_the_requester_nothing() {
+    let app = TestApp::with_access("@corp.example", "boss@example.com, bob@corp.example").await;
+    let mut boss = person(&app, "Boss", "boss@example.com", "10.0.1.1").await;
+    let (posted, _) = boss
+        .submit(
+            "/admin",
+            "/admin/invitations",
+            &[("email", "carol@corp.example"), ("role", "admin")],
+        )
+        .await;
+    assert!(posted.status.is_redirection(), "{}", posted.body);
+    let rounds = [
+        ("bob@corp.example", 1, "mallory@example.net", "10.0.1.2"),
+        ("carol@corp.example", 2, "mal@example.org", "10.0.1.4"),
+    ];
+    for (victim, nth_mail, mallorys, ip) in rounds {
+        let mut mallory = person(&app, "Mallory", mallorys, ip).await;
+        let id = user_id(&app, mallorys).await;
+        ask(&mut mallory, victim, PASSWORD).await;
+        let mail = app.mail.wait_for(victim, nth_mail).await;
+        assert_eq!(mail.subject, "Confirm your new email address for Gatehouse");
+        let link = mail.link("http://gatehouse.test/email-change?token=");
+
+        // The victim, in their own browser, presses the button: refused, beside the
+        // password field, and nothing changes.
+        let mut bob = app.browser_at("10.0.1.3");
+        let (posted, page) = press(&mut bob, &link, "/api/confirm-email-change").await;
+        assert_ne!(posted.location(), "/email-change?done=confirmed");
+        assert!(
+            page.body.contains(accounts::NOT_THE_REQUESTER),
+            "{}",
+            page.body
+        );
+        let token = link.split('=').nth(1).unwrap();
+        let answer = bob
+            .call(
+                "/api/confirm-email-change",
+                &[("token", token), ("password", "guess")],
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            answer.body
+        );
+        assert_eq!(
+            address_of(&app, &id).await,
+            (mallorys.into(), true, "user".into())
+        );
+
+        // Had she the link, her own confirmation still brings her nothing of the address's,
+        // then or at a later sign-in.
+        press(&mut mallory, &link, "/api/confirm-email-change").await;
+        let (email, _, role) = address_of(&app, &id).await;
+        assert_eq!((email.as_str(), role.as_str()), (victim, "user"));
+        sign_in(&mut app.browser(), victim, PASSWORD).await;
+        let (whitelisted, role): (bool, String) = user::table
+            .find(&id)
+            .select((user::is_whitelisted, user::role))
+            .first(&mut app.db.conn().await)
+            .await
+            .unwrap();
+        assert_eq!((whitelisted, role.as_str()), (false, "user"), "{victim}");
+    }
+    // Carol's invitation still waits for her; admins were told of both addresses.
+    let pending: i64 = invitation::table
+        .filter(invitation::email.eq("carol@corp.example"))
+        .filter(invitation::accepted_at.is_null())
+        .count()
+        .get_result(&mut app.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(pending, 1);
+    assert_eq!(events(&app, "email_change_grants_withheld").await, 2);
+}
+
+/// A thief with the password moves V to A1, then A1 to A2, and adds a passkey, an
+/// authenticator app and a provider meanwhile. V's undo link (the first one mailed) gives
+/// the account back: V's address, none of what was added, no session, no known password.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_owners_undo_gives_the_account_back_after_a_chain_of_changes() {
+    let app = TestApp::new().await;
+    let _vera = person(&app, "Vera", "vera@example.com", "10.0.2.1").await;
+    let id = user_id(&app, "vera@example.com").await;
+    // What Vera had before stays: her GitHub account, connected yesterday.
+    {
+        use diesel::sql_query;
+        sql_query(format!(
+            "INSERT INTO account (id, \"accountId\", \"providerId\", \"userId\", \"createdAt\", \"updatedAt\") \
+             VALUES ('acc-vera', '1001', 'github', '{id}', now() - interval '1 day', now())"
+        ))
+        .execute(&mut app.db.conn().await)
+        .await
+        .unwrap();
+    }
+
+    let mut thief = app.browser_at("10.0.2.66");
+    sign_in(&mut thief, "vera@example.com", PASSWORD).await;
+    ask(&mut thief, "a1@thief.example", PASSWORD).await;
+    let undo = app
+        .mail
+        .wait_for("vera@example.com", 2)
+        .await
+        .link("http://gatehouse.test/email-change?undo=");
+    let confirm = app.mail.wait_for("a1@thief.example", 1).await;
+    press(
+        &mut thief,
+        &confirm.link("http://gatehouse.test/email-change?token="),
+        "/api/confirm-email-change",
+    )
+    .await;
+    ask(&mut thief, "a2@thief.example", PASSWORD).await;
+    let confirm = app.mail.wait_for("a2@thief.example", 1).await;
+    press(
+        &mut thief,
+        &confirm.link("http://gatehouse.test/email-change?token="),
+        "/api/confirm-email-change",
+    )
+    .await;
+    assert_eq!(address_of(&app, &id).await.0, "a2@thief.example");
+    // The later change's undo link went to A1, the thief's: it must not outlive Vera's undo.
+    let thiefs_undo = app
+        .mail
+        .wait_for("a1@thief.example", 2)
+        .await
+        .link("http://gatehouse.test/email-change?undo=");
+    let mut device = crate::passkeys::device();
+    crate::passkeys::add_passkey(&mut thief, &mut device, "Thief's key").await;
+    {
+        use diesel_async::SimpleAsyncConnection;
+        app.db
+            .conn()
+            .await
+            .batch_execute(&format!(
+                "INSERT INTO \"twoFactor\" (id, secret, \"backupCodes\", \"userId\") \
+                 VALUES ('tf-thief', 'sealed', 'sealed', '{id}'); \
+                 UPDATE \"user\" SET \"twoFactorEnabled\" = true WHERE id = '{id}'; \
+                 INSERT INTO account (id, \"accountId\", \"providerId\", \"userId\", \"createdAt\", \"updatedAt\") \
+                 VALUES ('acc-thief', '666', 'github', '{id}', now(), now())"
+            ))
+            .await
+            .unwrap();
+    }
+
+    let mut vera = app.browser_at("10.0.2.2");
+    let (posted, _) = press(&mut vera, &undo, "/api/undo-email-change").await;
+    assert!(
+        posted.location().starts_with("/reset-password?token="),
+        "{}",
+        posted.location()
+    );
+    assert_eq!(address_of(&app, &id).await.0, "vera@example.com");
+    assert_eq!(sessions_of(&app, &id).await, 0);
+    let passkeys: i64 = passkey::table
+        .filter(passkey::user_id.eq(&id))
+        .count()
+        .get_result(&mut app.db.conn().await)
+        .await
+        .unwrap();
+    assert_eq!(passkeys, 0);
+    let (two_factor, providers, password): (bool, Vec<String>, Option<String>) = (
+        user::table
+            .find(&id)
+            .select(user::two_factor_enabled)
+            .first(&mut app.db.conn().await)
+            .await
+            .unwrap(),
+        account::table
+            .filter(account::user_id.eq(&id))
+            .filter(account::provider_id.ne("credential"))
+            .select(account::id)
+            .load(&mut app.db.conn().await)
+            .await
+            .unwrap(),
+        account::table
+            .filter(account::user_id.eq(&id))
+            .filter(account::provider_id.eq("credential"))
+            .select(account::password)
+            .first(&mut app.db.conn().await)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        (two_factor, providers, password),
+        (false, vec!["acc-vera".to_string()], None)
+    );
+    let undone = &audited_detail(&app, "email_change_undone").await;
+    assert_eq!(undone["removed"]["passkeys"], 1, "{undone}");
+    assert_eq!(undone["removed"]["authenticator_apps"], 1);
+    assert_eq!(undone["removed"]["providers"], 1);
+
+    // The thief's password no longer signs in, nor does the thief's undo link do anything.
+    let refused = thief
+        .call(
+            "/api/sign-in",
+            &[("email", "vera@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        thief.get(&path_of(&thiefs_undo)).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(address_of(&app, &id).await.0, "vera@example.com");
+}
+
+/// The detail of the one audit event `action`.
+async fn audited_detail(app: &TestApp, action: &str) -> serde_json::Value {
+    use gatehouse_app::db::schema::audit_event;
+    audit_event::table
+        .filter(audit_event::action.eq(action))
+        .select(audit_event::detail)
+        .first(&mut app.db.conn().await)
+        .await
+        .unwrap()
 }

@@ -265,69 +265,116 @@ async fn a_confirmation_mail_carries_nothing_the_signer_up_wrote() {
     assert!(!mail.subject.contains("pills"));
 }
 
-/// A failed form's error rides in the URL back to its page. Gatehouse's own redirect shows
-/// it; a crafted link, or one whose words were changed, shows nothing of it.
+/// A form refused without JavaScript comes back to its page in the browser that sent it,
+/// once, within a minute: never in an address, which anyone could be sent (issue 37).
 #[tokio::test(flavor = "multi_thread")]
-async fn a_link_cannot_put_words_on_a_gatehouse_page() {
+async fn a_refused_form_comes_back_only_to_the_browser_that_sent_it_once() {
     let app = TestApp::new().await;
     let mut browser = app.browser();
-    let (posted, page) = browser
-        .submit(
-            "/login",
-            "/api/sign-in",
-            &[
-                ("email", "ada@example.com"),
-                ("password", "not the password"),
-            ],
-        )
-        .await;
-    let location = posted.location().to_string();
-    assert!(location.contains("__err="), "{location}");
+    let typed = [
+        ("email", "ada@example.com"),
+        ("password", "not the password"),
+    ];
+    let (posted, page) = browser.submit("/login", "/api/sign-in", &typed).await;
+    assert_eq!(posted.location(), "http://gatehouse.test/login");
+    let sealed = posted.header("set-cookie").unwrap_or_default().to_string();
+    assert!(sealed.starts_with("gatehouse_refusal="), "{sealed}");
+    assert!(
+        sealed.contains("HttpOnly") && sealed.contains("Max-Age=60"),
+        "{sealed}"
+    );
+    assert!(
+        !sealed.contains("ada%40example"),
+        "what was typed is sealed: {sealed}"
+    );
     assert!(
         page.body.contains("Email or password is incorrect."),
         "{}",
         page.body
     );
+    assert!(
+        page.body.contains(r#"value="ada@example.com""#),
+        "typed kept"
+    );
+    // The page that shows it is not hydrated: the client could not show the same.
+    assert_eq!(browser.cookie("gatehouse_refusal"), None, "taken once");
+    let again = browser.get("/login").await;
+    assert!(
+        !again.body.contains(r#"role="alert""#),
+        "once: {}",
+        again.body
+    );
 
-    // The error rides as base64 JSON; the forger decodes it, changes the words, encodes it.
+    // Another browser opening the address it was sent back to sees nothing of it.
+    browser.submit("/login", "/api/sign-in", &typed).await;
+    let elsewhere = app.browser().get("/login").await;
+    assert!(!elsewhere.body.contains("incorrect"), "{}", elsewhere.body);
+    assert!(!elsewhere.body.contains("ada@example.com"));
+
+    // A refusal copied into another browser works there only for its minute and its page,
+    // and one sealed for another page shows nothing here.
+    let fresh = browser
+        .raw(
+            Request::post("/api/sign-in")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "text/html")
+                .header(header::ORIGIN, "http://gatehouse.test")
+                .header(header::REFERER, "http://gatehouse.test/login")
+                .body(Body::from("email=ada%40example.com&password=nope"))
+                .unwrap(),
+        )
+        .await;
+    let value = fresh
+        .header("set-cookie")
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut elsewhere = app.browser();
+    elsewhere.set_cookie("gatehouse_refusal", &value);
+    let signup = elsewhere.get("/signup").await;
+    assert!(!signup.body.contains("incorrect"), "another page's refusal");
+    assert_eq!(elsewhere.cookie("gatehouse_refusal"), Some(value.as_str()));
+    // A value Gatehouse did not seal goes, and shows nothing.
+    elsewhere.set_cookie("gatehouse_refusal", "enc:v1:k:Zm9yZ2Vk");
+    let login = elsewhere.get("/login").await;
+    assert!(!login.body.contains(r#"role="alert""#), "{}", login.body);
+    assert_eq!(elsewhere.cookie("gatehouse_refusal"), None);
+}
+
+/// The address a refusal rode in before: a link that carries one (signed once, words joined
+/// to it, or none at all) is sent to the same address without it, so neither the server's
+/// page nor the client reading the address bar shows its words (issue 37).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_cannot_put_words_on_a_gatehouse_page() {
     use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let location = location.trim_start_matches("http://gatehouse.test");
-    let (path, query) = location.split_once('?').unwrap();
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let forge = |keep_mac: bool| {
-        let pairs = pairs
-            .iter()
-            .filter(|(k, _)| keep_mac || k != "__errmac")
-            .map(|(k, v)| {
-                if k != "__err" {
-                    return (k.clone(), v.clone());
-                }
-                let json = String::from_utf8(b64.decode(v).unwrap()).unwrap();
-                let json = json.replace(
-                    "Email or password is incorrect.",
-                    "Call 555-0100 to unlock.",
-                );
-                (k.clone(), b64.encode(json))
-            });
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish();
-        format!("{path}?{query}")
-    };
-    // The genuine link shows its error; a forged one shows neither its words nor an alert.
-    assert!(browser
-        .get(location)
-        .await
-        .body
-        .contains("Email or password is incorrect."));
-    for forged in [forge(true), forge(false)] {
-        let page = browser.get(&forged).await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert!(!page.body.contains("555-0100"), "{forged} showed its words");
-        assert!(!page.body.contains("role=\"alert\""), "{}", page.body);
+    let app = TestApp::new().await;
+    let b64 = base64::engine::general_purpose::URL_SAFE;
+    let forged = b64.encode(r#"{"status":401,"message":"Call 555-0100 to unlock.","fields":[]}"#);
+    let path = "%2Fapi%2Fsign-in";
+    for link in [
+        // A refusal Gatehouse once signed, with forged words joined after it.
+        format!("/login?next=%2Fprofile&__path={path}&__err=e30&__errmac=00&__err={forged}"),
+        // A lone one, never signed.
+        format!("/login?next=%2Fprofile&__path={path}&__err={forged}"),
+        format!("/profile?__err={forged}"),
+    ] {
+        let mut browser = app.browser();
+        let answer = browser.get(&link).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{link}");
+        let clean = answer.location().to_string();
+        assert!(!clean.contains("__"), "{clean}");
+        assert!(
+            clean == "/login?next=%2Fprofile" || clean == "/profile",
+            "{clean}"
+        );
+        let page = browser.get(&clean).await;
+        assert!(!page.body.contains("555-0100"), "{link} showed its words");
+        assert!(!page.body.contains(r#"role="alert""#), "{}", page.body);
     }
 }
 

@@ -30,7 +30,7 @@ fn origin() -> Url {
 }
 
 /// A device that holds passkeys and verifies its user (with a PIN, say).
-fn device() -> SoftPasskey {
+pub(crate) fn device() -> SoftPasskey {
     SoftPasskey::new(true)
 }
 
@@ -76,7 +76,11 @@ async fn registration(browser: &mut Browser<'_>, device: &mut SoftPasskey) -> St
 }
 
 /// Adds a passkey named `name` from the profile; returns its credential id.
-async fn add_passkey(browser: &mut Browser<'_>, device: &mut SoftPasskey, name: &str) -> Vec<u8> {
+pub(crate) async fn add_passkey(
+    browser: &mut Browser<'_>,
+    device: &mut SoftPasskey,
+    name: &str,
+) -> Vec<u8> {
     let credential = registration(browser, device).await;
     let added = browser
         .call(

@@ -152,12 +152,19 @@ pub async fn withdraw_email_change(
     Ok(())
 }
 
-/// What a link about a change of address leads to, for its page: the new address, and
-/// whether the link still works.
+/// What a link about a change of address leads to, for its page.
+#[derive(Clone, Debug)]
+pub struct LinkedChange {
+    /// The account that asked for the change.
+    pub user_id: String,
+    pub new_email: String,
+}
+
+/// The change a link leads to, while the link still works.
 pub async fn email_change_link(
     services: &Services,
     link: EmailChangeLink<'_>,
-) -> Result<Option<String>, Refusal> {
+) -> Result<Option<LinkedChange>, Refusal> {
     let token = match link {
         EmailChangeLink::Confirm(token) | EmailChangeLink::Undo(token) => token,
     };
@@ -177,7 +184,10 @@ pub async fn email_change_link(
             .await?
             .filter(|change| change.undo_until > now),
     };
-    Ok(found.map(|change| change.new_email))
+    Ok(found.map(|change| LinkedChange {
+        user_id: change.user_id,
+        new_email: change.new_email,
+    }))
 }
 
 /// One of the two links a change of address mails out.
@@ -190,18 +200,35 @@ pub enum EmailChangeLink<'a> {
 }
 
 /// Confirms a change of address from the link mailed to the new address: the account's
-/// address becomes the new one, confirmed. The old address is told, with a second link to
-/// undo it (the first still works) within 24 hours from now; ALLOWLIST and ADMIN_EMAILS now
-/// apply to the new address. A link works once.
+/// address becomes the new one, confirmed. The link proves the mailbox; the requester must
+/// be proved too, by their session in this browser (`current`) or the account's password,
+/// or the owner of an address could be tricked into handing it to a stranger's account.
+/// The new address grants nothing by itself (no invitation is accepted, ADMIN_EMAILS and
+/// ALLOWLIST do not apply): admins are told when it would have. The old address is told,
+/// with a second link to undo it within 24 hours from now. A link works once.
 pub async fn confirm_email_change(
     services: &Services,
+    current: Option<&SignedIn>,
     token: &str,
+    password: &str,
     origin: &Origin,
 ) -> Result<(), Refusal> {
     if !tokens::is_well_formed(token) {
         return Err(Refusal::LinkInvalid);
     }
     let digest = tokens::digest(token);
+    let mut conn = services.pool.get().await?;
+    let Some(asked) = email_changes::find_by_confirm_token(&mut conn, &digest, false).await? else {
+        return Err(Refusal::LinkInvalid);
+    };
+    if asked.expires_at <= Utc::now() {
+        return Err(Refusal::LinkExpired);
+    }
+    drop(conn);
+    if current.is_none_or(|current| current.user.id != asked.user_id) {
+        check_requester(services, &asked, password, origin).await?;
+    }
+
     let undo = tokens::new_token();
     let undo_digest = tokens::digest(&undo);
     let undo_until = Utc::now() + Duration::hours(EMAIL_CHANGE_TTL_HOURS);
@@ -214,9 +241,6 @@ pub async fn confirm_email_change(
                 else {
                     return Err(Refusal::LinkInvalid);
                 };
-                if change.expires_at <= Utc::now() {
-                    return Err(Refusal::LinkExpired);
-                }
                 let Some(user) = users::lock(conn, &change.user_id).await? else {
                     return Err(Refusal::LinkInvalid);
                 };
@@ -233,18 +257,22 @@ pub async fn confirm_email_change(
                             .into(),
                     ));
                 };
+                users::mark_email_changed(conn, &user.id).await?;
                 email_changes::mark_confirmed(conn, &change.id, &undo_digest, undo_until).await?;
                 // Links mailed to the old address must not reset the password any more.
                 verifications::delete_for(conn, &reset_identifier(&user.id)).await?;
                 let detail = json!({ "from": change.old_email, "to": change.new_email });
                 record_own(conn, &user, "email_changed", detail, origin).await?;
+                let withheld = access::grants_of_address(conn, services, &user.email).await?;
+                if !withheld.is_empty() {
+                    let detail = json!({ "address": user.email, "not_applied": withheld });
+                    record_own(conn, &user, "email_change_grants_withheld", detail, origin).await?;
+                }
                 Ok((user, change))
             }
             .scope_boxed()
         })
         .await?;
-    // The rules for who gets in, for the address now confirmed.
-    access::apply_at_sign_in(&mut conn, services, user.clone(), None, origin).await?;
     services.mail_in_background(Mail {
         to: change.old_email.clone(),
         subject: "Your Gatehouse email address was changed".into(),
@@ -263,21 +291,60 @@ pub async fn confirm_email_change(
     Ok(())
 }
 
-/// Undoes a change of address from the link mailed to the old address: a change still
-/// waiting is dropped, a confirmed one is reversed (the old address back, confirmed: the link
-/// proves the mailbox), and every session of the account ends, wherever it is. A link works
-/// once.
+/// The password of the account that asked for `change`, from someone confirming it in a
+/// browser without that account's session. It counts as a sign-in attempt. An account
+/// without a password confirms only from a browser signed in to it.
+async fn check_requester(
+    services: &Services,
+    change: &email_changes::EmailChange,
+    password: &str,
+    origin: &Origin,
+) -> Result<(), Refusal> {
+    if password.is_empty() {
+        return Err(Refusal::invalid("password", NOT_THE_REQUESTER));
+    }
+    let mut conn = services.pool.get().await?;
+    let Some(user) = users::find(&mut conn, &change.user_id).await? else {
+        return Err(Refusal::LinkInvalid);
+    };
+    let stored = password_hash(&mut conn, &user.id).await?;
+    drop(conn);
+    limit(services, Attempt::SignIn, &user.email, origin).await?;
+    let verified = services
+        .passwords
+        .verify(stored.as_deref(), password)
+        .await?;
+    if verified.is_match() && password.chars().count() <= policy::PASSWORD_MAX {
+        Ok(())
+    } else {
+        Err(Refusal::invalid(
+            "password",
+            "That is not the password of the account that asked for this change.",
+        ))
+    }
+}
+
+/// Said to someone confirming a change without the requester's session or password.
+pub const NOT_THE_REQUESTER: &str = "Enter the password of the Gatehouse account that asked \
+     for this change, or open this link in the browser where that account is signed in.";
+
+/// Undoes a change of address from the link mailed to the old address, and gives the
+/// account back to the owner of that address: the old address is put back (confirmed: the
+/// link proves the mailbox) whatever changes followed, those changes' links die, the ways in
+/// added since the change was asked for (passkeys, an authenticator app, providers) are
+/// removed, the password is cleared and every session ends, wherever it is. Returns a link's
+/// token for choosing a new password (none for an account that had none). A link works once.
 pub async fn undo_email_change(
     services: &Services,
     token: &str,
     origin: &Origin,
-) -> Result<(), Refusal> {
+) -> Result<Option<String>, Refusal> {
     if !tokens::is_well_formed(token) {
         return Err(Refusal::LinkInvalid);
     }
     let digest = tokens::digest(token);
     let mut conn = services.pool.get().await?;
-    let (user, change) = conn
+    let (user, change, reset) = conn
         .transaction::<_, Refusal, _>(|conn| {
             async move {
                 let Some(change) = email_changes::take_by_undo_token(conn, &digest).await? else {
@@ -289,8 +356,7 @@ pub async fn undo_email_change(
                 let Some(mut user) = users::lock(conn, &change.user_id).await? else {
                     return Err(Refusal::LinkInvalid);
                 };
-                let reversed = change.confirmed_at.is_some() && user.email == change.new_email;
-                if reversed {
+                if user.email != change.old_email {
                     user = users::set_confirmed_email(conn, &user.id, &change.old_email)
                         .await?
                         .ok_or_else(|| {
@@ -301,31 +367,53 @@ pub async fn undo_email_change(
                             )
                         })?;
                 }
+                email_changes::delete_asked_since(conn, &user.id, change.created_at).await?;
+                let taken =
+                    email_changes::take_back_ways_in(conn, &user.id, change.created_at).await?;
                 session_rows::delete_all_but(conn, &user.id, None).await?;
+                // The link that proved the mailbox leads on to choosing a new password.
+                let reset = match taken.password {
+                    true => {
+                        let ttl = Duration::hours(RESET_TTL_HOURS);
+                        Some(new_link(conn, &reset_identifier(&user.id), ttl).await?)
+                    }
+                    false => None,
+                };
                 let detail = json!({
                     "from": change.new_email,
                     "back_to": change.old_email,
                     "was_confirmed": change.confirmed_at.is_some(),
                     "sessions_ended": "all",
+                    "removed": taken,
                 });
                 record_own(conn, &user, "email_change_undone", detail, origin).await?;
-                Ok((user, change))
+                Ok((user, change, reset))
             }
             .scope_boxed()
         })
         .await?;
+    let password = match &reset {
+        Some(reset) => format!(
+            "Its password was cleared, as whoever asked knew it. Choose a new one within an hour \
+             at:\n\n{}\n\n(or later at {}).",
+            services
+                .settings
+                .link(&format!("/reset-password?token={reset}")),
+            services.settings.link("/forgot-password"),
+        ),
+        None => {
+            "If you did not ask for the change, check the ways you sign in on your profile.".into()
+        }
+    };
     services.mail_in_background(Mail {
         to: change.old_email.clone(),
         subject: "The change of your Gatehouse email address was undone".into(),
         body: format!(
             "Hello {},\n\nThe change of your Gatehouse account's email address to {} was undone: \
-             {} is its address, and every session was signed out.\n\nIf you did not ask for the \
-             change, choose a new password at {}: whoever asked knew yours.\n",
-            user.name,
-            change.new_email,
-            user.email,
-            services.settings.link("/forgot-password"),
+             {} is its address, every session was signed out, and passkeys, authenticator apps \
+             and providers added since the change was asked for were removed.\n\n{password}\n",
+            user.name, change.new_email, user.email,
         ),
     });
-    Ok(())
+    Ok(reset)
 }

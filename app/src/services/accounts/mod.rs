@@ -12,7 +12,8 @@ mod sign_up;
 
 pub use email::{
     confirm_email_change, email_change_link, pending_email_change, request_email_change,
-    undo_email_change, withdraw_email_change, EmailChangeLink, PendingEmailChange, SAME_EMAIL,
+    undo_email_change, withdraw_email_change, EmailChangeLink, LinkedChange, PendingEmailChange,
+    NOT_THE_REQUESTER, SAME_EMAIL,
 };
 pub use export::{my_data, MyData};
 pub use own::{delete_account, end_other_sessions, end_session, update_name};

@@ -1,0 +1,2 @@
+ALTER TABLE "twoFactor" DROP COLUMN IF EXISTS "createdAt";
+ALTER TABLE "user" DROP COLUMN IF EXISTS "emailChangedAt";
