@@ -111,6 +111,17 @@ import { BASE, JAVASCRIPT, PASSWORD, accessible, address, confirm, context, jour
   });
 }
 
+journey("a link carrying a form's answer shows nothing of it, and the page hydrates", async (browser) => {
+  const { page } = await context(browser);
+  const forged = Buffer.from(JSON.stringify({ status: 401, message: "Call 555-0100 to unlock.", fields: [] })).toString("base64url");
+  for (const link of [`/login?__path=%2Fapi%2Fsign-in&__err=${forged}`, `/login?__path=%2Fapi%2Fsign-in&__err=e30&__errmac=00&__err=${forged}`]) {
+    await page.goto(link);
+    assert.equal(new URL(page.url()).search, "", "the address loses it");
+    assert.doesNotMatch(await page.textContent("main"), /555-0100/);
+    assert.equal(await page.getByRole("alert").count(), 0);
+  }
+});
+
 journey("a refused sign-up shows each error at its field, keeps what was typed, focuses the first", async (browser) => {
   const { page } = await context(browser);
   await page.goto("/signup");
