@@ -242,7 +242,7 @@ async fn seed(database_url: &str) -> String {
         gatehouse::secrets::TokenKeys::generate().cipher(),
     );
     let mut conn = services.pool.get().await.unwrap();
-    let (token, _) = sessions::start(&services, &mut conn, &user, &Origin::default())
+    let (token, _) = sessions::start(&services, &mut conn, &user, &["pwd"], &Origin::default())
         .await
         .unwrap();
     token

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::request::{
-    end_second_step, invalid, origin, require_user, second_step_token, services,
-    start_session_cookie,
+    cookie, cookies, end_second_step, invalid, origin, removal, require_user, second_step_token,
+    services, start_session_cookie,
 };
 use super::AppError;
 #[cfg(feature = "ssr")]
@@ -43,9 +43,27 @@ pub async fn passkey_ceremony(
                 .map_err(|e| AppError::from(e).keeping(&[("name", &name)]))?;
             Ok(Notice::PasskeyAdded.after("/profile"))
         }
-        "sign-in-options" => Ok(options(passkeys::begin_sign_in(&services).await?)),
+        // The request waits in this browser's cookie, sealed: no row (passkeys.rs).
+        "sign-in-options" => {
+            let (value, sealed) = passkeys::begin_sign_in(&services)?;
+            let settings = &services.settings;
+            let name = settings.passkey_cookie_name();
+            let lasts = passkeys::CEREMONY_LIFETIME;
+            cookies().await?.add(cookie(settings, name, sealed, lasts));
+            Ok(options(value))
+        }
         "sign-in" => {
-            let token = passkeys::finish_sign_in(&services, &credential, &origin()).await?;
+            // Used once in this browser, whatever comes of it.
+            let jar = cookies().await?;
+            let settings = &services.settings;
+            let name = settings.passkey_cookie_name();
+            let sealed = jar.get(name).map(|c| c.value().to_string());
+            if sealed.is_some() {
+                jar.remove(removal(settings, name));
+            }
+            let token =
+                passkeys::finish_sign_in(&services, sealed.as_deref(), &credential, &origin())
+                    .await?;
             start_session_cookie(&services, token).await?;
             Ok(next)
         }

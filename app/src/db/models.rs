@@ -47,6 +47,9 @@ pub struct Session {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub user_id: String,
+    /// How the sign-in went, as RFC 8176 methods (`pwd`, `otp`, `hwk`, `mfa`); None for a
+    /// session made before Gatehouse recorded it.
+    pub amr: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]

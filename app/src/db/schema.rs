@@ -154,6 +154,7 @@ diesel::table! {
         user_agent -> Nullable<Text>,
         #[sql_name = "userId"]
         user_id -> Text,
+        amr -> Nullable<Array<Text>>,
     }
 }
 

@@ -14,6 +14,8 @@ pub struct NewSession<'a> {
     pub expires_at: DateTime<Utc>,
     pub ip_address: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    /// How the sign-in went (RFC 8176 methods).
+    pub amr: &'a [&'a str],
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, new: NewSession<'_>) -> QueryResult<Session> {
@@ -25,6 +27,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: NewSession<'_>) -> QueryR
             session::expires_at.eq(new.expires_at),
             session::ip_address.eq(new.ip_address),
             session::user_agent.eq(new.user_agent),
+            session::amr.eq(new.amr),
         ))
         .returning(Session::as_returning())
         .get_result(conn)

@@ -63,6 +63,37 @@ pub async fn take_identified(
         .optional()
 }
 
+/// Whether a row named `identifier` is there.
+pub async fn exists(conn: &mut AsyncPgConnection, identifier: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        verification::table.filter(verification::identifier.eq(identifier)),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// Inserts a row named `identifier` unless a unique index already holds one: true when this
+/// call wrote it. For names a unique index covers (`passkey-used:…`), so of two writers at
+/// once one wins.
+pub async fn insert_once(
+    conn: &mut AsyncPgConnection,
+    identifier: &str,
+    value: &str,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let written = diesel::insert_into(verification::table)
+        .values((
+            verification::id.eq(new_id()),
+            verification::identifier.eq(identifier),
+            verification::value.eq(value),
+            verification::expires_at.eq(expires_at),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(written == 1)
+}
+
 /// Deletes every token for `identifier` (say, every reset link of one user).
 pub async fn delete_for(conn: &mut AsyncPgConnection, identifier: &str) -> QueryResult<usize> {
     diesel::delete(verification::table.filter(verification::identifier.eq(identifier)))

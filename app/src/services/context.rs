@@ -109,6 +109,16 @@ impl AuthSettings {
         }
     }
 
+    /// `__Host-` over https, like the session cookie: the cookie a passkey sign-in's
+    /// challenge waits in, sealed, between its options and the browser's answer.
+    pub fn passkey_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Host-gatehouse_passkey"
+        } else {
+            "gatehouse_passkey"
+        }
+    }
+
     /// An absolute link to `path_and_query` on the public address.
     pub fn link(&self, path_and_query: &str) -> String {
         let base = self.public_url.as_str().trim_end_matches('/');

@@ -6,21 +6,32 @@
 //! Stored in Better Auth's passkey plugin's columns (credential id in base64url, the COSE
 //! public key in base64), so passkeys of an adopted Better Auth database keep working.
 //!
-//! A ceremony's state (its challenge) waits in a `verification` row for five minutes, used
-//! once: named by the ceremony, the person (when known) and the SHA-256 of the challenge,
-//! and encrypted under the token keys (webauthn-rs checks the answer against the challenge
-//! itself, so the state cannot be kept as a hash alone). The browser's answer carries the
-//! challenge it signed, which finds the row: an answer to another challenge, or for another
-//! person, finds none.
+//! A ceremony's state (its challenge) is good for five minutes and once, sealed under the
+//! token keys (webauthn-rs checks the answer against the state itself, so it cannot be kept
+//! as a hash alone). Where it waits depends on who asks:
+//!
+//! - A sign-in from /login is anonymous, so it costs no row: the state waits in a cookie of
+//!   the browser that asked (`gatehouse_passkey`, sealed with [`SIGN_IN_COOKIE_AAD`], with
+//!   its own expiry), which the sign-in step clears. The answer must be to that cookie's
+//!   challenge, so an answer to another browser's request is refused. Single use holds
+//!   without a row per request: a challenge that signs someone in is recorded then, once
+//!   (`passkey-used:<digest>` in `verification`, under a unique index, until it would have
+//!   expired), so a copy of the cookie and the answer cannot sign in again, even with an
+//!   authenticator whose counter stays at 0 (as synced passkeys' do), and rows are written
+//!   only as fast as people really sign in.
+//! - Adding a passkey (signed in) and the second step (after a right password) keep it in a
+//!   `verification` row named by the ceremony and the person: one at a time, a new request
+//!   replaces the earlier one, so asking again and again costs no more rows. It is taken
+//!   (deleted) by the answer.
 
 use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_cbor_2::Value as Cbor;
 use serde_json::json;
 use url::Url;
@@ -46,8 +57,13 @@ use crate::db::passkeys::{self as rows, NewPasskey};
 use crate::db::{accounts, sessions as session_rows, users, verifications};
 use crate::views::PasskeyView;
 
+/// The associated data a passkey sign-in's sealed cookie is encrypted with.
+pub const SIGN_IN_COOKIE_AAD: &str = "passkey:sign-in";
+
 /// How long a ceremony may take, from its options to the browser's answer.
 const CEREMONY_MINUTES: i64 = 5;
+/// The same, for the cookie a sign-in's state waits in.
+pub const CEREMONY_LIFETIME: Duration = Duration::minutes(CEREMONY_MINUTES);
 /// The longest name a passkey may have.
 const NAME_CHARS: usize = 60;
 
@@ -72,27 +88,26 @@ fn webauthn(services: &Services) -> Result<&Webauthn, Refusal> {
     })
 }
 
-/// The kinds of ceremony, each with its own rows.
+/// The ceremonies a signed-in person, or one who gave the right password, answers; each
+/// keeps its state in one row per person.
 #[derive(Clone, Copy)]
 enum Ceremony {
     Register,
-    SignIn,
     SecondStep,
 }
 
 impl Ceremony {
-    fn identifier(self, user_id: Option<&str>, challenge: &[u8]) -> String {
+    fn identifier(self, user_id: &str) -> String {
         let kind = match self {
             Ceremony::Register => "register",
-            Ceremony::SignIn => "sign-in",
             Ceremony::SecondStep => "second-step",
         };
-        let challenge = tokens::digest(&URL_SAFE_NO_PAD.encode(challenge));
-        format!("passkey:{kind}:{}:{challenge}", user_id.unwrap_or("-"))
+        format!("passkey:{kind}:{user_id}")
     }
 }
 
-/// Keeps a ceremony's state until the browser answers.
+/// Keeps a ceremony's state until the browser answers, in place of any earlier request of
+/// the same person's for the same ceremony.
 async fn keep<State: Serialize>(
     services: &Services,
     conn: &mut AsyncPgConnection,
@@ -102,8 +117,14 @@ async fn keep<State: Serialize>(
     let state = serde_json::to_string(state).expect("webauthn-rs states serialize");
     let sealed = services.cipher.encrypt(&state, identifier);
     let expires_at = Utc::now() + Duration::minutes(CEREMONY_MINUTES);
-    verifications::insert(conn, identifier, &sealed, expires_at).await?;
-    Ok(())
+    conn.transaction::<_, Refusal, _>(|conn| {
+        Box::pin(async move {
+            verifications::delete_for(conn, identifier).await?;
+            verifications::insert(conn, identifier, &sealed, expires_at).await?;
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// Takes the state of the ceremony the browser answered, once.
@@ -198,7 +219,7 @@ pub async fn begin_registration(
         selection.resident_key = Some(ResidentKeyRequirement::Required);
         selection.require_resident_key = true;
     }
-    let identifier = Ceremony::Register.identifier(Some(&user.id), &options.public_key.challenge);
+    let identifier = Ceremony::Register.identifier(&user.id);
     keep(services, &mut conn, &identifier, &state).await?;
     Ok(serde_json::to_value(&options.public_key).expect("options serialize"))
 }
@@ -230,9 +251,9 @@ pub async fn finish_registration(
     }
     let answer: RegisterPublicKeyCredential = parse(credential)?;
     let user = &current.user;
-    let challenge = signed_challenge(&answer.response.client_data_json)?;
+    signed_challenge(&answer.response.client_data_json)?;
     let mut conn = services.pool.get().await?;
-    let identifier = Ceremony::Register.identifier(Some(&user.id), &challenge);
+    let identifier = Ceremony::Register.identifier(&user.id);
     let state: PasskeyRegistration = take(services, &mut conn, &identifier).await?;
     let passkey = webauthn
         .finish_passkey_registration(&answer, &state)
@@ -412,30 +433,100 @@ fn credential_of(row: &Passkey) -> Option<Credential> {
     })
 }
 
-/// The options for signing in with a passkey, no email asked (a discoverable credential).
-pub async fn begin_sign_in(services: &Services) -> Result<serde_json::Value, Refusal> {
+/// A sign-in's state as its cookie carries it, sealed with [`SIGN_IN_COOKIE_AAD`].
+#[derive(Serialize, Deserialize)]
+struct SealedSignIn {
+    /// The challenge (base64url): the browser's answer must be to this one.
+    challenge: String,
+    /// When the request stops being good, in Unix seconds.
+    expires: i64,
+    state: DiscoverableAuthentication,
+}
+
+/// The options for signing in with a passkey, no email asked (a discoverable credential),
+/// and the sealed value of the cookie the request waits in ([`CEREMONY_LIFETIME`]). No row.
+pub fn begin_sign_in(services: &Services) -> Result<(serde_json::Value, String), Refusal> {
     let webauthn = webauthn(services)?;
     let (options, state) = webauthn
         .start_discoverable_authentication()
         .map_err(|e| unavailable(&e))?;
-    let mut conn = services.pool.get().await?;
-    let identifier = Ceremony::SignIn.identifier(None, &options.public_key.challenge);
-    keep(services, &mut conn, &identifier, &state).await?;
-    Ok(serde_json::to_value(&options.public_key).expect("options serialize"))
+    let challenge: &[u8] = &options.public_key.challenge;
+    let sealed = SealedSignIn {
+        challenge: URL_SAFE_NO_PAD.encode(challenge),
+        expires: (Utc::now() + CEREMONY_LIFETIME).timestamp(),
+        state,
+    };
+    let sealed = serde_json::to_string(&sealed).expect("webauthn-rs states serialize");
+    Ok((
+        serde_json::to_value(&options.public_key).expect("options serialize"),
+        services.cipher.encrypt(&sealed, SIGN_IN_COOKIE_AAD),
+    ))
 }
 
-/// Signs in with the passkey the browser used: the session's cookie token.
+fn sign_in_refused(why: &str) -> Refusal {
+    Refusal::invalid("credential", why)
+}
+
+/// The sign-in request the browser's cookie holds, if it is whole, unexpired and the one
+/// `signed` (the challenge the authenticator signed) answers.
+fn open_sign_in(
+    services: &Services,
+    cookie: Option<&str>,
+    signed: &[u8],
+) -> Result<SealedSignIn, Refusal> {
+    let cookie = cookie.filter(|value| !value.is_empty()).ok_or_else(|| {
+        sign_in_refused(
+            "This passkey request has expired or was already used, or began in another \
+             browser. Try again.",
+        )
+    })?;
+    let unreadable = || {
+        sign_in_refused(
+            "This passkey request could not be read: it was changed on the way. Try again.",
+        )
+    };
+    let opened = services
+        .cipher
+        .decrypt(cookie, SIGN_IN_COOKIE_AAD)
+        .map_err(|_| unreadable())?;
+    let request: SealedSignIn = serde_json::from_str(&opened).map_err(|_| unreadable())?;
+    if request.expires <= Utc::now().timestamp() {
+        return Err(sign_in_refused(
+            "This passkey request has expired. Try again.",
+        ));
+    }
+    if request.challenge != URL_SAFE_NO_PAD.encode(signed) {
+        return Err(sign_in_refused(
+            "This passkey answer is to a request from another browser or page. Try again \
+             from this page.",
+        ));
+    }
+    Ok(request)
+}
+
+fn already_used() -> Refusal {
+    sign_in_refused("This passkey request was already used. Try again.")
+}
+
+/// Signs in with the passkey the browser used, for the request its cookie (`cookie`, the
+/// sealed value [`begin_sign_in`] made) holds: the session's cookie token.
 pub async fn finish_sign_in(
     services: &Services,
+    cookie: Option<&str>,
     credential: &str,
     origin: &Origin,
 ) -> Result<String, Refusal> {
     let webauthn = webauthn(services)?;
     let answer: PublicKeyCredential = parse(credential)?;
-    let challenge = signed_challenge(&answer.response.client_data_json)?;
+    let signed = signed_challenge(&answer.response.client_data_json)?;
+    let request = open_sign_in(services, cookie, &signed)?;
+    let used = format!("passkey-used:{}", tokens::digest(&request.challenge));
     let mut conn = services.pool.get().await?;
-    let identifier = Ceremony::SignIn.identifier(None, &challenge);
-    let state: DiscoverableAuthentication = take(services, &mut conn, &identifier).await?;
+    // Read first, so that a replay is told so rather than taken for a copied authenticator
+    // (its counter has not moved on); written only below, once an answer verified.
+    if verifications::exists(&mut conn, &used).await? {
+        return Err(already_used());
+    }
     let credential_id = URL_SAFE_NO_PAD.encode(answer.get_credential_id());
     let unknown = || {
         Refusal::invalid(
@@ -454,7 +545,13 @@ pub async fn finish_sign_in(
         return Err(Refusal::banned(&user));
     }
     let stored = credential_of(&row).ok_or_else(unknown)?;
-    let checked = webauthn.finish_discoverable_authentication_v2(&answer, state, &stored);
+    let checked = webauthn.finish_discoverable_authentication_v2(&answer, request.state, &stored);
+    if checked.is_ok() {
+        let expires_at = DateTime::from_timestamp(request.expires, 0).unwrap_or_else(Utc::now);
+        if !verifications::insert_once(&mut conn, &used, "-", expires_at).await? {
+            return Err(already_used());
+        }
+    }
     accept(&mut conn, &user, &row, checked, origin).await?;
     two_factor::start_session(services, &mut conn, &user, "passkey", None, origin).await
 }
@@ -544,8 +641,7 @@ pub async fn begin_second_step(
     let (options, state) = webauthn
         .start_passkey_authentication(&theirs)
         .map_err(|e| unavailable(&e))?;
-    let identifier =
-        Ceremony::SecondStep.identifier(Some(&pending.user.id), &options.public_key.challenge);
+    let identifier = Ceremony::SecondStep.identifier(&pending.user.id);
     keep(services, &mut conn, &identifier, &state).await?;
     Ok(serde_json::to_value(&options.public_key).expect("options serialize"))
 }
@@ -559,11 +655,11 @@ pub async fn finish_second_step(
 ) -> Result<String, Refusal> {
     let webauthn = webauthn(services)?;
     let answer: PublicKeyCredential = parse(credential)?;
-    let signed = signed_challenge(&answer.response.client_data_json)?;
+    signed_challenge(&answer.response.client_data_json)?;
     let mut conn = services.pool.get().await?;
     let pending = two_factor::pending_sign_in(&mut conn, challenge).await?;
     let user = &pending.user;
-    let identifier = Ceremony::SecondStep.identifier(Some(&user.id), &signed);
+    let identifier = Ceremony::SecondStep.identifier(&user.id);
     let state: PasskeyAuthentication = take(services, &mut conn, &identifier).await?;
     let credential_id = URL_SAFE_NO_PAD.encode(answer.get_credential_id());
     let row = rows::by_credential(&mut conn, &credential_id)

@@ -77,7 +77,8 @@ pub(super) async fn start_session(
     second_factor: Option<&str>,
     origin: &Origin,
 ) -> Result<String, Refusal> {
-    let (token, session) = sessions::start(services, conn, user, origin).await?;
+    let amr = sessions::methods(method, second_factor);
+    let (token, session) = sessions::start(services, conn, user, &amr, origin).await?;
     let mut detail = json!({ "method": method, "session": session.id });
     if let Some(kind) = second_factor {
         detail["second_factor"] = json!(kind);

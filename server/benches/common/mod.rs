@@ -77,7 +77,7 @@ pub async fn signed_in(services: &Services, user_id: &str) -> SignedIn {
         .unwrap()
         .unwrap();
     let origin = gatehouse_app::services::audit::Origin::default();
-    let (token, _) = sessions::start(services, &mut conn, &user, &origin)
+    let (token, _) = sessions::start(services, &mut conn, &user, &["pwd"], &origin)
         .await
         .unwrap();
     sessions::authenticate(services, &token)

@@ -22,6 +22,13 @@ pub struct BetterAuthArgs {
     /// PUBLIC_URL's own origin is always trusted.
     #[arg(long, env, default_value = "", global = true)]
     pub trusted_origins: String,
+
+    /// The backends that may be named as a JWT's audience, comma-separated
+    /// (`https://api.example.com,render-worker`): `GET /api/auth/token?audience=…` signs a
+    /// token for that one only, and anything else is refused. Unasked, a token is for
+    /// PUBLIC_URL.
+    #[arg(long, env, default_value = "", global = true)]
+    pub jwt_audiences: String,
 }
 
 /// What the Better Auth API needs beyond Gatehouse's own settings.
@@ -31,6 +38,8 @@ pub struct BetterAuthConfig {
     pub secret: Option<String>,
     /// Exactly as browsers send them in `Origin`.
     pub trusted_origins: Vec<String>,
+    /// JWT_AUDIENCES: the audiences a JWT may be asked for besides PUBLIC_URL.
+    pub jwt_audiences: Vec<String>,
 }
 
 impl BetterAuthArgs {
@@ -43,6 +52,13 @@ impl BetterAuthArgs {
             .filter(|origin| !origin.is_empty())
             .map(origin)
             .collect::<Result<Vec<_>, _>>()?;
+        let jwt_audiences = self
+            .jwt_audiences
+            .split(',')
+            .map(str::trim)
+            .filter(|audience| !audience.is_empty())
+            .map(audience)
+            .collect::<Result<Vec<_>, _>>()?;
         if let Some(secret) = &self.better_auth_secret {
             if secret.len() < 32 {
                 return Err(ConfigError::new(
@@ -54,8 +70,25 @@ impl BetterAuthArgs {
         Ok(self.better_auth_compat.then(|| BetterAuthConfig {
             secret: self.better_auth_secret.clone(),
             trusted_origins,
+            jwt_audiences,
         }))
     }
+}
+
+/// A backend's name as a token's `aud` carries it: a URL or a plain name, printable, with no
+/// spaces, at most 200 characters.
+fn audience(given: &str) -> Result<String, ConfigError> {
+    let printable = given.chars().all(|c| c.is_ascii_graphic());
+    if !printable || given.len() > 200 {
+        return Err(ConfigError::new(
+            "JWT_AUDIENCES",
+            format!(
+                "expected names such as https://api.example.com (printable, no spaces, at \
+                 most 200 characters), not {given:?}"
+            ),
+        ));
+    }
+    Ok(given.to_string())
 }
 
 /// An origin as a browser sends it: scheme, host and port, nothing after.
@@ -84,7 +117,22 @@ mod tests {
             better_auth_compat: compat,
             better_auth_secret: secret.map(str::to_string),
             trusted_origins: origins.into(),
+            jwt_audiences: String::new(),
         }
+    }
+
+    #[test]
+    fn jwt_audiences_are_a_list_of_printable_names() {
+        let mut given = args(true, "", None);
+        given.jwt_audiences = " https://api.example.com, render-worker ,".into();
+        let config = given.parse().unwrap().unwrap();
+        assert_eq!(
+            config.jwt_audiences,
+            ["https://api.example.com", "render-worker"]
+        );
+        given.jwt_audiences = "https://api.example.com,two words".into();
+        let error = given.parse().unwrap_err();
+        assert_eq!(error.variable, "JWT_AUDIENCES");
     }
 
     #[test]

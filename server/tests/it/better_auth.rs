@@ -41,7 +41,7 @@ async fn post(browser: &mut Browser<'_>, path: &str, body: Value) -> TestRespons
     call(browser, Method::POST, path, body).await
 }
 
-async fn get(browser: &mut Browser<'_>, path: &str) -> TestResponse {
+pub(crate) async fn get(browser: &mut Browser<'_>, path: &str) -> TestResponse {
     call(browser, Method::GET, path, Value::Null).await
 }
 
@@ -793,7 +793,9 @@ async fn delete_user_needs_the_password_and_removes_the_account() {
 }
 
 /// The published keys, and how a verifier is told to keep them.
-async fn published_keys(browser: &mut Browser<'_>) -> (jsonwebtoken::jwk::JwkSet, String) {
+pub(crate) async fn published_keys(
+    browser: &mut Browser<'_>,
+) -> (jsonwebtoken::jwk::JwkSet, String) {
     let answer = get(browser, "/api/auth/jwks").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let caching = answer

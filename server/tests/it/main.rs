@@ -14,6 +14,7 @@ mod hardening;
 mod housekeeping;
 mod instances;
 mod invitations;
+mod jwt;
 mod live;
 mod local_postgres;
 mod migrations;

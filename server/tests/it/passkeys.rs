@@ -524,3 +524,129 @@ fn credential_data(attestation_object: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let id = data[55..55 + length].to_vec();
     (id, data[55 + length..].to_vec())
 }
+
+/// The cookie a passkey sign-in's challenge waits in, between its options and its answer.
+const CEREMONY: &str = "gatehouse_passkey";
+
+async fn verification_rows(app: &TestApp) -> i64 {
+    use gatehouse_app::db::schema::verification;
+    let mut conn = app.db.conn().await;
+    verification::table
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn asking_for_sign_in_options_costs_no_row() {
+    let app = TestApp::new().await;
+    let before = verification_rows(&app).await;
+    let mut stranger = app.browser();
+    for _ in 0..200 {
+        options(&mut stranger, "sign-in-options").await;
+    }
+    assert_eq!(
+        verification_rows(&app).await,
+        before,
+        "200 anonymous sign-in-options calls wrote rows"
+    );
+    // The challenge waits in the browser instead: sealed, so its state cannot be read.
+    let sealed = stranger.cookie(CEREMONY).expect("the ceremony's cookie");
+    assert!(sealed.starts_with("enc:v1:"), "{sealed}");
+    assert!(!sealed.contains("challenge"), "{sealed}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_passkey_sign_in_needs_this_browsers_own_unexpired_unused_challenge() {
+    let app = TestApp::new().await;
+    let mut ada = app.browser();
+    signed_in_ada(&app, &mut ada).await;
+    let mut key = device();
+    let id = add_passkey(&mut ada, &mut key, "Key").await;
+    sign_out(&mut ada).await;
+
+    // Ada's browser asks, and her key answers its challenge.
+    let used = assertion(&mut ada, &mut key, "sign-in-options", &id).await;
+    let own = ada
+        .cookie(CEREMONY)
+        .expect("the ceremony's cookie")
+        .to_string();
+    let sign_in = [("step", "sign-in"), ("credential", used.as_str())];
+
+    // Another browser, with a challenge of its own, or with none, cannot use that answer.
+    let mut other = app.browser_at("10.9.0.7");
+    options(&mut other, "sign-in-options").await;
+    let refused = other.call(API, &sign_in).await;
+    assert!(refused.status.is_client_error(), "{}", refused.body);
+    let message = refusal(&refused, refused.status);
+    assert!(message.contains("another browser"), "{message}");
+    let refused = app.browser().call(API, &sign_in).await;
+    assert!(refused.status.is_client_error(), "{}", refused.body);
+    let message = refusal(&refused, refused.status);
+    assert!(message.contains("expired or was already used"), "{message}");
+
+    // Ada's own cookie, changed by a byte: it does not open.
+    let mut tampered = own.clone().into_bytes();
+    let last = tampered.len() - 2;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    ada.set_cookie(CEREMONY, std::str::from_utf8(&tampered).unwrap());
+    let refused = ada.call(API, &sign_in).await;
+    assert!(refused.status.is_client_error(), "{}", refused.body);
+    let message = refusal(&refused, refused.status);
+    assert!(message.contains("could not be read"), "{message}");
+
+    // Ada's own cookie, sealed again with a time that has passed: expired.
+    let aad = gatehouse_app::services::passkeys::SIGN_IN_COOKIE_AAD;
+    let mut opened: serde_json::Value =
+        serde_json::from_str(&app.services.cipher.decrypt(&own, aad).unwrap()).unwrap();
+    opened["expires"] = (chrono::Utc::now().timestamp() - 1).into();
+    ada.set_cookie(
+        CEREMONY,
+        &app.services.cipher.encrypt(&opened.to_string(), aad),
+    );
+    let refused = ada.call(API, &sign_in).await;
+    assert!(refused.status.is_client_error(), "{}", refused.body);
+    let message = refusal(&refused, refused.status);
+    assert!(message.contains("expired"), "{message}");
+    assert!(ada.cookie(SESSION).is_none());
+
+    // With its own cookie as it was, Ada's browser signs in, and the cookie is gone.
+    ada.set_cookie(CEREMONY, &own);
+    let signed_in = ada.call(API, &sign_in).await;
+    assert_eq!(answer(&signed_in), "/profile");
+    assert!(ada.cookie(SESSION).is_some());
+    assert!(ada.cookie(CEREMONY).is_none(), "used once, cleared");
+
+    // The same cookie and answer again (a copy kept): used, and no second session.
+    let sessions = {
+        use gatehouse_app::db::schema::session;
+        let mut conn = app.db.conn().await;
+        session::table
+            .count()
+            .get_result::<i64>(&mut conn)
+            .await
+            .unwrap()
+    };
+    let mut replay = app.browser_at("10.9.0.8");
+    replay.set_cookie(CEREMONY, &own);
+    let refused = replay.call(API, &sign_in).await;
+    assert!(refused.status.is_client_error(), "{}", refused.body);
+    let message = refusal(&refused, refused.status);
+    assert!(message.contains("already used"), "{message}");
+    assert!(replay.cookie(SESSION).is_none());
+    let after = {
+        use gatehouse_app::db::schema::session;
+        let mut conn = app.db.conn().await;
+        session::table
+            .count()
+            .get_result::<i64>(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(after, sessions);
+    assert!(
+        audited(&app, "passkey_counter_went_back").await.is_empty(),
+        "a replay is not taken for a copied key"
+    );
+}

@@ -17,7 +17,7 @@ pub(crate) const SESSION: &str = "gatehouse_session";
 pub(crate) const SECOND_STEP: &str = "gatehouse_second_step";
 
 /// The code an authenticator app shows for `secret`, `steps` steps of 30 s from now.
-fn code(secret: &str, steps: i64) -> String {
+pub(crate) fn code(secret: &str, steps: i64) -> String {
     let totp = totp_rs::Builder::new()
         .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
         .build()
@@ -55,15 +55,15 @@ fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
     &page[from..from + len]
 }
 
-struct SetUp {
-    secret: String,
+pub(crate) struct SetUp {
+    pub(crate) secret: String,
     recovery_codes: Vec<String>,
     /// The code the set-up was confirmed with (empty until then).
     first_code: String,
 }
 
 /// Starts a set-up from the page and reads what it shows: the secret and the codes.
-async fn begin(browser: &mut Browser<'_>) -> SetUp {
+pub(crate) async fn begin(browser: &mut Browser<'_>) -> SetUp {
     let (posted, page) = browser
         .submit(PAGE, "/api/two-factor", &[("step", "begin")])
         .await;

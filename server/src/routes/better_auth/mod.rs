@@ -56,6 +56,8 @@ pub struct BetterAuth {
     trusted_origins: Vec<String>,
     /// Over https the cookies are `__Secure-` and Secure, as Better Auth makes them there.
     secure: bool,
+    /// Whom a JWT may be for: PUBLIC_URL and JWT_AUDIENCES.
+    audiences: jwt::Audiences,
 }
 
 impl BetterAuth {
@@ -70,6 +72,7 @@ impl BetterAuth {
             signer: Signer::new(&secret),
             trusted_origins,
             secure: public_url.is_https(),
+            audiences: jwt::Audiences::new(&public_url.0, config.jwt_audiences.clone()),
         }
     }
 
@@ -331,7 +334,8 @@ async fn get_session(
     let Some(current) = caller(&state, &cookies).await? else {
         return Ok(Json(None::<SessionAndUser>).into_response());
     };
-    let jwt = jwt::token_for(&state.services, &current).await?;
+    let audience = api(&state).audiences.pick(None).map_err(bad_audience)?;
+    let jwt = jwt::token_for(&state.services, &current, audience).await?;
     let mut response = Json(SessionAndUser {
         session: current.session_record().into(),
         user: current.user_record().into(),
@@ -343,14 +347,29 @@ async fn get_session(
     Ok(response)
 }
 
-/// `{ token }`: a JWT for the caller's session, for a backend to check against the JWKS.
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    audience: Option<String>,
+}
+
+/// `{ token }`: a JWT for the caller's session, for a backend to check against the JWKS; for
+/// `?audience=` one of JWT_AUDIENCES (400 for any other), PUBLIC_URL without one.
 async fn token(
     State(state): State<AppState>,
     cookies: Cookies,
+    Query(query): Query<TokenQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let audience = api(&state)
+        .audiences
+        .pick(query.audience.as_deref())
+        .map_err(bad_audience)?;
     let current = signed_in(&state, &cookies).await?;
-    let token = jwt::token_for(&state.services, &current).await?;
+    let token = jwt::token_for(&state.services, &current, audience).await?;
     Ok(Json(json!({ "token": token })))
+}
+
+fn bad_audience(unknown: jwt::UnknownAudience) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, unknown.to_string()).with_code("INVALID_AUDIENCE")
 }
 
 /// The public keys that check the tokens, kept by verifiers for five minutes: a verifier

@@ -129,7 +129,7 @@ impl ApiError {
     }
 
     /// Where Better Auth's code is not the one its message makes.
-    fn with_code(mut self, code: &str) -> Self {
+    pub(super) fn with_code(mut self, code: &str) -> Self {
         if let Some((own, _)) = &mut self.body {
             *own = code.to_string();
         }

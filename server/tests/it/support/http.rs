@@ -210,6 +210,19 @@ impl TestApp {
         Self::assembled(TestDb::migrated().await, setup).await
     }
 
+    /// Better Auth's API with JWT_AUDIENCES `audiences`, ADMIN_EMAILS and REQUIRE_ADMIN_MFA on.
+    pub async fn with_jwt_audiences(admin_emails: &str, audiences: &[&str]) -> Self {
+        let mut better_auth = better_auth_config(&[]);
+        better_auth.jwt_audiences = audiences.iter().map(|a| a.to_string()).collect();
+        let setup = Setup {
+            access: AccessRules::parse("", admin_emails).unwrap(),
+            require_admin_mfa: true,
+            better_auth: Some(better_auth),
+            ..Setup::default()
+        };
+        Self::assembled(TestDb::migrated().await, setup).await
+    }
+
     /// Serving the wasm client `client`: pages hydrate.
     pub async fn with_client(client: ClientBuild) -> Self {
         let setup = Setup {
@@ -630,6 +643,7 @@ fn better_auth_config(trusted_origins: &[&str]) -> BetterAuthConfig {
     BetterAuthConfig {
         secret: Some(BETTER_AUTH_SECRET.into()),
         trusted_origins: trusted_origins.iter().map(|o| o.to_string()).collect(),
+        jwt_audiences: Vec::new(),
     }
 }
 
