@@ -126,12 +126,12 @@ fn form_error_mac(key: &[u8], error: &str) -> FormErrorMac {
     mac
 }
 
-fn mac(key: &[u8], error: &str) -> String {
+pub(super) fn mac(key: &[u8], error: &str) -> String {
     use hmac::Mac;
     hex::encode(form_error_mac(key, error).finalize().into_bytes())
 }
 
-fn verify_mac(key: &[u8], error: &str, given: &str) -> bool {
+pub(super) fn verify_mac(key: &[u8], error: &str, given: &str) -> bool {
     use hmac::Mac;
     hex::decode(given).is_ok_and(|given| form_error_mac(key, error).verify_slice(&given).is_ok())
 }
@@ -227,13 +227,13 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
 }
 
 /// A NUL as itself or URL-encoded (`%00`; a typed `%` is always sent as `%25`).
-fn holds_encoded_nul(bytes: &[u8]) -> bool {
+pub(super) fn holds_encoded_nul(bytes: &[u8]) -> bool {
     bytes.contains(&0) || bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"))
 }
 
 /// A NUL in any string of a JSON body (written `\u0000`). A body that is not JSON is left
 /// for its handler to refuse.
-fn json_holds_nul(bytes: &[u8]) -> bool {
+pub(super) fn json_holds_nul(bytes: &[u8]) -> bool {
     fn any_nul(value: &serde_json::Value) -> bool {
         match value {
             serde_json::Value::String(s) => s.contains('\0'),

@@ -22,6 +22,7 @@ mod outage;
 mod pages;
 mod passkeys;
 mod providers;
+mod random_client;
 mod sessions;
 mod tls;
 mod two_factor;
