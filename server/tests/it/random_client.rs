@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, Method, Request};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use gatehouse::routes::fuzzing::Signer;
