@@ -60,7 +60,7 @@ fn a_random_client_never_gets_a_server_error() {
             .name()
             .is_some_and(|name| name.starts_with(THREADS))
         {
-            PANICS.fetch_add(1, Ordering::SeqCst);
+            AtomicUsize::fetch_add(&PANICS, 1, Ordering::SeqCst);
         }
         previous(info)
     }));
@@ -167,7 +167,7 @@ async fn run(count: usize, seed: u64) {
         .filter(|(s, _)| **s >= 500)
         .map(|(_, n)| n)
         .sum();
-    let panics = PANICS.load(Ordering::SeqCst);
+    let panics = AtomicUsize::load(&PANICS, Ordering::SeqCst);
     eprintln!(
         "random client: seed {seed}, {answered} answers in {:.1} s, by status {statuses:?}, \
          {server_errors} server errors, {panics} panics",
@@ -488,7 +488,13 @@ fn encoded(text: &str) -> String {
 fn form(rng: &mut StdRng, fields: &[&str]) -> String {
     let count = rng.random_range(0..6);
     let mut pairs: Vec<String> = (0..count)
-        .map(|_| format!("{}={}", encoded(pick(rng, fields)), encoded(&value(rng))))
+        .map(|_| {
+            format!(
+                "{}={}",
+                encoded(pick::<&str>(rng, fields)),
+                encoded(&value(rng))
+            )
+        })
         .collect();
     if rng.random_ratio(1, 10) {
         // What no browser sends: raw bytes, broken escapes, bare names.
