@@ -94,36 +94,72 @@ const INDEXES: &str = "
       AND NOT EXISTS (SELECT 1 FROM pg_constraint con
                       WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid)";
 
+/// A column as the catalog query returns it: (table oid, number, name, type, not null).
+pub type ColumnTuple = (i64, i32, String, String, bool);
+/// A constraint or index as the catalog queries return it: (table oid, oid, name, definition).
+pub type DefinedTuple = (i64, i64, String, String);
+
 impl Catalog {
     pub fn read(conn: &mut SyncPg) -> QueryResult<Self> {
-        let defined = |conn: &mut SyncPg, sql: &str| -> QueryResult<BTreeMap<_, _>> {
+        let defined = |conn: &mut SyncPg, sql: &str| -> QueryResult<Vec<DefinedTuple>> {
             Ok(diesel::sql_query(sql)
                 .load::<DefinedRow>(conn)?
                 .into_iter()
-                .map(|row| ((row.table_oid, row.name), (row.oid, row.definition)))
+                .map(|row| (row.table_oid, row.oid, row.name, row.definition))
                 .collect())
         };
-        Ok(Self {
-            tables: diesel::sql_query(TABLES)
-                .load::<TableRow>(conn)?
+        let tables = diesel::sql_query(TABLES)
+            .load::<TableRow>(conn)?
+            .into_iter()
+            .map(|row| (row.table_oid, row.name));
+        let columns = diesel::sql_query(COLUMNS)
+            .load::<ColumnRow>(conn)?
+            .into_iter()
+            .map(|row| {
+                let ColumnRow {
+                    table_oid,
+                    number,
+                    name,
+                    type_name,
+                    not_null,
+                } = row;
+                (table_oid, number, name, type_name, not_null)
+            });
+        Ok(Self::from_rows(
+            tables,
+            columns,
+            defined(conn, CONSTRAINTS)?,
+            defined(conn, INDEXES)?,
+        ))
+    }
+
+    /// The catalog that the rows of its four queries make (`read`, and the fuzz targets).
+    pub fn from_rows(
+        tables: impl IntoIterator<Item = (i64, String)>,
+        columns: impl IntoIterator<Item = ColumnTuple>,
+        constraints: impl IntoIterator<Item = DefinedTuple>,
+        indexes: impl IntoIterator<Item = DefinedTuple>,
+    ) -> Self {
+        let defined = |rows: &mut dyn Iterator<Item = DefinedTuple>| {
+            rows.map(|(table_oid, oid, name, definition)| ((table_oid, name), (oid, definition)))
+                .collect()
+        };
+        Self {
+            tables: tables.into_iter().collect(),
+            columns: columns
                 .into_iter()
-                .map(|row| (row.table_oid, row.name))
-                .collect(),
-            columns: diesel::sql_query(COLUMNS)
-                .load::<ColumnRow>(conn)?
-                .into_iter()
-                .map(|row| {
+                .map(|(table_oid, number, name, type_name, not_null)| {
                     let column = Column {
-                        name: row.name,
-                        type_name: row.type_name,
-                        not_null: row.not_null,
+                        name,
+                        type_name,
+                        not_null,
                     };
-                    ((row.table_oid, row.number), column)
+                    ((table_oid, number), column)
                 })
                 .collect(),
-            constraints: defined(conn, CONSTRAINTS)?,
-            indexes: defined(conn, INDEXES)?,
-        })
+            constraints: defined(&mut constraints.into_iter()),
+            indexes: defined(&mut indexes.into_iter()),
+        }
     }
 
     /// What changed from `self` to `after`, one line a change: tables, then columns, then

@@ -150,7 +150,7 @@ async fn take<State: DeserializeOwned>(
 }
 
 /// The challenge the browser signed, from its client data.
-fn signed_challenge(client_data_json: &[u8]) -> Result<Vec<u8>, Refusal> {
+pub fn signed_challenge(client_data_json: &[u8]) -> Result<Vec<u8>, Refusal> {
     #[derive(serde::Deserialize)]
     struct ClientData {
         challenge: String,
@@ -323,7 +323,7 @@ fn refused(e: &WebauthnError) -> Refusal {
 
 /// The authenticator's model (AAGUID) from an attestation object: the 16 bytes after the rp
 /// id's hash, flags and counter of its authenticator data. None when it is all zeros.
-fn aaguid_of(attestation_object: &[u8]) -> Option<Uuid> {
+pub fn aaguid_of(attestation_object: &[u8]) -> Option<Uuid> {
     let object: Cbor = serde_cbor_2::from_slice(attestation_object).ok()?;
     let Cbor::Map(object) = object else {
         return None;
@@ -403,7 +403,7 @@ fn cose_bytes(key: &COSEKey) -> Vec<u8> {
 
 /// The stored passkey as webauthn-rs checks it. None when its columns cannot be read (a
 /// key of a kind webauthn-rs does not take).
-fn credential_of(row: &Passkey) -> Option<Credential> {
+pub fn credential_of(row: &Passkey) -> Option<Credential> {
     let cred_id = URL_SAFE_NO_PAD
         .decode(row.credential_id.trim_end_matches('='))
         .ok()?;

@@ -143,13 +143,13 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
 }
 
 /// A NUL as itself or URL-encoded (`%00`; a typed `%` is always sent as `%25`).
-fn holds_encoded_nul(bytes: &[u8]) -> bool {
+pub(super) fn holds_encoded_nul(bytes: &[u8]) -> bool {
     bytes.contains(&0) || bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"))
 }
 
 /// A NUL in any string of a JSON body (written `\u0000`). A body that is not JSON is left
 /// for its handler to refuse.
-fn json_holds_nul(bytes: &[u8]) -> bool {
+pub(super) fn json_holds_nul(bytes: &[u8]) -> bool {
     fn any_nul(value: &serde_json::Value) -> bool {
         match value {
             serde_json::Value::String(s) => s.contains('\0'),

@@ -16,6 +16,45 @@ mod page_cache;
 pub use better_auth::BetterAuth;
 pub use page_cache::PageCache;
 
+/// The routes' hand-written parsers, for the fuzz targets in `server/fuzz`; not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use axum::http::{HeaderMap, Uri};
+
+    pub use super::better_auth::cookie::Signer;
+
+    /// A refused form on its way back to its page (a redirect's `__err`, a sealed cookie).
+    pub use super::form_refusals::Refusal;
+
+    /// Whether a URL or a form body holds a NUL, as it is or URL-encoded.
+    pub fn holds_encoded_nul(bytes: &[u8]) -> bool {
+        super::guard::holds_encoded_nul(bytes)
+    }
+
+    /// Whether a JSON body holds a NUL in any string.
+    pub fn json_holds_nul(bytes: &[u8]) -> bool {
+        super::guard::json_holds_nul(bytes)
+    }
+
+    /// The origin a request says it comes from (Origin, or Referer's origin).
+    pub fn sent_origin(headers: &HeaderMap) -> Option<String> {
+        super::guard::sent_origin(headers)
+    }
+
+    /// What a provider's callback reads from its address, as its handler reads it: (code,
+    /// state, error), or None when the query is refused (400).
+    pub fn oauth_callback(uri: &Uri) -> Option<(Option<String>, Option<String>, Option<String>)> {
+        let query = axum::extract::Query::<super::oauth::CallbackQuery>::try_from_uri(uri).ok()?;
+        let query = query.0;
+        Some((query.code, query.state, query.error))
+    }
+
+    /// How a provider's error is cut short for the log and the audit.
+    pub fn provider_error_shown(text: &str) -> String {
+        super::oauth::truncate(text)
+    }
+}
+
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;

@@ -135,10 +135,10 @@ pub async fn begin(
 }
 
 #[derive(Deserialize)]
-struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
+pub(super) struct CallbackQuery {
+    pub(super) code: Option<String>,
+    pub(super) state: Option<String>,
+    pub(super) error: Option<String>,
 }
 
 async fn callback(
@@ -297,6 +297,6 @@ fn origin(services: &Services, peer: SocketAddr, headers: &HeaderMap) -> Origin 
     origin_of(services, Some(peer), headers)
 }
 
-fn truncate(text: &str) -> String {
+pub(super) fn truncate(text: &str) -> String {
     text.chars().take(100).collect()
 }

@@ -23,6 +23,7 @@ mod outage;
 mod pages;
 mod passkeys;
 mod providers;
+mod random_client;
 mod sessions;
 mod tls;
 mod two_factor;

@@ -4,7 +4,7 @@
 //! the work; this layer only reads Better Auth's bodies and cookie and writes its answers.
 //! docs/better-auth.md says what is answered and where Gatehouse differs.
 
-mod cookie;
+pub(super) mod cookie;
 mod wire;
 
 use std::net::SocketAddr;
