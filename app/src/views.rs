@@ -325,7 +325,7 @@ pub struct PasskeyView {
 
 /// What the two-step card (on the profile and on its page) says to someone whose unused
 /// recovery codes include some of the older, shorter kind.
-pub const OLDER_RECOVERY_CODES: &str = "Some of your recovery codes are of an older, shorter kind that is easier to guess. They still work, each once, but make new ones: turn two-step sign-in off and set it up again (you will scan a new QR code), and keep the new codes instead.";
+pub const OLDER_RECOVERY_CODES: &str = "Some of your recovery codes are of an older, shorter kind that is easier to guess. They still work, each once, but make new ones: turn two-step sign-in off and set it up again (you will scan a new QR code), and keep the new codes instead. ";
 
 /// The person's authenticator app, as its page shows it: off, being set up, or on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

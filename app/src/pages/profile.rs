@@ -134,11 +134,10 @@ fn Profile(
                         "Off: a password alone signs you in."
                     }}
                     " "
+                    // Plain text, not a view of its own: the client has a size budget.
+                    {older_recovery_codes.then_some(OLDER_RECOVERY_CODES)}
                     <a href=TWO_FACTOR_PAGE>{if me.two_factor { "Manage two-step sign-in" } else { "Set up two-step sign-in" }}</a>
                 </p>
-                <Show when=move || older_recovery_codes>
-                    <p class="notice" role="status">{OLDER_RECOVERY_CODES}</p>
-                </Show>
             </section>
 
             <section class="card" aria-labelledby="sessions-title">

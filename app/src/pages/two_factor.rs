@@ -107,10 +107,7 @@ fn TwoFactor(state: TwoFactorView) -> impl IntoView {
         }
         .into_any(),
         TwoFactorView { recovery_codes_left, older_recovery_codes, .. } => view! {
-            <p>{format!("Two-step sign-in is on. You have {recovery_codes_left} unused recovery codes.")}</p>
-            <Show when=move || older_recovery_codes>
-                <p class="notice" role="status">{OLDER_RECOVERY_CODES}</p>
-            </Show>
+            <p>{format!("Two-step sign-in is on. You have {recovery_codes_left} unused recovery codes. ")}{older_recovery_codes.then_some(OLDER_RECOVERY_CODES)}</p>
             <h2>"Turn it off"</h2>
             <ActionForm action attr:novalidate=true>
                 <input type="hidden" name="step" value="off" />
