@@ -291,6 +291,9 @@ pub struct ProfileView {
     pub me: Me,
     pub sessions: Vec<SessionView>,
     pub methods: SignInMethods,
+    /// Some of the person's unused recovery codes are of the older, shorter kind: the
+    /// two-step card asks them to make new ones.
+    pub older_recovery_codes: bool,
     /// Cards written on the server as HTML, so the client (which has a size budget) has no
     /// code for them: "Email address" (`components::written::email_card`), their passkeys
     /// (`components::form::passkey_card`; not where passkeys are off, PUBLIC_URL without a
@@ -320,6 +323,10 @@ pub struct PasskeyView {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// What the two-step card (on the profile and on its page) says to someone whose unused
+/// recovery codes include some of the older, shorter kind.
+pub const OLDER_RECOVERY_CODES: &str = "Some of your recovery codes are of an older, shorter kind that is easier to guess. They still work, each once, but make new ones: turn two-step sign-in off and set it up again (you will scan a new QR code), and keep the new codes instead. ";
+
 /// The person's authenticator app, as its page shows it: off, being set up, or on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TwoFactorView {
@@ -328,6 +335,8 @@ pub struct TwoFactorView {
     /// A set-up waiting for its first code.
     pub setting_up: Option<TwoFactorSetup>,
     pub recovery_codes_left: usize,
+    /// Some unused recovery codes are of the older, shorter kind: make new ones.
+    pub older_recovery_codes: bool,
 }
 
 /// A set-up waiting for its first code: the QR code (an SVG), the same secret as text, and

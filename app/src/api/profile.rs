@@ -11,7 +11,7 @@ use super::AppError;
 #[cfg(feature = "ssr")]
 use crate::services::providers::linking;
 #[cfg(feature = "ssr")]
-use crate::services::{accounts, passkeys, sessions};
+use crate::services::{accounts, passkeys, sessions, two_factor};
 #[cfg(feature = "ssr")]
 use crate::views::Notice;
 use crate::views::{Me, ProfileView, SessionView, SignInMethods};
@@ -80,11 +80,12 @@ pub async fn my_profile() -> Result<Option<ProfileView>, AppError> {
             refused.as_ref(),
         ))
     };
-    let (sessions, methods, passkeys, email_change) = tokio::try_join!(
+    let (sessions, methods, passkeys, email_change, older_recovery_codes) = tokio::try_join!(
         sessions::list(&services, &current),
         linking::methods(&services, &current),
         passkeys,
         accounts::pending_email_change(&services, &current),
+        two_factor::has_older_recovery_codes(&services, &current),
     )?;
     // A refused download of the person's data comes back as a new page, `?export=REASON`:
     // the page's own query, read where the page is rendered (a later call of this function
@@ -106,6 +107,7 @@ pub async fn my_profile() -> Result<Option<ProfileView>, AppError> {
         me,
         sessions,
         methods,
+        older_recovery_codes,
         cards,
     }))
 }

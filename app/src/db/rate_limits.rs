@@ -54,36 +54,22 @@ pub async fn take(
     Ok(Some(Duration::from_micros(wait)))
 }
 
-#[derive(QueryableByName)]
-struct Waiting {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    wait_micros: Option<i64>,
-}
-
-/// How long until `key` would allow an attempt, without counting one; `None` when it would
-/// now.
-pub async fn waiting(
+/// Gives back one attempt counted against `key` (one every `period`): as if it had not been
+/// counted, but never more than a full quota.
+pub async fn give_back(
     conn: &mut AsyncPgConnection,
     key: &str,
     period: Duration,
-    burst: u32,
-) -> QueryResult<Option<Duration>> {
-    let period = micros(period);
-    let found: Option<Waiting> = diesel::sql_query(
-        "SELECT (EXTRACT(EPOCH FROM (tat - now())) * 1000000)::bigint - ($3 - 1) * $2
-                AS wait_micros
-         FROM gatehouse_rate_limit WHERE key = $1",
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE gatehouse_rate_limit
+         SET tat = GREATEST(tat - $2 * interval '1 microsecond', now())
+         WHERE key = $1",
     )
     .bind::<Text, _>(key)
-    .bind::<BigInt, _>(period)
-    .bind::<BigInt, _>(i64::from(burst))
-    .get_result(conn)
+    .bind::<BigInt, _>(micros(period))
+    .execute(conn)
     .await
-    .optional()?;
-    Ok(found
-        .and_then(|w| w.wait_micros)
-        .filter(|&micros| micros > 0)
-        .map(|micros| Duration::from_micros(micros.unsigned_abs())))
 }
 
 /// A period as the statements bind it: microseconds.

@@ -12,7 +12,7 @@ use crate::components::layout::reloads;
 use crate::components::{boxed, page_data};
 use crate::views::{
     LinkedAccount, Me, Notice, ProfileView, ProviderChoice, SessionView, SignInMethods,
-    TWO_FACTOR_PAGE,
+    OLDER_RECOVERY_CODES, TWO_FACTOR_PAGE,
 };
 
 use crate::components::when;
@@ -28,8 +28,8 @@ pub fn ProfilePage() -> impl IntoView {
         <Transition fallback=Loading>
             {move || loaded(async move {
                 match profile.await {
-                    Ok(Some(ProfileView { me, sessions, methods, cards })) => {
-                        view! { <Profile me sessions methods cards /> }.into_any()
+                    Ok(Some(ProfileView { me, sessions, methods, older_recovery_codes, cards })) => {
+                        view! { <Profile me sessions methods older_recovery_codes cards /> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/login?next=/profile" /> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -44,6 +44,7 @@ fn Profile(
     me: Me,
     sessions: Vec<SessionView>,
     methods: SignInMethods,
+    older_recovery_codes: bool,
     cards: String,
 ) -> impl IntoView {
     let update_name = ServerAction::<UpdateName>::new();
@@ -133,6 +134,8 @@ fn Profile(
                         "Off: a password alone signs you in."
                     }}
                     " "
+                    // Plain text, not a view of its own: the client has a size budget.
+                    {older_recovery_codes.then_some(OLDER_RECOVERY_CODES)}
                     <a href=TWO_FACTOR_PAGE>{if me.two_factor { "Manage two-step sign-in" } else { "Set up two-step sign-in" }}</a>
                 </p>
             </section>

@@ -15,7 +15,7 @@ use crate::components::form::{
 use crate::components::layout::reloads;
 use crate::components::whole::loaded;
 use crate::components::{boxed, page_data};
-use crate::views::{Notice, TwoFactorSetup, TwoFactorView};
+use crate::views::{Notice, TwoFactorSetup, TwoFactorView, OLDER_RECOVERY_CODES};
 
 const CODE_HINT: &str = "The 6 digits your authenticator app shows, or a recovery code.";
 
@@ -32,7 +32,7 @@ fn SecondStep() -> impl IntoView {
             <div inner_html=passkey_form("second-step", "Use a passkey", &next()) />
             <ActionForm action=action attr:novalidate=true>
                 <FormMessage error />
-                <Field name="code" label="Code" autocomplete="one-time-code" hint=CODE_HINT error maxlength=20 />
+                <Field name="code" label="Code" autocomplete="one-time-code" hint=CODE_HINT error maxlength=48 />
                 <input type="hidden" name="step" value="sign-in" />
                 <input type="hidden" name="next" value=next />
                 <button class="button" type="submit">"Continue"</button>
@@ -98,7 +98,7 @@ fn TwoFactor(state: TwoFactorView) -> impl IntoView {
                     <p>"Enter the code the app shows now to turn two-step sign-in on:"</p>
                     <ActionForm action attr:novalidate=true>
                         <input type="hidden" name="step" value="confirm" />
-                        <Field name="code" label="Code from the app" autocomplete="one-time-code" error maxlength=20 />
+                        <Field name="code" label="Code from the app" autocomplete="one-time-code" error maxlength=48 />
                         <button class="button" type="submit">"Turn on two-step sign-in"</button>
                     </ActionForm>
                 </li>
@@ -106,12 +106,12 @@ fn TwoFactor(state: TwoFactorView) -> impl IntoView {
             {start("Start over with a new key")}
         }
         .into_any(),
-        TwoFactorView { recovery_codes_left, .. } => view! {
-            <p>{format!("Two-step sign-in is on. You have {recovery_codes_left} unused recovery codes.")}</p>
+        TwoFactorView { recovery_codes_left, older_recovery_codes, .. } => view! {
+            <p>{format!("Two-step sign-in is on. You have {recovery_codes_left} unused recovery codes. ")}{older_recovery_codes.then_some(OLDER_RECOVERY_CODES)}</p>
             <h2>"Turn it off"</h2>
             <ActionForm action attr:novalidate=true>
                 <input type="hidden" name="step" value="off" />
-                <Field name="code" label="Code" autocomplete="one-time-code" hint=CODE_HINT error maxlength=20 />
+                <Field name="code" label="Code" autocomplete="one-time-code" hint=CODE_HINT error maxlength=48 />
                 <button class="button danger" type="submit">"Turn off two-step sign-in"</button>
             </ActionForm>
         }

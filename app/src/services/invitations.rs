@@ -551,7 +551,7 @@ pub async fn accept(
                     origin,
                 )
                 .await?;
-                Ok(grant(conn, services, user, &invitation, origin).await?)
+                Ok(grant(conn, services, user, &invitation, "link", origin).await?)
             }
             .scope_boxed()
         })
@@ -584,7 +584,7 @@ pub async fn accept_at_sign_in(
             else {
                 return Ok(user);
             };
-            grant(conn, services, user, &invitation, origin).await
+            grant(conn, services, user, &invitation, "sign_in", origin).await
         }
         .scope_boxed()
     })
@@ -598,6 +598,7 @@ async fn grant(
     services: &Services,
     mut user: User,
     invitation: &Invitation,
+    via: &str,
     origin: &Origin,
 ) -> diesel::QueryResult<User> {
     let role = if user.is_admin() {
@@ -621,6 +622,8 @@ async fn grant(
         json!({
             "invitation": invitation.id,
             "invited_by": invitation.invited_by_label,
+            // How it was taken up: from its mailed `link`, or at a `sign_in` with the address.
+            "via": via,
             "role": role,
             "tier": tier,
         }),

@@ -28,8 +28,8 @@ pub enum Attempt {
     PasswordReset,
     /// Starting a provider sign-in (counted per address only: there is no account yet).
     ProviderSignIn,
-    /// A wrong code from an authenticator app, or a wrong recovery code: only failures
-    /// count ([`second_factor_allowed`]).
+    /// A code from an authenticator app, or a recovery code: counted before it is checked,
+    /// and given back when it was right ([`count_second_factor`]).
     SecondFactor,
     /// Downloading one's data (each gathers every row about the person).
     DataExport,
@@ -219,27 +219,29 @@ pub async fn count(
     Ok(())
 }
 
-/// Refused while the person's wrong second-factor codes have used up their quota (only
-/// failures count: signing in right does not use up a person's tries), without counting.
-/// Only in the shared table: wrong codes are rare, and every instance must see them.
-pub async fn second_factor_allowed(
+/// Counts one second-factor code against the person's quota before it is checked, in one
+/// statement, so codes sent at once are counted one after the other and no more than the
+/// quota are ever checked. Only in the shared table: every instance must see them. A code
+/// that turns out right is given back ([`give_back_second_factor`]): signing in right does
+/// not use up a person's tries.
+pub async fn count_second_factor(
     conn: &mut AsyncPgConnection,
     user_id: &str,
 ) -> Result<(), Refusal> {
     let (key, period, burst) = second_factor_key(user_id);
-    match rate_limits::waiting(conn, &key, period, burst).await? {
+    match rate_limits::take(conn, &key, period, burst).await? {
         Some(wait) => Err(refused_in_shared_count(Attempt::SecondFactor.kind(), wait)),
         None => Ok(()),
     }
 }
 
-/// Counts one wrong second-factor code against the person's quota.
-pub async fn count_second_factor_failure(
+/// Gives back the try a right second-factor code was counted as.
+pub async fn give_back_second_factor(
     conn: &mut AsyncPgConnection,
     user_id: &str,
 ) -> Result<(), Refusal> {
-    let (key, period, burst) = second_factor_key(user_id);
-    rate_limits::take(conn, &key, period, burst).await?;
+    let (key, period, _) = second_factor_key(user_id);
+    rate_limits::give_back(conn, &key, period).await?;
     Ok(())
 }
 

@@ -1,6 +1,9 @@
 //! A second step after signing in: a code from an authenticator app (TOTP, RFC 6238: SHA-1,
 //! six digits, 30 s steps, one step of drift either way), or one of ten recovery codes, each
-//! good once. Set up from the profile after a recent sign-in, confirmed by a first code.
+//! good once. A recovery code is 25 characters of a 31-letter alphabet (about 124 bits, ASVS
+//! 2.6.2), so it is kept as a bare SHA-256 like every other high-entropy token; codes of the
+//! earlier, 10-character kind (about 50 bits) still work until used, and their owner is asked
+//! to make new ones (docs/decisions.md). Set up from the profile after a recent sign-in, confirmed by a first code.
 //!
 //! Stored as Better Auth's two-factor plugin stores it (`twoFactor`, `user.twoFactorEnabled`),
 //! the secret encrypted with the token keys. A code is accepted once: the row keeps the last
@@ -29,8 +32,17 @@ use crate::views::{TwoFactorSetup, TwoFactorView};
 /// How long the second step may wait after the first.
 pub const SECOND_STEP_MINUTES: i64 = 5;
 const RECOVERY_CODES: usize = 10;
-/// Recovery codes are ten of these (no 0/o, 1/l/i), shown as two groups of five.
+/// Recovery codes are made of these (lower case, no 0/o, 1/l/i): 31 letters.
 const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+/// A recovery code's length: 25 × log2(31) ≈ 123.8 bits, shown as five groups of five.
+const RECOVERY_LENGTH: usize = 25;
+/// The length of recovery codes made before (about 49.5 bits): still accepted until used.
+const OLDER_RECOVERY_LENGTH: usize = 10;
+/// How a recovery code is shown: groups of this many, joined by dashes.
+const RECOVERY_GROUP: usize = 5;
+/// What marks a stored digest as one of a code of the current kind; a digest without it
+/// is of a code of the older, shorter kind.
+const RECOVERY_DIGEST_PREFIX: &str = "r2:";
 /// What authenticator apps show the account under.
 const ISSUER: &str = "Gatehouse";
 
@@ -186,8 +198,10 @@ pub async fn complete_sign_in(
 enum Code {
     /// Six digits from the app.
     App(String),
-    /// A recovery code, as stored: lower case, without the dash.
+    /// A recovery code, lower case, without dashes or spaces.
     Recovery(String),
+    /// A recovery code of the older, shorter kind.
+    OlderRecovery(String),
 }
 
 impl Code {
@@ -199,19 +213,38 @@ impl Code {
             .to_lowercase();
         if compact.len() == 6 && compact.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Code::App(compact))
-        } else if compact.len() == 10 && compact.bytes().all(|b| RECOVERY_ALPHABET.contains(&b)) {
+        } else if !compact.bytes().all(|b| RECOVERY_ALPHABET.contains(&b)) {
+            Err(Self::not_a_code())
+        } else if compact.len() == RECOVERY_LENGTH {
             Ok(Code::Recovery(compact))
+        } else if compact.len() == OLDER_RECOVERY_LENGTH {
+            Ok(Code::OlderRecovery(compact))
         } else {
-            Err(Refusal::invalid(
-                "code",
-                "Enter the 6 digits your authenticator app shows, or one of your recovery codes.",
-            ))
+            Err(Self::not_a_code())
+        }
+    }
+
+    fn not_a_code() -> Refusal {
+        Refusal::invalid(
+            "code",
+            "Enter the 6 digits your authenticator app shows, or one of your recovery codes.",
+        )
+    }
+
+    /// How the code is found among the stored digests.
+    fn stored_digest(typed: &str, older: bool) -> String {
+        if older {
+            tokens::digest(typed)
+        } else {
+            format!("{RECOVERY_DIGEST_PREFIX}{}", tokens::digest(typed))
         }
     }
 }
 
-/// Checks a code against the person's confirmed set-up, counted against their limit and
-/// audited when wrong; says which kind was used. A recovery code is used up.
+/// Checks a code against the person's confirmed set-up; says which kind was used. Counted
+/// against the person's limit first, so codes sent at once cannot all pass a check of the
+/// count made before any of them was counted; given back when right, audited when wrong. A
+/// recovery code is used up.
 async fn check(
     services: &Services,
     conn: &mut AsyncPgConnection,
@@ -220,7 +253,7 @@ async fn check(
     code: &Code,
     origin: &Origin,
 ) -> Result<&'static str, Refusal> {
-    rate_limit::second_factor_allowed(conn, &user.id).await?;
+    rate_limit::count_second_factor(conn, &user.id).await?;
     // A right code of a step already used: someone else may have seen it (ASVS 2.8.5).
     let mut reused = false;
     let accepted = match (row, code) {
@@ -235,16 +268,19 @@ async fn check(
                 None => false,
             }
         }
-        (Some(row), Code::Recovery(typed)) => take_recovery_code(conn, row, typed).await?,
+        (Some(row), Code::Recovery(typed)) => take_recovery_code(conn, row, typed, false).await?,
+        (Some(row), Code::OlderRecovery(typed)) => {
+            take_recovery_code(conn, row, typed, true).await?
+        }
         (None, _) => false,
     };
     if accepted {
+        rate_limit::give_back_second_factor(conn, &user.id).await?;
         return Ok(match code {
             Code::App(_) => "totp",
-            Code::Recovery(_) => "recovery_code",
+            Code::Recovery(_) | Code::OlderRecovery(_) => "recovery_code",
         });
     }
-    rate_limit::count_second_factor_failure(conn, &user.id).await?;
     if reused {
         tell_owner(
             services,
@@ -277,9 +313,10 @@ async fn take_recovery_code(
     conn: &mut AsyncPgConnection,
     row: &TwoFactor,
     typed: &str,
+    older: bool,
 ) -> Result<bool, Refusal> {
     let mut digests = stored_digests(&row.backup_codes);
-    let digest = tokens::digest(typed);
+    let digest = Code::stored_digest(typed, older);
     let Some(at) = digests.iter().position(|d| *d == digest) else {
         return Ok(false);
     };
@@ -291,6 +328,29 @@ async fn take_recovery_code(
 /// The digests of a confirmed set-up's recovery codes (none for anything else).
 fn stored_digests(backup_codes: &str) -> Vec<String> {
     serde_json::from_str(backup_codes).unwrap_or_default()
+}
+
+/// Whether any of the stored digests is of a code of the older, shorter kind.
+fn has_older_codes(digests: &[String]) -> bool {
+    digests
+        .iter()
+        .any(|d| !d.starts_with(RECOVERY_DIGEST_PREFIX))
+}
+
+/// Whether the person's unused recovery codes include some of the older, shorter kind: their
+/// profile asks them to make new ones.
+pub async fn has_older_recovery_codes(
+    services: &Services,
+    current: &SignedIn,
+) -> Result<bool, Refusal> {
+    let user = &current.user;
+    if !user.two_factor_enabled {
+        return Ok(false);
+    }
+    let mut conn = services.pool.get().await?;
+    Ok(rows::find(&mut conn, &user.id)
+        .await?
+        .is_some_and(|row| has_older_codes(&stored_digests(&row.backup_codes))))
 }
 
 fn now_seconds() -> u64 {
@@ -339,14 +399,17 @@ pub async fn view(services: &Services, current: &SignedIn) -> Result<TwoFactorVi
         on: false,
         setting_up: None,
         recovery_codes_left: 0,
+        older_recovery_codes: false,
     };
     let Some(row) = rows::find(&mut conn, &user.id).await? else {
         return Ok(off);
     };
     if user.two_factor_enabled {
+        let digests = stored_digests(&row.backup_codes);
         return Ok(TwoFactorView {
             on: true,
-            recovery_codes_left: stored_digests(&row.backup_codes).len(),
+            recovery_codes_left: digests.len(),
+            older_recovery_codes: has_older_codes(&digests),
             ..off
         });
     }
@@ -382,10 +445,13 @@ fn qr_svg(url: &str) -> String {
     }
 }
 
-/// A recovery code as people read it: "abcde-fghjk".
+/// A recovery code as people read it: groups of five, "abcde-fghjk-mnpqr-stuvw-xyz23".
 fn shown(code: &str) -> String {
-    let (a, b) = code.split_at(code.len() / 2);
-    format!("{a}-{b}")
+    code.as_bytes()
+        .chunks(RECOVERY_GROUP)
+        .map(|group| std::str::from_utf8(group).expect("ASCII letters"))
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Starts a set-up (or starts it over): a new secret and recovery codes, not yet in force.
@@ -417,7 +483,7 @@ pub async fn begin(services: &Services, current: &SignedIn) -> Result<(), Refusa
 
 fn new_recovery_code() -> String {
     let mut rng = rand::rng();
-    (0..10)
+    (0..RECOVERY_LENGTH)
         .map(|_| RECOVERY_ALPHABET[rng.random_range(0..RECOVERY_ALPHABET.len())] as char)
         .collect()
 }
@@ -452,7 +518,10 @@ pub async fn confirm(
         .decrypt(&row.backup_codes, &codes_aad(&user.id))?;
     check(services, &mut conn, user, Some(&row), &code, origin).await?;
     let codes: Vec<String> = serde_json::from_str(&codes).unwrap_or_default();
-    let digests: Vec<String> = codes.iter().map(|c| tokens::digest(c)).collect();
+    let digests: Vec<String> = codes
+        .iter()
+        .map(|c| Code::stored_digest(c, false))
+        .collect();
     let digests = serde_json::to_string(&digests).expect("strings serialize");
     rows::swap_backup_codes(&mut conn, &row.id, &row.backup_codes, &digests).await?;
     rows::set_enabled(&mut conn, &user.id, true).await?;
@@ -527,7 +596,22 @@ mod tests {
     #[test]
     fn codes_are_read_as_app_codes_or_recovery_codes_and_nothing_else() {
         assert!(matches!(Code::parse(" 123 456 "), Ok(Code::App(d)) if d == "123456"));
-        assert!(matches!(Code::parse("ABCDE-FGHJK"), Ok(Code::Recovery(c)) if c == "abcdefghjk"));
+        assert!(
+            matches!(Code::parse("ABCDE-FGHJK"), Ok(Code::OlderRecovery(c)) if c == "abcdefghjk")
+        );
+        let long = "abcde-fghjk-mnpqr-stuvw-xyz23";
+        for typed in [
+            long.to_string(),
+            long.to_uppercase(),
+            long.replace('-', " "),
+            long.replace('-', ""),
+            format!(" {} ", long.replace('-', " - ")),
+        ] {
+            assert!(
+                matches!(Code::parse(&typed), Ok(Code::Recovery(c)) if c == long.replace('-', "")),
+                "{typed:?}"
+            );
+        }
         for wrong in [
             "",
             "12345",
@@ -535,15 +619,21 @@ mod tests {
             "12345a",
             "abcde-fghji",
             "abcde-fghj0",
+            "abcde-fghjk-mnpqr-stuvw-xyz2",
+            "abcde-fghjk-mnpqr-stuvw-xyz230",
+            "abcde-fghjk-mnpqr-stuvw-xyz2l",
         ] {
             assert!(Code::parse(wrong).is_err(), "{wrong:?}");
         }
     }
 
     #[test]
-    fn recovery_codes_are_ten_letters_of_their_alphabet_and_shown_in_two_groups() {
+    fn recovery_codes_have_112_bits_of_their_alphabet_and_are_shown_in_groups() {
         let code = new_recovery_code();
-        assert_eq!(code.len(), 10);
+        assert_eq!(code.len(), RECOVERY_LENGTH);
+        let bits = RECOVERY_LENGTH as f64 * (RECOVERY_ALPHABET.len() as f64).log2();
+        assert!(bits >= 112.0, "{bits}");
+        assert_eq!(shown(&code).split('-').count(), 5);
         assert!(code.bytes().all(|b| RECOVERY_ALPHABET.contains(&b)));
         assert!(matches!(Code::parse(&shown(&code)), Ok(Code::Recovery(c)) if c == code));
         assert_ne!(new_recovery_code(), code);

@@ -251,3 +251,108 @@ async fn a_provider_only_person_needs_a_recent_sign_in() {
     assert!(!file.body.contains(&token.unwrap()));
     assert!(!file.body.contains("access_token") && !file.body.contains("accessToken"));
 }
+
+/// An invited person's file never names the admin who invited them (the invitation's
+/// record keeps the admin's address for the audit log, not for the export).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invited_persons_file_never_names_the_admin() {
+    const ADMIN: &str = "boss@example.com";
+    let app = TestApp::with_access("", ADMIN).await;
+    let mut boss = crate::accounts::person(&app, "Boss", ADMIN, "10.0.40.1").await;
+    let (posted, _) = boss
+        .submit(
+            "/admin",
+            "/admin/invitations",
+            &[
+                ("email", "cleo@example.com"),
+                ("role", "user"),
+                ("tier", "member"),
+            ],
+        )
+        .await;
+    assert_eq!(posted.location(), "/admin?invite=sent#invitations");
+    let link = app
+        .mail
+        .wait_for("cleo@example.com", 1)
+        .await
+        .link("http://gatehouse.test/invitation?token=");
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let mut cleo = app.browser_at("10.0.40.2");
+    cleo.submit(
+        &format!("/invitation?token={token}"),
+        "/api/accept-invitation",
+        &[("token", &token), ("name", "Cleo"), ("password", PASSWORD)],
+    )
+    .await;
+    assert!(cleo.cookie("gatehouse_session").is_some(), "signed in");
+
+    let file = download(&mut cleo, PASSWORD, "application/json").await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert!(
+        !file.body.to_lowercase().contains(ADMIN),
+        "the admin's address is in the file: {}",
+        file.body
+    );
+    let data = file.json();
+    let events = data["audit_events"].as_array().unwrap();
+    let accepted = events
+        .iter()
+        .find(|e| e["action"] == "invitation_accepted")
+        .unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(accepted["detail"]["invited_by"], "an administrator");
+}
+
+/// What was done from a link mailed to the person, in a browser that may not be theirs, is
+/// not shown as theirs: the address of whoever opened the link is not "you".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mailed_link_opened_in_another_browser_is_not_shown_as_the_person() {
+    const OTHER_IP: &str = "10.0.50.66";
+    const OTHER_BROWSER: &str = "OtherBrowser/1.0";
+    let app = TestApp::with_access("@example.com", "").await;
+    let mut ada = crate::accounts::person(&app, "Ada", "ada@example.com", "10.0.50.1").await;
+    ada.submit(
+        "/profile",
+        "/api/change-email",
+        &[
+            ("new_email", "ada@elsewhere.example"),
+            ("email_password", PASSWORD),
+        ],
+    )
+    .await;
+    let confirm = app
+        .mail
+        .wait_for("ada@elsewhere.example", 1)
+        .await
+        .link("http://gatehouse.test/email-change?token=");
+    let path = confirm.trim_start_matches(PUBLIC_URL).to_string();
+    let token = path.split('=').nth(1).unwrap().to_string();
+    let mut other = app.browser_at(OTHER_IP);
+    other.user_agent = OTHER_BROWSER.into();
+    let (posted, _) = other
+        .submit(&path, "/api/confirm-email-change", &[("token", &token)])
+        .await;
+    assert!(posted.status.is_redirection(), "{}", posted.body);
+
+    let file = download(&mut ada, PASSWORD, "application/json").await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    let data = file.json();
+    let events = data["audit_events"].as_array().unwrap();
+    let changed = events
+        .iter()
+        .find(|e| e["action"] == "email_changed")
+        .unwrap_or_else(|| panic!("{events:?}"));
+    assert_ne!(changed["by"], "you", "{changed}");
+    for event in events {
+        if event["by"] == "you" {
+            assert_ne!(event["ip_address"], OTHER_IP, "{event}");
+            assert_ne!(event["user_agent"], OTHER_BROWSER, "{event}");
+        }
+    }
+    // Her own events keep where they came from.
+    assert!(
+        events
+            .iter()
+            .any(|e| e["by"] == "you" && e["ip_address"] == "10.0.50.1"),
+        "{events:?}"
+    );
+}

@@ -663,3 +663,247 @@ async fn keys_rotate_moves_authenticator_secrets_to_the_newest_key() {
     let (_, codes): (String, String) = row(grace_id.clone()).first(&mut conn).await.unwrap();
     assert!(cipher.decrypt(&codes, &codes_aad(&grace_id)).is_ok());
 }
+
+/// The second step's request for `code`, as `browser` would send it, to send from a task
+/// of its own (so many can be in flight at once).
+fn second_step_request(browser: &Browser<'_>, code: &str) -> axum::http::Request<axum::body::Body> {
+    use axum::http::header;
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("step", "sign-in"), ("code", code), ("next", "/artworks")])
+        .finish();
+    let mut request = axum::http::Request::post("/api/two-factor")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::ORIGIN, crate::support::http::PUBLIC_URL)
+        .header(header::USER_AGENT, &browser.user_agent)
+        .header(
+            header::COOKIE,
+            format!("{SECOND_STEP}={}", browser.cookie(SECOND_STEP).unwrap()),
+        )
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo::<std::net::SocketAddr>(
+            "127.0.0.1:50000".parse().unwrap(),
+        ));
+    request
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parallel_wrong_codes_are_counted_before_they_are_checked() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let app = TestApp::new().await;
+    let (mut ada, setup) = ada_with_two_factor(&app).await;
+    sign_out(&mut ada).await;
+    password_step(&mut ada).await;
+    let burst = gatehouse_app::services::rate_limit::second_factor_quota()
+        .burst_size()
+        .get() as usize;
+
+    // The pool's connections open first, so the guesses start together rather than one
+    // connection at a time.
+    let warm: Vec<_> = futures::future::join_all((0..4).map(|_| app.services.pool.get()))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    drop(warm);
+
+    // 40 wrong codes at once, and the right one in the same burst, sent once the limit's
+    // worth of answers came back.
+    let right = code(&setup.secret, 1);
+    let wrong = another_code(&right);
+    let answered = AtomicUsize::new(0);
+    let guesses = (0..40).map(|_| {
+        let request = second_step_request(&ada, wrong);
+        let answered = &answered;
+        let app = &app;
+        async move {
+            let answer = app.request(request).await;
+            answered.fetch_add(1, Ordering::SeqCst);
+            answer
+        }
+    });
+    let late_right = {
+        let request = second_step_request(&ada, &right);
+        let answered = &answered;
+        let app = &app;
+        async move {
+            while answered.load(Ordering::SeqCst) < burst {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            app.request(request).await
+        }
+    };
+    let (answers, right_answer) = tokio::join!(futures::future::join_all(guesses), late_right);
+    let checked = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    let limited = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(checked + limited, 40, "only those two answers");
+    assert!(
+        (1..=burst).contains(&checked),
+        "{checked} of 40 parallel wrong codes were checked (the limit is {burst})"
+    );
+    assert_eq!(
+        right_answer.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        right_answer.body
+    );
+    assert!(ada.cookie(SESSION).is_none());
+    assert_eq!(
+        audited(&app, "second_factor_failed").await.len(),
+        checked,
+        "each checked code is audited"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_right_code_under_the_limit_signs_in_and_does_not_use_up_a_try() {
+    let app = TestApp::new().await;
+    let (mut ada, setup) = ada_with_two_factor(&app).await;
+    let burst = gatehouse_app::services::rate_limit::second_factor_quota()
+        .burst_size()
+        .get();
+    sign_out(&mut ada).await;
+    password_step(&mut ada).await;
+    let right = code(&setup.secret, 1);
+    let wrong = another_code(&right);
+    for _ in 1..burst {
+        let refused = second_step(&mut ada, wrong).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // One try left: the right code signs in.
+    let signed_in = second_step(&mut ada, &right).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    // It was counted while checked, and given back: one try is still left.
+    sign_out(&mut ada).await;
+    password_step(&mut ada).await;
+    let signed_in = second_step(&mut ada, &setup.recovery_codes[0]).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+}
+
+/// What recovery codes are made of: lower-case letters and digits without look-alikes.
+const RECOVERY_ALPHABET: &str = "abcdefghjkmnpqrstuvwxyz23456789";
+
+async fn stored_codes(app: &TestApp, email: &str) -> String {
+    two_factor::table
+        .filter(two_factor::user_id.eq(user_id(app, email).await))
+        .select(two_factor::backup_codes)
+        .first(&mut app.db.conn().await)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recovery_codes_have_112_bits_are_kept_as_digests_and_work_once_however_typed() {
+    use gatehouse_app::services::tokens::digest;
+    let app = TestApp::new().await;
+    let (mut ada, setup) = ada_with_two_factor(&app).await;
+    let stored = stored_codes(&app, "ada@example.com").await;
+    let alphabet = RECOVERY_ALPHABET.len() as f64;
+    for shown in &setup.recovery_codes {
+        let compact: String = shown.chars().filter(|c| *c != '-').collect();
+        assert!(
+            compact.chars().all(|c| RECOVERY_ALPHABET.contains(c)),
+            "{shown}"
+        );
+        let bits = compact.len() as f64 * alphabet.log2();
+        assert!(bits >= 112.0, "{shown}: {bits:.1} bits");
+        // Shown in groups a person can read out and type.
+        assert!(shown.split('-').all(|g| g.len() <= 6), "{shown}");
+        // Kept only as its SHA-256.
+        assert!(!stored.contains(&compact) && !stored.contains(shown.as_str()));
+        assert!(stored.contains(&digest(&compact)), "{stored}");
+    }
+    assert!(
+        !ada.get(PAGE).await.body.contains("older, shorter"),
+        "new codes need no warning"
+    );
+
+    // Typed with spaces for dashes, in capitals, or run together: each works, once.
+    let typed = [
+        setup.recovery_codes[0].replace('-', " ").to_uppercase(),
+        setup.recovery_codes[1].replace('-', ""),
+        format!(" {} ", setup.recovery_codes[2].replace('-', " - ")),
+    ];
+    for code in &typed {
+        sign_out(&mut ada).await;
+        password_step(&mut ada).await;
+        let signed_in = second_step(&mut ada, code).await;
+        assert_eq!(
+            signed_in.status,
+            StatusCode::OK,
+            "{code:?}: {}",
+            signed_in.body
+        );
+    }
+    sign_out(&mut ada).await;
+    password_step(&mut ada).await;
+    let again = second_step(&mut ada, &setup.recovery_codes[0]).await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.body
+    );
+    let signed_in = second_step(&mut ada, &setup.recovery_codes[3]).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert!(ada.get(PAGE).await.body.contains("6 unused recovery codes"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recovery_codes_of_the_older_shorter_kind_work_until_used_and_the_person_is_told() {
+    use gatehouse_app::services::tokens::digest;
+    let app = TestApp::new().await;
+    let (mut ada, _) = ada_with_two_factor(&app).await;
+    // Codes made before: ten characters, kept as their bare SHA-256.
+    let old = ["abcde-fghjk", "mnpqr-stuvw"];
+    let digests: Vec<String> = old.iter().map(|c| digest(&c.replace('-', ""))).collect();
+    diesel::update(two_factor::table)
+        .set(two_factor::backup_codes.eq(serde_json::to_string(&digests).unwrap()))
+        .execute(&mut app.db.conn().await)
+        .await
+        .unwrap();
+
+    // The two-step card, on the profile and on its page, says to make new ones.
+    for path in ["/profile", PAGE] {
+        let page = ada.get(path).await;
+        assert!(
+            page.body.contains("older, shorter kind"),
+            "{path}: {}",
+            page.body
+        );
+    }
+
+    // Each still signs in, once.
+    sign_out(&mut ada).await;
+    password_step(&mut ada).await;
+    let signed_in = second_step(&mut ada, "ABCDE FGHJK").await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    sign_out(&mut ada).await;
+    password_step(&mut ada).await;
+    let again = second_step(&mut ada, old[0]).await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.body
+    );
+    let signed_in = second_step(&mut ada, old[1]).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    // None left: nothing to warn about any more (only to count).
+    let page = ada.get(PAGE).await;
+    assert!(
+        page.body.contains("0 unused recovery codes"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("older, shorter kind"), "{}", page.body);
+}

@@ -93,14 +93,96 @@ pub struct EventData {
     pub id: String,
     pub at: DateTime<Utc>,
     pub action: String,
-    /// `you`, `an administrator`, `Gatehouse` (a rule, the command line), or `someone not
-    /// signed in` (a sign-in attempt on the account, say).
+    /// `you`, `someone with a link mailed to you` (what opening such a link did, in whatever
+    /// browser opened it), `an administrator`, `Gatehouse` (a rule, the command line), or
+    /// `someone not signed in` (a sign-in attempt on the account, say). Nobody but the person
+    /// is named.
     pub by: &'static str,
-    /// Where it came from; kept only when it was the person or someone not signed in, never
-    /// an administrator's address.
+    /// Where it came from; kept only when it was the person, whoever opened a link mailed to
+    /// them, or someone not signed in (each said in `by`), never an administrator's address.
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub detail: Value,
+}
+
+/// What an actor who is not the person is called in the file: they are never named.
+const ADMINISTRATOR: &str = "an administrator";
+
+/// The events about the person, each saying who did it without naming anyone but the person,
+/// and where from only when that was the person's (or said to be someone else's).
+fn audit_events(user_id: &str, events: Vec<rows::EventRow>) -> Vec<EventData> {
+    // Whoever else acted on the person, by the label their events keep (an admin's email):
+    // never written out, wherever an event's detail holds it.
+    let others: Vec<String> = events
+        .iter()
+        .filter(|(_, _, actor, ..)| actor.as_deref().is_some_and(|a| a != user_id))
+        .map(|(_, _, _, label, ..)| label.to_lowercase())
+        .collect();
+    events
+        .into_iter()
+        .map(
+            |(id, at, actor, label, action, ip_address, user_agent, detail)| {
+                let by = match actor.as_deref() {
+                    Some(actor) if actor == user_id => {
+                        if from_a_mailed_link(&action, &detail) {
+                            "someone with a link mailed to you"
+                        } else {
+                            "you"
+                        }
+                    }
+                    Some(_) => ADMINISTRATOR,
+                    None if label == audit::ANONYMOUS => "someone not signed in",
+                    None => "Gatehouse",
+                };
+                let kept = by != ADMINISTRATOR && by != "Gatehouse";
+                EventData {
+                    id,
+                    at,
+                    action,
+                    by,
+                    ip_address: ip_address.filter(|_| kept),
+                    user_agent: user_agent.filter(|_| kept),
+                    detail: naming_nobody(detail, &others),
+                }
+            },
+        )
+        .collect()
+}
+
+/// Whether `action` was done by opening a link mailed to the person: whoever opened it did
+/// it, in whatever browser, and Gatehouse cannot tell whether that was the person (the
+/// confirmation or undoing of a change of address, a reset password, an invitation taken up
+/// from its link, a confirmation refused for a wrong password). Confirming one's address
+/// needs the password too, and is the person's own.
+fn from_a_mailed_link(action: &str, detail: &Value) -> bool {
+    match action {
+        "email_changed" | "email_change_undone" | "password_reset" | "email_verify_failed" => true,
+        "sign_up" | "sign_in" => detail["method"] == "invitation",
+        // Taken up at a sign-in with the invited address, it is the person's; older records
+        // do not say, and are not claimed as theirs.
+        "invitation_accepted" => detail["via"] != "sign_in",
+        _ => false,
+    }
+}
+
+/// An event's detail without anyone else's name: who invited the person, and any value that
+/// is another actor's label, read as "an administrator".
+fn naming_nobody(mut detail: Value, others: &[String]) -> Value {
+    fn walk(value: &mut Value, others: &[String]) {
+        match value {
+            Value::String(s) if others.contains(&s.to_lowercase()) => {
+                *value = json!(ADMINISTRATOR);
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, others)),
+            Value::Object(fields) => fields.values_mut().for_each(|v| walk(v, others)),
+            _ => {}
+        }
+    }
+    if let Some(inviter) = detail.get_mut("invited_by") {
+        *inviter = json!(ADMINISTRATOR);
+    }
+    walk(&mut detail, others);
+    detail
 }
 
 /// Everything held about the signed-in person, after the step-up; counted against the
@@ -194,28 +276,6 @@ pub async fn my_data(
                 },
             )
             .collect(),
-        audit_events: events
-            .into_iter()
-            .map(
-                |(id, at, actor, label, action, ip_address, user_agent, detail)| {
-                    let by = match actor.as_deref() {
-                        Some(actor) if actor == user.id => "you",
-                        Some(_) => "an administrator",
-                        None if label == audit::ANONYMOUS => "someone not signed in",
-                        None => "Gatehouse",
-                    };
-                    let own = matches!(by, "you" | "someone not signed in");
-                    EventData {
-                        id,
-                        at,
-                        action,
-                        by,
-                        ip_address: ip_address.filter(|_| own),
-                        user_agent: user_agent.filter(|_| own),
-                        detail,
-                    }
-                },
-            )
-            .collect(),
+        audit_events: audit_events(&user.id, events),
     })
 }
