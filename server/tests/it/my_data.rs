@@ -328,8 +328,10 @@ async fn a_mailed_link_opened_in_another_browser_is_not_shown_as_the_person() {
     let token = path.split('=').nth(1).unwrap().to_string();
     let mut other = app.browser_at(OTHER_IP);
     other.user_agent = OTHER_BROWSER.into();
+    // Away from her session, the link asks for her password too.
+    let fields = [("token", token.as_str()), ("password", PASSWORD)];
     let (posted, _) = other
-        .submit(&path, "/api/confirm-email-change", &[("token", &token)])
+        .submit(&path, "/api/confirm-email-change", &fields)
         .await;
     assert!(posted.status.is_redirection(), "{}", posted.body);
 
