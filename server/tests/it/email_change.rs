@@ -758,7 +758,7 @@ async fn the_owners_undo_gives_the_account_back_after_a_chain_of_changes() {
         (two_factor, providers, password),
         (false, vec!["acc-vera".to_string()], None)
     );
-    let undone = &audited_detail(&app, "email_change_undone").await;
+    let undone = &crate::two_factor::audited(&app, "email_change_undone").await[0];
     assert_eq!(undone["removed"]["passkeys"], 1, "{undone}");
     assert_eq!(undone["removed"]["authenticator_apps"], 1);
     assert_eq!(undone["removed"]["providers"], 1);
@@ -776,15 +776,4 @@ async fn the_owners_undo_gives_the_account_back_after_a_chain_of_changes() {
         StatusCode::BAD_REQUEST
     );
     assert_eq!(address_of(&app, &id).await.0, "vera@example.com");
-}
-
-/// The detail of the one audit event `action`.
-async fn audited_detail(app: &TestApp, action: &str) -> serde_json::Value {
-    use gatehouse_app::db::schema::audit_event;
-    audit_event::table
-        .filter(audit_event::action.eq(action))
-        .select(audit_event::detail)
-        .first(&mut app.db.conn().await)
-        .await
-        .unwrap()
 }
