@@ -806,8 +806,17 @@ pub(crate) async fn published_keys(
 }
 
 /// What a backend does with a token: finds its key by `kid` in the JWKS and checks the
-/// signature, the expiry, the issuer and the audience.
+/// signature, the expiry, the issuer and the audience (PUBLIC_URL, the default).
 fn verified(token: &str, keys: &jsonwebtoken::jwk::JwkSet) -> Result<Claims, String> {
+    verified_as(token, keys, PUBLIC_URL)
+}
+
+/// [`verified`] for a backend of its own `audience`, its claims read as `T`.
+pub(crate) fn verified_as<T: serde::de::DeserializeOwned>(
+    token: &str,
+    keys: &jsonwebtoken::jwk::JwkSet,
+    audience: &str,
+) -> Result<T, String> {
     use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
     let kid = decode_header(token).map_err(|e| e.to_string())?.kid;
     let jwk = keys
@@ -815,9 +824,9 @@ fn verified(token: &str, keys: &jsonwebtoken::jwk::JwkSet) -> Result<Claims, Str
         .ok_or("no published key has that kid")?;
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_issuer(&[PUBLIC_URL]);
-    validation.set_audience(&[PUBLIC_URL]);
+    validation.set_audience(&[audience]);
     let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
-    decode::<Claims>(token, &key, &validation)
+    decode::<T>(token, &key, &validation)
         .map(|data| data.claims)
         .map_err(|e| e.to_string())
 }

@@ -47,6 +47,20 @@ async fn token_of(app: &TestApp, email: &str, n: usize) -> String {
     link.split("token=").nth(1).unwrap().to_string()
 }
 
+/// The invitee's form, posted as a browser does: the redirect, and the page it led to.
+async fn submit_invitee_form(
+    browser: &mut Browser<'_>,
+    token: &str,
+    name: &str,
+    password: &str,
+) -> (TestResponse, TestResponse) {
+    let page = format!("/invitation?token={token}");
+    let fields = [("token", token), ("name", name), ("password", password)];
+    browser
+        .submit(&page, "/api/accept-invitation", &fields)
+        .await
+}
+
 /// The invitee's form, posted as a browser does: the redirect.
 async fn accept(
     browser: &mut Browser<'_>,
@@ -54,15 +68,7 @@ async fn accept(
     name: &str,
     password: &str,
 ) -> TestResponse {
-    let page = format!("/invitation?token={token}");
-    browser
-        .submit(
-            &page,
-            "/api/accept-invitation",
-            &[("token", token), ("name", name), ("password", password)],
-        )
-        .await
-        .0
+    submit_invitee_form(browser, token, name, password).await.0
 }
 
 /// The invitee's form refused: the page it comes back to, in this browser (the refusal
@@ -73,11 +79,8 @@ async fn shown_after(
     name: &str,
     password: &str,
 ) -> TestResponse {
+    let (posted, shown) = submit_invitee_form(browser, token, name, password).await;
     let page = format!("/invitation?token={token}");
-    let fields = [("token", token), ("name", name), ("password", password)];
-    let (posted, shown) = browser
-        .submit(&page, "/api/accept-invitation", &fields)
-        .await;
     assert!(posted.location().ends_with(&page), "{}", posted.location());
     shown
 }

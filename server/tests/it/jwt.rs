@@ -25,19 +25,8 @@ async fn verified_for(
     token: &str,
     audience: &str,
 ) -> Result<Value, String> {
-    use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
     let (keys, _) = published_keys(browser).await;
-    let kid = decode_header(token).map_err(|e| e.to_string())?.kid;
-    let jwk = keys
-        .find(kid.as_deref().ok_or("no kid")?)
-        .ok_or("no published key has that kid")?;
-    let mut validation = Validation::new(Algorithm::EdDSA);
-    validation.set_issuer(&[PUBLIC_URL]);
-    validation.set_audience(&[audience]);
-    let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
-    decode::<Value>(token, &key, &validation)
-        .map(|data| data.claims)
-        .map_err(|e| e.to_string())
+    crate::better_auth::verified_as(token, &keys, audience)
 }
 
 /// The token `path` answers, checked as the backend `audience` checks it.
